@@ -1,0 +1,114 @@
+//! Neuron and synapse components shared by all stages.
+
+use bevy_derive::{Deref, DerefMut};
+use bevy_ecs::prelude::*;
+
+/// Dense index of a neuron, `0..N`, assigned by the spawner in spawn order.
+///
+/// It is the neuron's identity in every table biospike writes and the index into dense
+/// per-neuron buffers (synaptic ring buffer, spike lists). It has no meaningful default, so it
+/// is not `require`d: whoever spawns neurons assigns it.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deref)]
+pub struct NeuronId(pub u32);
+
+/// Index of the neuron's population in [`crate::PopulationTable`]. Default: `0`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deref)]
+pub struct PopulationId(pub u16);
+
+/// Position of the neuron in space, in µm (used for layout and rendering only).
+/// Default: the origin.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
+pub struct Position(pub [f32; 3]);
+
+/// Membrane potential `v` (Izhikevich 2003, eq. 1), in mV. Default: `-65.0`.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
+pub struct MembranePotential(pub f64);
+
+impl Default for MembranePotential {
+    fn default() -> Self {
+        Self(-65.0)
+    }
+}
+
+/// Membrane recovery variable `u` (Izhikevich 2003, eq. 2), in mV/ms-scaled units of `v`.
+/// Default: `-13.0` (`b·v` for `b = 0.2`, `v = -65`).
+#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
+pub struct RecoveryVariable(pub f64);
+
+impl Default for RecoveryVariable {
+    fn default() -> Self {
+        Self(-13.0)
+    }
+}
+
+/// Total input current `I` of the current step (Izhikevich's dimensionless current units,
+/// pA-like). Rebuilt every step in [`crate::SimSystems::Input`]: reset to 0, external drive
+/// added, then synaptic input. Default: `0.0`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
+pub struct InputCurrent(pub f64);
+
+/// Excitability `E`, a dimensionless gain on the input current: the neuron integrates
+/// `E · I`. Range `>= 0`. Default: `1.0` (no effect). Neuromodulation drives it.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
+pub struct Excitability(pub f64);
+
+impl Default for Excitability {
+    fn default() -> Self {
+        Self(1.0)
+    }
+}
+
+/// Whether the neuron fired during the current step. Default: `false`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Deref, DerefMut)]
+pub struct SpikedThisStep(pub bool);
+
+/// Step of the neuron's most recent spike, `None` before the first. Default: `None`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Deref, DerefMut)]
+pub struct LastSpikeStep(pub Option<u64>);
+
+/// Neuron ids that fired during the current step, ascending. Filled in
+/// [`crate::SimSystems::Detect`]; read by delivery, plasticity and recorders.
+#[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
+pub struct StepSpikes {
+    /// Ascending ids of the neurons that fired this step.
+    pub ids: Vec<u32>,
+}
+
+/// A synapse from neuron `pre` to neuron `post` (dense [`NeuronId`]s).
+///
+/// Synapses are entities; this component, [`SynapticWeight`] and [`SynapticDelay`] are the
+/// source of truth. They are **immutable** components: change a weight by inserting a new
+/// `SynapticWeight` (for example `commands.entity(e).insert(SynapticWeight(0.3))`), remove a
+/// synapse by despawning it. Component hooks queue each change, and the delivery plugin applies
+/// the queue at the start of the next [`crate::SimSystems::Propagation`], so spikes emitted
+/// from that point on use the new value (spikes already in flight keep the weight they left
+/// with). This costs O(changes), never a scan of all synapses.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[component(immutable)]
+#[require(SynapticWeight, SynapticDelay)]
+pub struct Synapse {
+    /// Presynaptic neuron.
+    pub pre: NeuronId,
+    /// Postsynaptic neuron.
+    pub post: NeuronId,
+}
+
+/// Synaptic weight `w`: the jump of the postsynaptic input current caused by one presynaptic
+/// spike (Izhikevich 2003 units). Negative for inhibitory synapses. Default: `0.0`.
+/// Immutable: re-insert to change (see [`Synapse`]).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref)]
+#[component(immutable)]
+pub struct SynapticWeight(pub f32);
+
+/// Synaptic (axonal) delay, in steps of [`crate::SimClock::dt_ms`]. Range `1..=u16::MAX`.
+/// Default: `1` (the spike acts in the step after the one that emitted it).
+/// Immutable: re-insert to change (see [`Synapse`]).
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, Deref)]
+#[component(immutable)]
+pub struct SynapticDelay(pub u16);
+
+impl Default for SynapticDelay {
+    fn default() -> Self {
+        Self(1)
+    }
+}

@@ -1,0 +1,154 @@
+use bevy_ecs::prelude::*;
+use serde::Deserialize;
+
+/// Gaussian ("thalamic") current drawn independently every step: `mean + std · ξ`.
+/// Units: the model's current units. `std >= 0`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct NoiseCurrent {
+    /// Mean current.
+    pub mean: f64,
+    /// Standard deviation per step.
+    pub std: f64,
+}
+
+/// A constant current. Default: `0.0`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct DcCurrent(pub f64);
+
+/// A Poisson spike train into one neuron: each step adds `weight · k`, `k ~ Poisson(rate · dt)`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct PoissonInput {
+    /// Rate of the train, in Hz. `>= 0`.
+    pub rate_hz: f64,
+    /// Current added per input spike.
+    pub weight: f64,
+}
+
+/// One end of a stimulus interval, in ms.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub enum Bound {
+    /// No bound on this side.
+    Unbounded,
+    /// Exclusive: `t > x` (start) or `t < x` (end).
+    Open(f64),
+    /// Inclusive: `t >= x` (start) or `t <= x` (end).
+    Closed(f64),
+}
+
+impl Bound {
+    fn value(self) -> Option<f64> {
+        match self {
+            Self::Unbounded => None,
+            Self::Open(x) | Self::Closed(x) => Some(x),
+        }
+    }
+}
+
+/// While `start < t < end` (bounds as given), the stimulus is
+/// `value + slope_per_ms · (t − origin)`, where `origin` is the start bound (0 if unbounded).
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StimulusSegment {
+    /// Where the segment starts.
+    pub start: Bound,
+    /// Where it ends.
+    pub end: Bound,
+    /// Current at the origin.
+    pub value: f64,
+    /// Slope, current units per ms. Default: `0.0` (a pulse).
+    #[serde(default)]
+    pub slope_per_ms: f64,
+}
+
+impl StimulusSegment {
+    /// A rectangular pulse of `value` between `start` and `end`.
+    pub fn pulse(start: Bound, end: Bound, value: f64) -> Self {
+        Self { start, end, value, slope_per_ms: 0.0 }
+    }
+
+    /// A ramp `value + slope · (t − start)` between `start` and `end`.
+    pub fn ramp(start: Bound, end: Bound, value: f64, slope_per_ms: f64) -> Self {
+        Self { start, end, value, slope_per_ms }
+    }
+
+    /// Whether `t` lies inside the segment.
+    pub fn contains(&self, t: f64) -> bool {
+        let after = match self.start {
+            Bound::Unbounded => true,
+            Bound::Open(x) => t > x,
+            Bound::Closed(x) => t >= x,
+        };
+        let before = match self.end {
+            Bound::Unbounded => true,
+            Bound::Open(x) => t < x,
+            Bound::Closed(x) => t <= x,
+        };
+        after && before
+    }
+
+    /// Value at `t` (whether or not `t` is inside).
+    pub fn value_at(&self, t: f64) -> f64 {
+        if self.slope_per_ms == 0.0 {
+            self.value
+        } else {
+            self.value + self.slope_per_ms * (t - self.start.value().unwrap_or(0.0))
+        }
+    }
+}
+
+/// A piecewise current: at time `t` the value of the **last** segment containing `t`, or
+/// `baseline` if none does. Expresses steps, pulses, ramps and "x, except y between …".
+#[derive(Component, Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurrentStimulus {
+    /// Value outside every segment. Default: `0.0`.
+    #[serde(default)]
+    pub baseline: f64,
+    /// Segments; later ones win where they overlap.
+    #[serde(default)]
+    pub segments: Vec<StimulusSegment>,
+}
+
+impl CurrentStimulus {
+    /// A stimulus that is `baseline` everywhere.
+    pub fn new(baseline: f64) -> Self {
+        Self { baseline, segments: Vec::new() }
+    }
+
+    /// Adds a segment (it wins over earlier ones).
+    pub fn with(mut self, segment: StimulusSegment) -> Self {
+        self.segments.push(segment);
+        self
+    }
+
+    /// The current at time `t` (ms).
+    pub fn value_at(&self, t: f64) -> f64 {
+        self.segments
+            .iter()
+            .rev()
+            .find(|s| s.contains(t))
+            .map_or(self.baseline, |s| s.value_at(t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Protocol H of Izhikevich (2004): −0.5 + 0.015(t − 30) for t > 30, else −0.5.
+    #[test]
+    fn ramp_with_baseline() {
+        let s = CurrentStimulus::new(-0.5).with(StimulusSegment::ramp(Bound::Open(30.0), Bound::Unbounded, -0.5, 0.015));
+        assert_eq!(s.value_at(30.0), -0.5);
+        assert_eq!(s.value_at(130.0), -0.5 + 0.015 * 100.0);
+    }
+
+    #[test]
+    fn later_segments_win() {
+        let s = CurrentStimulus::new(80.0).with(StimulusSegment::pulse(Bound::Closed(50.0), Bound::Closed(250.0), 75.0));
+        assert_eq!(s.value_at(49.5), 80.0);
+        assert_eq!(s.value_at(50.0), 75.0);
+        assert_eq!(s.value_at(250.0), 75.0);
+        assert_eq!(s.value_at(250.5), 80.0);
+    }
+}

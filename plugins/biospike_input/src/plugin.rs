@@ -1,0 +1,107 @@
+use bevy_app::prelude::*;
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use rand_distr::{Distribution, Poisson};
+
+use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput};
+
+/// Adds the external drive of [`NoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
+/// [`PoissonInput`] to [`InputCurrent`] in [`InputSystems::Drive`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InputPlugin;
+
+impl Plugin for InputPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
+        app.add_systems(SimSchedule, add_external_drive.in_set(InputSystems::Drive));
+    }
+}
+
+type Driven = Or<(With<NoiseCurrent>, With<DcCurrent>, With<CurrentStimulus>, With<PoissonInput>)>;
+
+#[allow(clippy::type_complexity, reason = "one query over the optional drive components")]
+fn add_external_drive(
+    mut q: Query<
+        (
+            &NeuronId,
+            &mut InputCurrent,
+            Option<&NoiseCurrent>,
+            Option<&DcCurrent>,
+            Option<&CurrentStimulus>,
+            Option<&PoissonInput>,
+        ),
+        Driven,
+    >,
+    clock: Res<SimClock>,
+    seed: Res<SimSeed>,
+) {
+    let (step, t, dt, seed) = (clock.step(), clock.time_ms(), clock.dt_ms(), seed.0);
+    q.par_iter_mut()
+        .batching_strategy(bevy_ecs::batching::BatchingStrategy::new().min_batch_size(4096))
+        .for_each(|(id, mut i, noise, dc, stim, poisson)| {
+            let mut total = i.0;
+            if let Some(n) = noise {
+                let xi = KeyedRng::new(seed, StreamPurpose::InputNoise, u64::from(id.0), step).normal();
+                total += n.mean + n.std * xi;
+            }
+            if let Some(dc) = dc {
+                total += dc.0;
+            }
+            if let Some(s) = stim {
+                total += s.value_at(t);
+            }
+            if let Some(p) = poisson {
+                let lambda = p.rate_hz * dt * 1e-3;
+                if lambda > 0.0 {
+                    if let Ok(dist) = Poisson::new(lambda) {
+                        let mut rng = KeyedRng::new(seed, StreamPurpose::PoissonInput, u64::from(id.0), step);
+                        let k: f64 = dist.sample(&mut rng);
+                        total += p.weight * k;
+                    }
+                }
+            }
+            i.0 = total;
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(component: impl Bundle, steps: usize, dt: f64) -> Vec<f64> {
+        let mut app = App::new();
+        app.add_plugins((CoreSimPlugin::new(SimClock::new(dt), 11), InputPlugin));
+        let e = app.world_mut().spawn((NeuronId(3), InputCurrent(0.0), component)).id();
+        (0..steps)
+            .map(|_| {
+                step_simulation(app.world_mut());
+                app.world().get::<InputCurrent>(e).map_or(f64::NAN, |i| i.0)
+            })
+            .collect()
+    }
+
+    /// Sample moments of the Gaussian drive against its parameters.
+    #[test]
+    fn noise_has_requested_moments() {
+        let xs = run(NoiseCurrent { mean: 2.0, std: 5.0 }, 20_000, 1.0);
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        assert!((mean - 2.0).abs() < 5.0 * 5.0 / n.sqrt(), "mean {mean}");
+        assert!((var.sqrt() - 5.0).abs() < 0.15, "std {}", var.sqrt());
+    }
+
+    /// A 50 Hz Poisson train of weight 1 over 20 s at dt = 1 ms: mean count per step 0.05.
+    #[test]
+    fn poisson_train_has_requested_rate() {
+        let xs = run(PoissonInput { rate_hz: 50.0, weight: 1.0 }, 20_000, 1.0);
+        let total: f64 = xs.iter().sum();
+        // expected 1000 events, sd ≈ 31.6
+        assert!((total - 1000.0).abs() < 5.0 * 31.7, "total {total}");
+    }
+
+    #[test]
+    fn dc_is_constant() {
+        assert_eq!(run(DcCurrent(3.5), 4, 1.0), vec![3.5; 4]);
+    }
+}

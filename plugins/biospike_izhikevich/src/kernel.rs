@@ -1,0 +1,198 @@
+//! The pure numerical kernel: no ECS here.
+
+use bevy_ecs::prelude::Component;
+
+/// Form of the recovery equation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecoveryForm {
+    /// `u' = a(bv − u)` (the model's equation).
+    #[default]
+    Standard,
+    /// `u' = a·b·(v + 65)`: the accommodation protocol (R) of `figure1.m`.
+    Accommodation,
+}
+
+/// Per-neuron parameters. `a` (1/ms), `b` (dimensionless), `c` (mV), `d` (current units),
+/// and the quadratic `v' = k2·v² + k1·v + k0 − u + I` (defaults 0.04, 5, 140).
+///
+/// Memory: 64 bytes per neuron.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+pub struct IzhikevichParams {
+    /// Time scale of `u`, 1/ms. Typical `0.02`.
+    pub a: f64,
+    /// Sensitivity of `u` to `v`. Typical `0.2`.
+    pub b: f64,
+    /// After-spike reset of `v`, mV. Typical `-65`.
+    pub c: f64,
+    /// After-spike increment of `u`. Typical `8`.
+    pub d: f64,
+    /// Quadratic coefficient of `v'`, 1/(mV·ms). Default `0.04`.
+    pub k2: f64,
+    /// Linear coefficient of `v'`, 1/ms. Default `5`.
+    pub k1: f64,
+    /// Constant term of `v'`, mV/ms. Default `140`.
+    pub k0: f64,
+    /// Form of `u'`. Default [`RecoveryForm::Standard`].
+    pub recovery: RecoveryForm,
+}
+
+impl Default for IzhikevichParams {
+    fn default() -> Self {
+        Self::REGULAR_SPIKING
+    }
+}
+
+impl IzhikevichParams {
+    /// Standard-equation parameters with the given `a, b, c, d`.
+    pub const fn new(a: f64, b: f64, c: f64, d: f64) -> Self {
+        Self { a, b, c, d, k2: 0.04, k1: 5.0, k0: 140.0, recovery: RecoveryForm::Standard }
+    }
+    /// RS, regular spiking (2003, Fig. 2).
+    pub const REGULAR_SPIKING: Self = Self::new(0.02, 0.2, -65.0, 8.0);
+    /// IB, intrinsically bursting.
+    pub const INTRINSICALLY_BURSTING: Self = Self::new(0.02, 0.2, -55.0, 4.0);
+    /// CH, chattering.
+    pub const CHATTERING: Self = Self::new(0.02, 0.2, -50.0, 2.0);
+    /// FS, fast spiking.
+    pub const FAST_SPIKING: Self = Self::new(0.1, 0.2, -65.0, 2.0);
+    /// LTS, low-threshold spiking.
+    pub const LOW_THRESHOLD_SPIKING: Self = Self::new(0.02, 0.25, -65.0, 2.0);
+    /// TC, thalamo-cortical.
+    pub const THALAMO_CORTICAL: Self = Self::new(0.02, 0.25, -65.0, 0.05);
+    /// RZ, resonator.
+    pub const RESONATOR: Self = Self::new(0.1, 0.26, -65.0, 2.0);
+
+    /// Excitatory cell of the 2003 network for a uniform draw `r ∈ [0, 1)`:
+    /// `a = 0.02, b = 0.2, c = −65 + 15r², d = 8 − 6r²`.
+    pub fn excitatory_2003(r: f64) -> Self {
+        let r2 = r * r;
+        Self::new(0.02, 0.2, -65.0 + 15.0 * r2, 8.0 - 6.0 * r2)
+    }
+
+    /// Inhibitory cell of the 2003 network: `a = 0.02 + 0.08r, b = 0.25 − 0.05r, c = −65, d = 2`.
+    pub fn inhibitory_2003(r: f64) -> Self {
+        Self::new(0.02 + 0.08 * r, 0.25 - 0.05 * r, -65.0, 2.0)
+    }
+
+    /// The class-1 variant of `figure1.m` (`v' = 0.04v² + 4.1v + 108 − u + I`).
+    pub const fn class1(self) -> Self {
+        Self { k1: 4.1, k0: 108.0, ..self }
+    }
+
+    /// The accommodation variant of `figure1.m` (`u' = a·b·(v + 65)`).
+    pub const fn accommodation(self) -> Self {
+        Self { recovery: RecoveryForm::Accommodation, ..self }
+    }
+
+    #[inline(always)]
+    fn dv(&self, v: f64, u: f64, i: f64) -> f64 {
+        // Evaluated left to right exactly as the MATLAB listings: 0.04*v^2+5*v+140-u+I.
+        self.k2 * (v * v) + self.k1 * v + self.k0 - u + i
+    }
+
+    #[inline(always)]
+    fn u_drive(&self, v: f64, u: f64) -> f64 {
+        match self.recovery {
+            RecoveryForm::Standard => self.b * v - u,
+            RecoveryForm::Accommodation => self.b * (v + 65.0),
+        }
+    }
+}
+
+/// How one step of `dt` is integrated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntegrationScheme {
+    /// Izhikevich (2003), the published network scheme: `v` in `v_substeps` Euler steps of
+    /// `dt / v_substeps` (2 half-steps in the paper), then `u` once over `dt` with the new `v`.
+    HalfStep {
+        /// Number of `v` substeps, `>= 1`. Paper: 2.
+        v_substeps: u8,
+    },
+    /// Forward Euler as in `figure1.m` (2004): per substep of `dt / substeps`, `v` then `u`
+    /// (with the new `v`); a crossing inside a substep fires and ends the step.
+    Euler {
+        /// Number of substeps, `>= 1`.
+        substeps: u8,
+    },
+}
+
+impl Default for IntegrationScheme {
+    fn default() -> Self {
+        Self::HalfStep { v_substeps: 2 }
+    }
+}
+
+/// One step of `dt_ms` for a neuron with state `(v, u)` and integrated current `i`.
+/// Fires when `v ≥ threshold_mv` after integration: `v ← c`, `u ← u + d`.
+/// Returns `(v, u, fired)`.
+#[inline]
+pub fn izhikevich_step(
+    v: f64,
+    u: f64,
+    i: f64,
+    p: &IzhikevichParams,
+    dt_ms: f64,
+    scheme: IntegrationScheme,
+    threshold_mv: f64,
+) -> (f64, f64, bool) {
+    let (mut v, mut u) = (v, u);
+    match scheme {
+        IntegrationScheme::HalfStep { v_substeps } => {
+            let n = v_substeps.max(1);
+            let h = dt_ms / f64::from(n);
+            for _ in 0..n {
+                v += h * p.dv(v, u, i);
+            }
+            u += dt_ms * p.a * p.u_drive(v, u);
+        }
+        IntegrationScheme::Euler { substeps } => {
+            let n = substeps.max(1);
+            let h = dt_ms / f64::from(n);
+            for _ in 0..n {
+                v += h * p.dv(v, u, i);
+                u += h * p.a * p.u_drive(v, u);
+                if v >= threshold_mv {
+                    break;
+                }
+            }
+        }
+    }
+    if v >= threshold_mv { (p.c, u + p.d, true) } else { (v, u, false) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// Closed form: one half-step pair at rest (v = -65, u = -13, I = 0) from the 2003 listing
+    /// by hand: v' = 0.04·4225 − 325 + 140 + 13 = −3 → v = −66.5 after the first half step;
+    /// v' = 0.04·4422.25 − 332.5 + 140 + 13 = −2.61 → v = −67.805; u += 0.02(0.2·(−67.805) + 13).
+    #[test]
+    fn half_step_matches_hand_computation() {
+        let p = IzhikevichParams::REGULAR_SPIKING;
+        let (v, u, fired) = izhikevich_step(-65.0, -13.0, 0.0, &p, 1.0, IntegrationScheme::default(), 30.0);
+        assert!(!fired);
+        assert_relative_eq!(v, -67.805, epsilon = 1e-12);
+        assert_relative_eq!(u, -13.0 + 0.02 * (0.2 * -67.805 + 13.0), epsilon = 1e-12);
+    }
+
+    /// The resting state of RS is the lower root of 0.04v² + (5 − b)v + 140 = 0 with b = 0.2:
+    /// v* = (−4.8 − √(4.8² − 4·0.04·140)) / 0.08 = −70. It must be a fixed point.
+    #[test]
+    fn resting_point_is_fixed() {
+        let p = IzhikevichParams::REGULAR_SPIKING;
+        let (v, u, _) = izhikevich_step(-70.0, -14.0, 0.0, &p, 1.0, IntegrationScheme::default(), 30.0);
+        assert_relative_eq!(v, -70.0, epsilon = 1e-12);
+        assert_relative_eq!(u, -14.0, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn crossing_resets_to_c_and_increments_u() {
+        let p = IzhikevichParams::CHATTERING;
+        let (v, u, fired) = izhikevich_step(29.0, 0.0, 0.0, &p, 1.0, IntegrationScheme::default(), 30.0);
+        assert!(fired);
+        assert_eq!(v, -50.0);
+        assert!(u > 2.0 - 1e-9);
+    }
+}

@@ -1,0 +1,428 @@
+use arrow_array::{ArrayRef, Float32Array, Float64Array, UInt16Array, UInt32Array, UInt64Array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use bevy_app::prelude::*;
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::tables::{ParquetTable, properties, write_parquet};
+
+/// What went wrong while recording.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The file or directory could not be created or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("{path}: parquet: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: parquet::errors::ParquetError,
+    },
+    /// A batch did not match its schema (a bug).
+    #[error("{path}: arrow: {message}")]
+    Arrow {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+    /// Written after the file was completed.
+    #[error("{path}: already closed")]
+    Closed {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Which neurons to sample, and how often.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StateSampling {
+    /// Neuron ids to sample (ids that do not exist are ignored).
+    pub neurons: Vec<u32>,
+    /// Sample every this many steps, `>= 1`. Default: `1`.
+    pub every_steps: u64,
+}
+
+/// Tunable parameters of [`ParquetRecorderPlugin`]. Insert before adding the plugin.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct RecordSettings {
+    /// Output directory (created if missing).
+    pub out_dir: PathBuf,
+    /// Write `spikes.parquet`. Default: `true`.
+    pub spikes: bool,
+    /// Write `synapses.parquet` with start and end weights. Default: `true`.
+    pub synapses: bool,
+    /// Sampled state (`state.parquet`). Default: none.
+    pub state: Option<StateSampling>,
+    /// Rows buffered before a batch goes to the writer. Default: `65_536`.
+    pub batch_rows: usize,
+    /// Rows per Parquet row group. Default: `1 << 20`.
+    pub row_group_rows: usize,
+    /// Key-value metadata stored in every file.
+    pub metadata: Vec<(String, String)>,
+}
+
+impl RecordSettings {
+    /// Defaults writing into `out_dir`.
+    pub fn new(out_dir: impl AsRef<Path>) -> Self {
+        Self {
+            out_dir: out_dir.as_ref().to_owned(),
+            spikes: true,
+            synapses: true,
+            state: None,
+            batch_rows: 65_536,
+            row_group_rows: 1 << 20,
+            metadata: Vec::new(),
+        }
+    }
+}
+
+/// First recording error, if any; recording stops at the first error and the driver reports it.
+#[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
+pub enum RecorderStatus {
+    /// Recording normally.
+    #[default]
+    Ok,
+    /// The first error, formatted.
+    Failed(String),
+}
+
+/// Records spikes, sampled state and synapses to Parquet in [`SimSystems::Record`].
+/// Needs [`RecordSettings`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ParquetRecorderPlugin;
+
+impl Plugin for ParquetRecorderPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before ParquetRecorderPlugin");
+        assert!(
+            app.world().contains_resource::<RecordSettings>(),
+            "insert RecordSettings (the output directory) before adding ParquetRecorderPlugin"
+        );
+        app.init_resource::<RecorderStatus>().init_resource::<Recorder>();
+        app.add_systems(
+            SimSchedule,
+            (start_recording.run_if(not_started), record_spikes, record_state)
+                .chain()
+                .in_set(SimSystems::Record),
+        );
+    }
+}
+
+#[derive(Default)]
+struct SpikeBuffer {
+    step: Vec<u64>,
+    time: Vec<f64>,
+    neuron: Vec<u32>,
+    population: Vec<u16>,
+}
+
+#[derive(Default)]
+struct StateBuffer {
+    step: Vec<u64>,
+    time: Vec<f64>,
+    neuron: Vec<u32>,
+    v: Vec<f64>,
+    u: Vec<f64>,
+    excitability: Vec<f64>,
+    input: Vec<f64>,
+}
+
+struct SynapseStart {
+    entity: Entity,
+    pre: u32,
+    post: u32,
+    delay: u16,
+    weight: f32,
+}
+
+/// Writers and buffers; private, one per app.
+#[derive(Resource, Default)]
+struct Recorder {
+    started: bool,
+    spikes: Option<ParquetTable>,
+    spike_buf: SpikeBuffer,
+    state: Option<ParquetTable>,
+    state_buf: StateBuffer,
+    sampled: Vec<Entity>,
+    population_of: Vec<u16>,
+    synapse_start: Vec<SynapseStart>,
+    files: Vec<PathBuf>,
+}
+
+fn not_started(r: Res<Recorder>) -> bool {
+    !r.started
+}
+
+fn spike_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("step", DataType::UInt64, false),
+        Field::new("time_ms", DataType::Float64, false),
+        Field::new("neuron", DataType::UInt32, false),
+        Field::new("population", DataType::UInt16, false),
+    ]))
+}
+
+fn state_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("step", DataType::UInt64, false),
+        Field::new("time_ms", DataType::Float64, false),
+        Field::new("neuron", DataType::UInt32, false),
+        Field::new("v", DataType::Float64, false),
+        Field::new("u", DataType::Float64, false),
+        Field::new("excitability", DataType::Float64, false),
+        Field::new("input", DataType::Float64, false),
+    ]))
+}
+
+fn fail(status: &mut RecorderStatus, e: RecordError) {
+    if *status == RecorderStatus::Ok {
+        *status = RecorderStatus::Failed(e.to_string());
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "one-time setup reads the static tables of the model")]
+fn start_recording(
+    mut rec: ResMut<Recorder>,
+    mut status: ResMut<RecorderStatus>,
+    settings: Res<RecordSettings>,
+    table: Res<PopulationTable>,
+    neurons: Query<(Entity, &NeuronId)>,
+    synapses: Query<(Entity, &Synapse, &SynapticWeight, &SynapticDelay)>,
+) {
+    rec.started = true;
+    if let Err(e) = std::fs::create_dir_all(&settings.out_dir) {
+        fail(&mut status, RecordError::Io { path: settings.out_dir.clone(), source: e });
+        return;
+    }
+    let n = neurons.iter().map(|(_, id)| id.0 as usize + 1).max().unwrap_or(0);
+    let mut population_of = vec![0u16; n];
+    for (i, p) in table.populations.iter().enumerate() {
+        for id in p.ids() {
+            if let Some(slot) = population_of.get_mut(id as usize) {
+                *slot = i as u16;
+            }
+        }
+    }
+    rec.population_of = population_of;
+    let props = || properties(&settings.metadata, settings.row_group_rows);
+    if settings.spikes {
+        let path = settings.out_dir.join("spikes.parquet");
+        match ParquetTable::create(&path, spike_schema(), props()) {
+            Ok(t) => rec.spikes = Some(t),
+            Err(e) => fail(&mut status, e),
+        }
+    }
+    if let Some(sampling) = &settings.state {
+        let wanted: std::collections::BTreeSet<u32> = sampling.neurons.iter().copied().collect();
+        let mut sampled: Vec<(u32, Entity)> = neurons.iter().filter(|(_, id)| wanted.contains(&id.0)).map(|(e, id)| (id.0, e)).collect();
+        sampled.sort_unstable_by_key(|&(id, _)| id);
+        rec.sampled = sampled.into_iter().map(|(_, e)| e).collect();
+        let path = settings.out_dir.join("state.parquet");
+        match ParquetTable::create(&path, state_schema(), props()) {
+            Ok(t) => rec.state = Some(t),
+            Err(e) => fail(&mut status, e),
+        }
+    }
+    if settings.synapses {
+        let mut start: Vec<SynapseStart> = synapses
+            .iter()
+            .map(|(entity, s, w, d)| SynapseStart { entity, pre: s.pre.0, post: s.post.0, delay: d.0, weight: w.0 })
+            .collect();
+        start.sort_unstable_by_key(|s| (s.pre, s.post, s.entity.to_bits()));
+        rec.synapse_start = start;
+    }
+}
+
+fn record_spikes(
+    mut rec: ResMut<Recorder>,
+    mut status: ResMut<RecorderStatus>,
+    spikes: Res<StepSpikes>,
+    clock: Res<SimClock>,
+    settings: Res<RecordSettings>,
+) {
+    if rec.spikes.is_none() || spikes.ids.is_empty() {
+        return;
+    }
+    let (step, t) = (clock.step(), clock.time_ms());
+    let rec = &mut *rec;
+    let buf = &mut rec.spike_buf;
+    for &id in &spikes.ids {
+        buf.step.push(step);
+        buf.time.push(t);
+        buf.neuron.push(id);
+        buf.population.push(rec.population_of.get(id as usize).copied().unwrap_or(0));
+    }
+    if buf.step.len() >= settings.batch_rows {
+        if let Err(e) = flush_spikes(rec) {
+            fail(&mut status, e);
+            rec.spikes = None;
+        }
+    }
+}
+
+fn flush_spikes(rec: &mut Recorder) -> Result<(), RecordError> {
+    let Some(table) = rec.spikes.as_mut() else { return Ok(()) };
+    if rec.spike_buf.step.is_empty() {
+        return Ok(());
+    }
+    let b = std::mem::take(&mut rec.spike_buf);
+    table.write(vec![
+        Arc::new(UInt64Array::from(b.step)) as ArrayRef,
+        Arc::new(Float64Array::from(b.time)),
+        Arc::new(UInt32Array::from(b.neuron)),
+        Arc::new(UInt16Array::from(b.population)),
+    ])
+}
+
+type StateItem = (&'static MembranePotential, &'static RecoveryVariable, &'static Excitability, &'static InputCurrent, &'static NeuronId);
+
+fn record_state(
+    mut rec: ResMut<Recorder>,
+    mut status: ResMut<RecorderStatus>,
+    q: Query<StateItem>,
+    clock: Res<SimClock>,
+    settings: Res<RecordSettings>,
+) {
+    let Some(sampling) = &settings.state else { return };
+    if rec.state.is_none() || clock.step() % sampling.every_steps.max(1) != 0 {
+        return;
+    }
+    let (step, t) = (clock.step(), clock.time_ms());
+    let rec = &mut *rec;
+    let buf = &mut rec.state_buf;
+    for &e in &rec.sampled {
+        let Ok((v, u, ex, i, id)) = q.get(e) else { continue };
+        buf.step.push(step);
+        buf.time.push(t);
+        buf.neuron.push(id.0);
+        buf.v.push(v.0);
+        buf.u.push(u.0);
+        buf.excitability.push(ex.0);
+        buf.input.push(i.0);
+    }
+    if buf.step.len() >= settings.batch_rows {
+        if let Err(e) = flush_state(rec) {
+            fail(&mut status, e);
+            rec.state = None;
+        }
+    }
+}
+
+fn flush_state(rec: &mut Recorder) -> Result<(), RecordError> {
+    let Some(table) = rec.state.as_mut() else { return Ok(()) };
+    if rec.state_buf.step.is_empty() {
+        return Ok(());
+    }
+    let b = std::mem::take(&mut rec.state_buf);
+    table.write(vec![
+        Arc::new(UInt64Array::from(b.step)) as ArrayRef,
+        Arc::new(Float64Array::from(b.time)),
+        Arc::new(UInt32Array::from(b.neuron)),
+        Arc::new(Float64Array::from(b.v)),
+        Arc::new(Float64Array::from(b.u)),
+        Arc::new(Float64Array::from(b.excitability)),
+        Arc::new(Float64Array::from(b.input)),
+    ])
+}
+
+fn synapse_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("pre", DataType::UInt32, false),
+        Field::new("post", DataType::UInt32, false),
+        Field::new("delay_steps", DataType::UInt16, false),
+        Field::new("delay_ms", DataType::Float64, false),
+        Field::new("weight_start", DataType::Float32, false),
+        Field::new("weight_end", DataType::Float32, true),
+    ]))
+}
+
+/// Flushes every buffer, completes every file and writes `synapses.parquet` (start and end
+/// weights; `weight_end` is null for a synapse removed during the run). Returns the files
+/// written. Safe to call more than once; later calls write nothing new.
+pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> {
+    let Some(mut rec) = world.remove_resource::<Recorder>() else { return Ok(Vec::new()) };
+    let settings = world.get_resource::<RecordSettings>().cloned();
+    let dt = world.get_resource::<SimClock>().map_or(1.0, |c| c.dt_ms());
+    let mut first_err = None;
+    let mut keep = |r: Result<(), RecordError>| {
+        if let Err(e) = r {
+            first_err.get_or_insert(e);
+        }
+    };
+    keep(flush_spikes(&mut rec));
+    keep(flush_state(&mut rec));
+    for t in [rec.spikes.take(), rec.state.take()].into_iter().flatten() {
+        let mut t = t;
+        rec.files.push(t.path().to_owned());
+        keep(t.close());
+    }
+    if let (Some(settings), true) = (&settings, !rec.synapse_start.is_empty()) {
+        let start = std::mem::take(&mut rec.synapse_start);
+        let mut q = world.query::<&SynapticWeight>();
+        let weight_end: Vec<Option<f32>> = start.iter().map(|s| q.get(world, s.entity).ok().map(|w| w.0)).collect();
+        let path = settings.out_dir.join("synapses.parquet");
+        keep(write_parquet(
+            &path,
+            synapse_schema(),
+            vec![
+                Arc::new(UInt32Array::from_iter_values(start.iter().map(|s| s.pre))) as ArrayRef,
+                Arc::new(UInt32Array::from_iter_values(start.iter().map(|s| s.post))),
+                Arc::new(UInt16Array::from_iter_values(start.iter().map(|s| s.delay))),
+                Arc::new(Float64Array::from_iter_values(start.iter().map(|s| f64::from(s.delay) * dt))),
+                Arc::new(Float32Array::from_iter_values(start.iter().map(|s| s.weight))),
+                Arc::new(Float32Array::from(weight_end)),
+            ],
+            &settings.metadata,
+        ));
+        rec.files.push(path);
+    }
+    let files = std::mem::take(&mut rec.files);
+    // Leave an empty, started recorder so that later steps record nothing.
+    world.insert_resource(Recorder { started: true, ..Default::default() });
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(files),
+    }
+}
+
+/// Writes the state of every neuron (`neuron, v, u, excitability, input, last_spike_step`) to
+/// `path`: the snapshot a driver leaves when the guard halts a run.
+pub fn write_snapshot(world: &mut World, path: &Path, metadata: &[(String, String)]) -> Result<(), RecordError> {
+    let mut q = world.query::<(&NeuronId, &MembranePotential, &RecoveryVariable, &Excitability, &InputCurrent, &LastSpikeStep)>();
+    let mut rows: Vec<_> = q.iter(world).map(|(id, v, u, e, i, l)| (id.0, v.0, u.0, e.0, i.0, l.0)).collect();
+    rows.sort_unstable_by_key(|r| r.0);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("neuron", DataType::UInt32, false),
+        Field::new("v", DataType::Float64, false),
+        Field::new("u", DataType::Float64, false),
+        Field::new("excitability", DataType::Float64, false),
+        Field::new("input", DataType::Float64, false),
+        Field::new("last_spike_step", DataType::UInt64, true),
+    ]));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| RecordError::Io { path: dir.to_owned(), source: e })?;
+    }
+    write_parquet(
+        path,
+        schema,
+        vec![
+            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.3))),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.4))),
+            Arc::new(UInt64Array::from(rows.iter().map(|r| r.5).collect::<Vec<_>>())),
+        ],
+        metadata,
+    )
+}

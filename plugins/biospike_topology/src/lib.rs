@@ -1,0 +1,286 @@
+//! Network topologies as pure functions: each returns directed edges `(pre, post)` over dense
+//! neuron ids, drawn from keyed random streams (so the same seed gives the same graph on any
+//! machine and thread count). Undirected generators (Watts–Strogatz, undirected
+//! Barabási–Albert) return both directions of every edge. No self-loops unless asked.
+//!
+//! # Example
+//! ```
+//! use biospike_topology::{watts_strogatz, in_degrees};
+//! let edges = watts_strogatz(100, 4, 0.1, 7).expect("valid parameters");
+//! assert_eq!(edges.len(), 100 * 4); // n·k/2 undirected edges, both directions
+//! assert!(edges.iter().all(|&(a, b)| a != b));
+//! assert_eq!(in_degrees(100, &edges).iter().sum::<u32>(), 400);
+//! ```
+//!
+//! # References
+//! - D. J. Watts, S. H. Strogatz, *Collective dynamics of 'small-world' networks*, Nature 393:440 (1998).
+//! - A.-L. Barabási, R. Albert, *Emergence of scaling in random networks*, Science 286:509 (1999).
+//! - V. Batagelj, U. Brandes, *Efficient generation of large random networks*, Phys. Rev. E 71:036113
+//!   (2005): geometric skipping for G(n, p).
+
+use biospike_core::rng::{KeyedRng, StreamPurpose};
+use petgraph::graph::{NodeIndex, UnGraph};
+use std::ops::Range;
+
+/// A directed edge `(pre, post)`.
+pub type EdgeList = Vec<(u32, u32)>;
+
+/// Why a topology cannot be generated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TopologyError {
+    /// A parameter is out of range for this network size.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid<T>(msg: String) -> Result<T, TopologyError> {
+    Err(TopologyError::Invalid(msg))
+}
+
+/// Every ordered pair; with `self_connections`, also `(i, i)`.
+pub fn all_to_all(n: u32, self_connections: bool) -> EdgeList {
+    let mut edges = Vec::with_capacity(n as usize * n as usize);
+    for pre in 0..n {
+        for post in 0..n {
+            if self_connections || pre != post {
+                edges.push((pre, post));
+            }
+        }
+    }
+    edges
+}
+
+/// For every target in `targets`, `k` sources drawn uniformly from `sources`.
+/// With `multapses`, draws are with replacement (as NEST's `fixed_indegree` with
+/// `allow_multapses`); otherwise without. Self-connections are skipped unless allowed.
+/// `stream` separates independent calls (e.g. one per source population).
+pub fn fixed_in_degree(
+    sources: Range<u32>,
+    targets: Range<u32>,
+    k: u32,
+    multapses: bool,
+    self_connections: bool,
+    seed: u64,
+    stream: u64,
+) -> Result<EdgeList, TopologyError> {
+    let n_src = sources.len() as u64;
+    let available = |t: u32| n_src - u64::from(!self_connections && sources.contains(&t));
+    if k > 0 && n_src == 0 {
+        return invalid(format!("in-degree {k} from an empty source population"));
+    }
+    if !multapses && targets.clone().any(|t| u64::from(k) > available(t)) {
+        return invalid(format!("in-degree {k} without multapses needs at least {k} distinct sources, there are {n_src}"));
+    }
+    let mut edges = Vec::with_capacity(targets.len() * k as usize);
+    let mut chosen = Vec::with_capacity(k as usize);
+    for t in targets {
+        let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(t), stream);
+        chosen.clear();
+        while chosen.len() < k as usize {
+            let s = sources.start + rng.below(n_src) as u32;
+            if (!self_connections && s == t) || (!multapses && chosen.contains(&s)) {
+                continue;
+            }
+            chosen.push(s);
+        }
+        edges.extend(chosen.iter().map(|&s| (s, t)));
+    }
+    Ok(edges)
+}
+
+/// Erdős–Rényi G(n, p) over ordered pairs: each directed edge exists with probability `p`.
+/// Rows are drawn by geometric skipping, so the cost is O(n + edges).
+pub fn erdos_renyi(n: u32, p: f64, self_connections: bool, seed: u64) -> Result<EdgeList, TopologyError> {
+    if !(0.0..=1.0).contains(&p) {
+        return invalid(format!("p = {p} is outside [0, 1]"));
+    }
+    let mut edges = Vec::new();
+    if p == 0.0 {
+        return Ok(edges);
+    }
+    let log_q = (1.0 - p).ln();
+    for pre in 0..n {
+        let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(pre), 0);
+        let mut post: i64 = -1;
+        loop {
+            let skip = if p >= 1.0 { 0.0 } else { ((1.0 - rng.uniform()).ln() / log_q).floor() };
+            post += 1 + skip as i64;
+            if post >= i64::from(n) {
+                break;
+            }
+            if self_connections || post != i64::from(pre) {
+                edges.push((pre, post as u32));
+            }
+        }
+    }
+    Ok(edges)
+}
+
+/// Watts–Strogatz small world: a ring where each node links to its `k/2` nearest neighbours
+/// on each side, then each edge's far end is rewired with probability `rewire_p` to a uniform
+/// node (no self-loops, no duplicate edges). Returns both directions of every edge.
+pub fn watts_strogatz(n: u32, k: u32, rewire_p: f64, seed: u64) -> Result<EdgeList, TopologyError> {
+    if k % 2 != 0 || k == 0 || k >= n {
+        return invalid(format!("k = {k} must be even, > 0 and < n = {n}"));
+    }
+    if !(0.0..=1.0).contains(&rewire_p) {
+        return invalid(format!("rewire_p = {rewire_p} is outside [0, 1]"));
+    }
+    let mut g: UnGraph<(), ()> = UnGraph::with_capacity(n as usize, (n * k / 2) as usize);
+    for _ in 0..n {
+        g.add_node(());
+    }
+    for i in 0..n {
+        for j in 1..=k / 2 {
+            g.add_edge(NodeIndex::new(i as usize), NodeIndex::new(((i + j) % n) as usize), ());
+        }
+    }
+    // Rewire in the classic order: by lap j, then by node i.
+    for j in 1..=k / 2 {
+        for i in 0..n {
+            let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(i), u64::from(j));
+            if rng.uniform() >= rewire_p {
+                continue;
+            }
+            let (a, b) = (NodeIndex::new(i as usize), NodeIndex::new(((i + j) % n) as usize));
+            let Some(e) = g.find_edge(a, b) else { continue };
+            if g.neighbors(a).count() >= n as usize - 1 {
+                continue; // already linked to everyone
+            }
+            let target = loop {
+                let t = NodeIndex::new(rng.below(u64::from(n)) as usize);
+                if t != a && g.find_edge(a, t).is_none() {
+                    break t;
+                }
+            };
+            g.remove_edge(e);
+            g.add_edge(a, target, ());
+        }
+    }
+    Ok(both_directions(&g))
+}
+
+/// Barabási–Albert preferential attachment: starts from a clique of `m + 1` nodes; each new
+/// node attaches `m` edges to distinct existing nodes chosen with probability proportional
+/// to their degree. Undirected (both directions) unless `directed`, in which case each edge
+/// points from the new node to the chosen one.
+pub fn barabasi_albert(n: u32, m: u32, directed: bool, seed: u64) -> Result<EdgeList, TopologyError> {
+    if m == 0 || m >= n {
+        return invalid(format!("m = {m} must be > 0 and < n = {n}"));
+    }
+    let mut g: UnGraph<(), ()> = UnGraph::with_capacity(n as usize, (n * m) as usize);
+    for _ in 0..n {
+        g.add_node(());
+    }
+    let mut directed_edges = Vec::new();
+    // Degree-weighted urn: every edge end is one ticket.
+    let mut urn: Vec<u32> = Vec::new();
+    for a in 0..=m {
+        for b in a + 1..=m {
+            g.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+            directed_edges.push((b, a));
+            urn.extend([a, b]);
+        }
+    }
+    let mut targets = Vec::with_capacity(m as usize);
+    for new in m + 1..n {
+        let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(new), 0);
+        targets.clear();
+        while targets.len() < m as usize {
+            let t = urn[rng.below(urn.len() as u64) as usize];
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+        for &t in &targets {
+            g.add_edge(NodeIndex::new(new as usize), NodeIndex::new(t as usize), ());
+            directed_edges.push((new, t));
+            urn.extend([new, t]);
+        }
+    }
+    if directed { Ok(directed_edges) } else { Ok(both_directions(&g)) }
+}
+
+fn both_directions(g: &UnGraph<(), ()>) -> EdgeList {
+    let mut edges: EdgeList = g
+        .edge_indices()
+        .filter_map(|e| g.edge_endpoints(e))
+        .flat_map(|(a, b)| [(a.index() as u32, b.index() as u32), (b.index() as u32, a.index() as u32)])
+        .collect();
+    edges.sort_unstable();
+    edges
+}
+
+/// In-degree of every node.
+pub fn in_degrees(n: u32, edges: &[(u32, u32)]) -> Vec<u32> {
+    let mut d = vec![0; n as usize];
+    for &(_, post) in edges {
+        d[post as usize] += 1;
+    }
+    d
+}
+
+/// Out-degree of every node.
+pub fn out_degrees(n: u32, edges: &[(u32, u32)]) -> Vec<u32> {
+    let mut d = vec![0; n as usize];
+    for &(pre, _) in edges {
+        d[pre as usize] += 1;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Closed form: G(n, p) has n(n−1)p expected directed edges without self-loops.
+    #[test]
+    fn erdos_renyi_edge_count() {
+        let n = 2000u32;
+        let p = 0.01;
+        let e = erdos_renyi(n, p, false, 3).expect("valid");
+        let expected = f64::from(n) * f64::from(n - 1) * p;
+        let sd = (expected * (1.0 - p)).sqrt();
+        assert!((e.len() as f64 - expected).abs() < 5.0 * sd, "{} vs {expected}", e.len());
+        assert!(e.iter().all(|&(a, b)| a != b));
+    }
+
+    /// Watts–Strogatz with p = 0 is the ring lattice: every node has degree k.
+    #[test]
+    fn watts_strogatz_lattice_and_rewired_degree_sum() {
+        let e = watts_strogatz(50, 4, 0.0, 1).expect("valid");
+        assert!(in_degrees(50, &e).iter().all(|&d| d == 4));
+        let e = watts_strogatz(500, 6, 0.3, 1).expect("valid");
+        assert_eq!(e.len(), 500 * 6, "rewiring keeps the edge count");
+        let mut dedup = e.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), e.len(), "no duplicate edges");
+    }
+
+    /// Barabási–Albert: m(m+1)/2 clique edges plus m per added node; the degree distribution
+    /// is heavy-tailed (the largest hub far above the mean 2m).
+    #[test]
+    fn barabasi_albert_counts_and_hubs() {
+        let (n, m) = (5000u32, 3u32);
+        let e = barabasi_albert(n, m, true, 9).expect("valid");
+        assert_eq!(e.len() as u32, m * (m + 1) / 2 + (n - m - 1) * m);
+        let undirected = barabasi_albert(n, m, false, 9).expect("valid");
+        let deg = in_degrees(n, &undirected);
+        let max = *deg.iter().max().unwrap_or(&0);
+        assert!(max > 10 * 2 * m, "largest hub {max}");
+    }
+
+    #[test]
+    fn fixed_in_degree_without_multapses_is_distinct() {
+        let e = fixed_in_degree(0..20, 0..20, 19, false, false, 5, 0).expect("valid");
+        assert!(in_degrees(20, &e).iter().all(|&d| d == 19));
+        assert!(e.iter().all(|&(a, b)| a != b));
+        assert!(fixed_in_degree(0..20, 0..20, 20, false, false, 5, 0).is_err());
+    }
+
+    #[test]
+    fn all_to_all_counts() {
+        assert_eq!(all_to_all(10, true).len(), 100);
+        assert_eq!(all_to_all(10, false).len(), 90);
+    }
+}
