@@ -1,1 +1,103 @@
-//! x
+//! # biospike
+//!
+//! Biorealistic spiking neural networks on `bevy_ecs`: neurons and synapses are entities,
+//! every stage of a simulation step is a plugin in one ordered schedule, scenes are typed RON
+//! files, output is Parquet.
+//!
+//! ## Getting started
+//! ```text
+//! cargo run --release -- run scenes/izhikevich_2003.ron     # run a scene (embedded, no setup)
+//! cargo test --workspace                                     # run the tests
+//! ```
+//!
+//! ## Composing your own app
+//! ```
+//! use bevy_app::App;
+//! use biospike::prelude::*;
+//!
+//! let scene = biospike::Scene::load("izhikevich_2003".as_ref()).expect("embedded scene");
+//! let mut app = biospike::build_app(&scene, None).expect("builds");
+//! biospike::testing::run_steps(&mut app, 100);
+//! assert_eq!(app.world().resource::<SimClock>().step(), 100);
+//! ```
+//!
+//! ## Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `parquet` | yes | [`ParquetRecorderPlugin`](biospike_record::ParquetRecorderPlugin), the `biospike` CLI |
+//!
+//! ## Plugins ([`BiospikePlugins`])
+//! | plugin | set | responsibility |
+//! |---|---|---|
+//! | [`CoreSimPlugin`] (added first, with the clock and seed) | all | schedule, clock, input reset, spike collection, numerical guard |
+//! | [`InputPlugin`] | [`InputSystems::Drive`] | noise, DC, stimuli, Poisson trains |
+//! | [`IzhikevichPlugin`] | [`SimSystems::Neurons`] | membrane integration |
+//! | [`SynapsePlugin`] | [`InputSystems::Synaptic`], [`SimSystems::Propagation`] | delays, CSR delivery |
+//! | `ParquetRecorderPlugin` (with an output directory) | [`SimSystems::Record`] | Parquet tables |
+//!
+//! ## Order of one step ([`SimSystems`], chained)
+//! `First → Input (Reset → Drive → Synaptic) → Neurons → Detect → Propagation → Modulation →
+//! Plasticity → Structure → Quantize → Record → Last`, then the clock advances.
+//!
+//! ## FAQ
+//! - *Why is my run slow in debug?* The workspace compiles its own crates at `-O1` in the dev
+//!   profile; use `--release` for real runs and benchmarks.
+//! - *How do I add my own stage?* Write a plugin whose systems go in one of the
+//!   [`SimSystems`] sets (order against sets, never against another crate's functions).
+//! - *How do I change a synapse?* Insert a new [`SynapticWeight`] or despawn the entity; the
+//!   change applies at the next [`SimSystems::Propagation`] (see [`Synapse`]).
+
+pub mod build;
+pub mod graph;
+pub mod run;
+pub mod scene;
+#[cfg(feature = "parquet")]
+pub mod tables;
+pub mod testing;
+
+pub use build::{BuildError, build_app, model_app, spawn_network};
+pub use run::{Outcome, RunError, RunOptions, RunSummary, run};
+pub use scene::{Scene, SceneDesc, SceneError};
+
+use bevy_app::{PluginGroup, PluginGroupBuilder};
+
+/// The model stages: inputs, Izhikevich neurons, synaptic delivery. Add [`CoreSimPlugin`]
+/// (with the clock and seed) before this group, and a recorder after it if wanted.
+///
+/// Supports `.build().disable::<InputPlugin>()` and `.set(..)`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BiospikePlugins;
+
+impl PluginGroup for BiospikePlugins {
+    fn build(self) -> PluginGroupBuilder {
+        PluginGroupBuilder::start::<Self>()
+            .add(biospike_input::InputPlugin)
+            .add(biospike_izhikevich::IzhikevichPlugin)
+            .add(biospike_synapses::SynapsePlugin)
+    }
+}
+
+/// Key-value metadata stored in every Parquet file of a run of `scene`.
+pub fn metadata(scene: &Scene) -> Vec<(String, String)> {
+    vec![
+        ("biospike.version".into(), env!("CARGO_PKG_VERSION").into()),
+        ("biospike.scene".into(), scene.text.clone()),
+        ("biospike.scene_path".into(), scene.source.display().to_string()),
+        ("biospike.seed".into(), scene.desc.seed.to_string()),
+        ("biospike.dt_ms".into(), scene.desc.dt_ms.to_string()),
+    ]
+}
+
+/// Everything a user of the facade needs.
+pub mod prelude {
+    pub use crate::BiospikePlugins;
+    pub use biospike_core::prelude::*;
+    pub use biospike_input::prelude::*;
+    pub use biospike_izhikevich::prelude::*;
+    #[cfg(feature = "parquet")]
+    pub use biospike_record::prelude::*;
+    pub use biospike_synapses::prelude::*;
+}
+
+#[doc(no_inline)]
+pub use prelude::*;

@@ -1,1 +1,163 @@
-fn main(){}
+//! The `biospike` command line: run, validate and export scenes.
+
+use biospike::{RunOptions, Scene, run};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Parser)]
+#[command(name = "biospike", version, about = "Biorealistic spiking neural network simulation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scene headless and write Parquet output.
+    Run {
+        /// Scene file (`scenes/izhikevich_2003.ron`) or an embedded scene's name.
+        scene: PathBuf,
+        /// Output directory. Default: `out/<scene name>`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Number of steps (overrides `time_steps`).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Seed (overrides the scene's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads for the parallel loops. Default: all cores.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Do not write any output.
+        #[arg(long)]
+        no_output: bool,
+    },
+    /// Check a scene and print what it describes.
+    Validate {
+        /// Scene file or embedded scene's name.
+        scene: PathBuf,
+    },
+    /// Export the built network graph.
+    Graph {
+        /// Scene file or embedded scene's name.
+        scene: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+        /// Output file. Default: standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Graphml,
+}
+
+fn load(path: &std::path::Path, seed: Option<u64>) -> Result<Scene, ExitCode> {
+    match Scene::load(path) {
+        Ok(mut s) => {
+            if let Some(seed) = seed {
+                s.desc.seed = seed;
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { scene } => match load(&scene, None) {
+            Ok(s) => {
+                println!("ok: {s}");
+                for p in &s.desc.populations {
+                    println!("  population {:<12} {:>9} neurons  {:?}", p.name, p.size, p.neuron);
+                }
+                println!("  topology {:?}", s.desc.topology);
+                if s.desc.neuromodulation.is_some() || s.desc.plasticity.is_some() {
+                    println!("  note: `neuromodulation` and `plasticity` are accepted but not simulated yet");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Graph { scene, format, out } => {
+            let s = match load(&scene, None) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let mut app = match biospike::build_app(&s, None) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let g = biospike::graph::network_graph(app.world_mut());
+            let text = match format {
+                GraphFormat::Dot => biospike::graph::to_dot(&g),
+                GraphFormat::Graphml => biospike::graph::to_graphml(&g),
+            };
+            match out {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(&path, text) {
+                        eprintln!("error: {}: {e}", path.display());
+                        return ExitCode::FAILURE;
+                    }
+                    eprintln!("wrote {} ({} nodes, {} edges)", path.display(), g.node_count(), g.edge_count());
+                }
+                None => print!("{text}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Run { scene, out, steps, seed, threads, no_output } => {
+            if let Some(n) = threads {
+                bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n.max(1)).build());
+            }
+            let s = match load(&scene, seed) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let name = s.desc.name.clone().unwrap_or_else(|| {
+                scene.file_stem().map_or_else(|| "scene".to_string(), |x| x.to_string_lossy().into_owned())
+            });
+            let out = if no_output { None } else { Some(out.unwrap_or_else(|| PathBuf::from("out").join(&name))) };
+            let stop = Arc::new(AtomicBool::new(false));
+            {
+                let stop = stop.clone();
+                if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed)) {
+                    eprintln!("warning: no Ctrl-C handler ({e}); an interrupt will not complete the files");
+                }
+            }
+            eprintln!("running {s}");
+            let opts = RunOptions { out, steps, progress: std::io::stderr().is_terminal(), stop: Some(stop) };
+            match run(&s, &opts) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    match (&summary.outcome, &summary.recorder_error) {
+                        (_, Some(_)) => ExitCode::FAILURE,
+                        (biospike::Outcome::Halted(_), _) => ExitCode::from(3),
+                        (biospike::Outcome::Interrupted, _) => ExitCode::from(130),
+                        (biospike::Outcome::Completed, None) => ExitCode::SUCCESS,
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

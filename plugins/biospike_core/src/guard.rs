@@ -111,7 +111,7 @@ impl GuardSettings {
     /// The first problem with these values, if any.
     pub fn check(&self, v: f64, u: f64, i: f64) -> Option<HaltReason> {
         use StateVariable as S;
-        for (variable, value) in [(S::MembranePotential, v), (S::RecoveryVariable, u), (S::InputCurrent, i)] {
+        for (variable, value) in [(S::InputCurrent, i), (S::MembranePotential, v), (S::RecoveryVariable, u)] {
             if !value.is_finite() {
                 return Some(HaltReason::NonFinite { variable, value });
             }

@@ -43,6 +43,26 @@ pub mod rng;
 mod schedule;
 
 pub use components::*;
+
+/// Below this many entities a per-neuron loop runs serially: handing a batch to bevy's
+/// task pool costs ~20 µs per call on the 2-core reference machine (measured, see
+/// `BENCHMARKS.md`), more than 16k Izhikevich updates take on one core.
+pub const PARALLEL_MIN_ENTITIES: usize = 16_384;
+
+/// Runs `$body` for every item of `$query`, in parallel when the query holds at least
+/// [`PARALLEL_MIN_ENTITIES`] entities, serially otherwise. Each item must only touch its own
+/// entity, so both paths give the same result.
+#[macro_export]
+macro_rules! for_each_entity_mut {
+    ($query:expr, $f:expr) => {{
+        let f = $f;
+        if $query.iter().size_hint().1.unwrap_or(usize::MAX) < $crate::PARALLEL_MIN_ENTITIES {
+            $query.iter_mut().for_each(f);
+        } else {
+            $query.par_iter_mut().for_each(f);
+        }
+    }};
+}
 pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
 pub use plugin::{CoreSimPlugin, step_simulation};
 pub use populations::{PopulationInfo, PopulationKind, PopulationTable};

@@ -17,6 +17,15 @@ impl Plugin for InputPlugin {
     }
 }
 
+type DriveItem<'a> = (
+    &'a NeuronId,
+    Mut<'a, InputCurrent>,
+    Option<&'a NoiseCurrent>,
+    Option<&'a DcCurrent>,
+    Option<&'a CurrentStimulus>,
+    Option<&'a PoissonInput>,
+);
+
 type Driven = Or<(With<NoiseCurrent>, With<DcCurrent>, With<CurrentStimulus>, With<PoissonInput>)>;
 
 #[allow(clippy::type_complexity, reason = "one query over the optional drive components")]
@@ -36,9 +45,7 @@ fn add_external_drive(
     seed: Res<SimSeed>,
 ) {
     let (step, t, dt, seed) = (clock.step(), clock.time_ms(), clock.dt_ms(), seed.0);
-    q.par_iter_mut()
-        .batching_strategy(bevy_ecs::batching::BatchingStrategy::new().min_batch_size(4096))
-        .for_each(|(id, mut i, noise, dc, stim, poisson)| {
+    biospike_core::for_each_entity_mut!(q, |(id, mut i, noise, dc, stim, poisson): DriveItem| {
             let mut total = i.0;
             if let Some(n) = noise {
                 let xi = KeyedRng::new(seed, StreamPurpose::InputNoise, u64::from(id.0), step).normal();

@@ -64,15 +64,10 @@ struct NeuronStateMut {
     params: &'static IzhikevichParams,
 }
 
-/// Minimum neurons per parallel batch: below this, scheduling costs more than it saves.
-const MIN_BATCH: usize = 4096;
-
 fn integrate_membrane(mut q: Query<NeuronStateMut, With<IzhikevichNeuron>>, clock: Res<SimClock>, settings: Res<IzhikevichSettings>) {
     let dt = clock.dt_ms();
     let IzhikevichSettings { scheme, threshold_mv } = *settings;
-    q.par_iter_mut()
-        .batching_strategy(bevy_ecs::batching::BatchingStrategy::new().min_batch_size(MIN_BATCH))
-        .for_each(|mut n| {
+    biospike_core::for_each_entity_mut!(q, |mut n: NeuronStateMutItem| {
             let i = n.excitability.0 * n.input.0;
             let (v, u, fired) = izhikevich_step(n.v.0, n.u.0, i, n.params, dt, scheme, threshold_mv);
             n.v.0 = v;

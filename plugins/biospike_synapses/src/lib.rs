@@ -15,6 +15,7 @@
 //! # Example
 //! ```
 //! use bevy_app::App;
+//! use bevy_ecs::prelude::*;
 //! use biospike_core::prelude::*;
 //! use biospike_synapses::prelude::*;
 //!
@@ -53,7 +54,7 @@ mod index;
 mod plugin;
 
 pub use index::{DelayRing, SynapseIndex};
-pub use plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin};
+pub use plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin, prepare_synapse_index};
 
 use biospike_core::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
 

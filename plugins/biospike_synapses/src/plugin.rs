@@ -87,9 +87,7 @@ fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: Re
     let slot = (clock.step() % slots as u64) as usize;
     {
         let buf = &ring.buf;
-        q.par_iter_mut()
-            .batching_strategy(bevy_ecs::batching::BatchingStrategy::new().min_batch_size(4096))
-            .for_each(|(id, mut i)| {
+        biospike_core::for_each_entity_mut!(q, |(id, mut i): (&NeuronId, Mut<InputCurrent>)| {
                 if let Some(x) = buf.get(id.0 as usize * slots + slot) {
                     i.0 += *x;
                 }
@@ -197,5 +195,16 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], buf: &mut [f64], lo: u32,
             }
             buf[(post - lo) as usize * slots + slot] += f64::from(weights[k]);
         }
+    }
+}
+
+/// Applies every queued synapse change now (outside the schedule), so that the delivery index
+/// is built during set-up rather than inside the first step. Drivers call it after spawning.
+pub fn prepare_synapse_index(world: &mut World) {
+    use bevy_ecs::system::RunSystemOnce;
+    // The system's parameters are all registered by `SynapsePlugin`; without it there is
+    // nothing to prepare.
+    if world.contains_resource::<SynapseEdits>() {
+        let _ = world.run_system_once(apply_synapse_edits);
     }
 }

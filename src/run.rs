@@ -1,0 +1,245 @@
+//! The headless driver: build, step `time_steps` times, stop cleanly, summarize.
+
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use biospike_synapses::prelude::*;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::build::{BuildError, build_app};
+use crate::scene::Scene;
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Output directory for Parquet files; nothing is written when `None`.
+    pub out: Option<PathBuf>,
+    /// Override the scene's `time_steps`.
+    pub steps: Option<u64>,
+    /// Show a progress bar (on a terminal).
+    pub progress: bool,
+    /// Set to `true` (e.g. by a Ctrl-C handler) to stop after the current step.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// All steps ran.
+    Completed,
+    /// Stopped on request (Ctrl-C) after this many steps.
+    Interrupted,
+    /// The numerical guard stopped it.
+    Halted(String),
+}
+
+/// Spikes of one population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopulationSummary {
+    /// Name.
+    pub name: String,
+    /// Neurons.
+    pub size: u32,
+    /// Spikes during the run.
+    pub spikes: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// Scene name.
+    pub scene: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Steps run.
+    pub steps: u64,
+    /// Step size, ms.
+    pub dt_ms: f64,
+    /// Network construction time (spawning, topology, index).
+    pub setup: Duration,
+    /// Time spent stepping.
+    pub wall: Duration,
+    /// Per population.
+    pub populations: Vec<PopulationSummary>,
+    /// Synapses in the network.
+    pub synapses: usize,
+    /// Synaptic events delivered.
+    pub events: u64,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// A recording error, if any.
+    pub recorder_error: Option<String>,
+}
+
+impl RunSummary {
+    /// Simulated time, ms.
+    pub fn simulated_ms(&self) -> f64 {
+        self.steps as f64 * self.dt_ms
+    }
+
+    /// Total spikes.
+    pub fn spikes(&self) -> u64 {
+        self.populations.iter().map(|p| p.spikes).sum()
+    }
+
+    /// Mean rate of a population, Hz.
+    pub fn rate_hz(&self, p: &PopulationSummary) -> f64 {
+        let t = self.simulated_ms() * 1e-3;
+        if t > 0.0 && p.size > 0 { p.spikes as f64 / (f64::from(p.size) * t) } else { 0.0 }
+    }
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sim_s = self.simulated_ms() * 1e-3;
+        let wall = self.wall.as_secs_f64();
+        writeln!(f, "scene        {} (seed {})", self.scene, self.seed)?;
+        let outcome = match &self.outcome {
+            Outcome::Completed => "completed".to_string(),
+            Outcome::Interrupted => "interrupted (Ctrl-C); files are complete".to_string(),
+            Outcome::Halted(m) => format!("HALTED: {m}"),
+        };
+        writeln!(f, "outcome      {outcome}")?;
+        writeln!(f, "steps        {} × {} ms = {:.3} s simulated", self.steps, self.dt_ms, sim_s)?;
+        writeln!(f, "wall         {:.3} s stepping ({:.3} s setup)", wall, self.setup.as_secs_f64())?;
+        if wall > 0.0 {
+            writeln!(f, "real-time    {:.2}× ({:.3} ms wall per simulated s)", sim_s / wall, wall * 1e3 / sim_s.max(f64::MIN_POSITIVE))?;
+            writeln!(f, "events       {} synaptic events over {} synapses ({:.1} M events/s)", self.events, self.synapses, self.events as f64 / wall / 1e6)?;
+        }
+        writeln!(f, "population       neurons      spikes   rate (Hz)")?;
+        for p in &self.populations {
+            writeln!(f, "{:<14} {:>9} {:>11} {:>11.3}", p.name, p.size, p.spikes, self.rate_hz(p))?;
+        }
+        let total = PopulationSummary { name: "all".into(), size: self.populations.iter().map(|p| p.size).sum(), spikes: self.spikes() };
+        writeln!(f, "{:<14} {:>9} {:>11} {:>11.3}", total.name, total.size, total.spikes, self.rate_hz(&total))?;
+        if let Some(e) = &self.recorder_error {
+            writeln!(f, "recording    FAILED: {e}")?;
+        }
+        for file in &self.files {
+            writeln!(f, "output       {}", file.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of a run (scene errors are reported before).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The network could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Output could not be written.
+    #[error("recording: {0}")]
+    Record(String),
+}
+
+/// Builds and runs a scene to the end, to a halt, or to a stop request; completes every file.
+pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    let t0 = Instant::now();
+    let mut app = build_app(scene, opts.out.as_deref())?;
+    let world = app.world_mut();
+    let mut files = Vec::new();
+    #[cfg(feature = "parquet")]
+    if let (Some(out), true) = (&opts.out, scene.desc.record.neurons) {
+        std::fs::create_dir_all(out).map_err(|e| RunError::Record(format!("{}: {e}", out.display())))?;
+        let path = out.join("neurons.parquet");
+        crate::tables::write_neurons(world, &path, &crate::metadata(scene)).map_err(|e| RunError::Record(e.to_string()))?;
+        files.push(path);
+    }
+    // Build the delivery index now, so that the timed loop measures stepping only.
+    biospike_synapses::prepare_synapse_index(world);
+    let setup = t0.elapsed();
+
+    let steps = opts.steps.unwrap_or(scene.desc.time_steps);
+    let table = world.resource::<PopulationTable>().clone();
+    let mut pop_of = vec![0usize; table.neuron_count() as usize];
+    for (i, p) in table.populations.iter().enumerate() {
+        for id in p.ids() {
+            pop_of[id as usize] = i;
+        }
+    }
+    let mut counts = vec![0u64; table.populations.len()];
+    let bar = progress_bar(opts.progress, steps);
+    let mut outcome = Outcome::Completed;
+    let mut done = 0;
+    let t1 = Instant::now();
+    while done < steps {
+        if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+            outcome = Outcome::Interrupted;
+            break;
+        }
+        step_simulation(world);
+        done += 1;
+        for &id in &world.resource::<StepSpikes>().ids {
+            if let Some(&p) = pop_of.get(id as usize) {
+                counts[p] += 1;
+            }
+        }
+        if let SimStatus::Halted { .. } = world.resource::<SimStatus>() {
+            outcome = Outcome::Halted(world.resource::<SimStatus>().to_string());
+            break;
+        }
+        if done % 100 == 0 {
+            bar.set_position(done);
+        }
+    }
+    let wall = t1.elapsed();
+    bar.finish_and_clear();
+
+    let mut recorder_error = None;
+    #[cfg(feature = "parquet")]
+    if let Some(out) = &opts.out {
+        if let Outcome::Halted(msg) = &outcome {
+            let path = out.join("halt_snapshot.parquet");
+            let mut meta = crate::metadata(scene);
+            meta.push(("biospike.halt".into(), msg.clone()));
+            match biospike_record::write_snapshot(world, &path, &meta) {
+                Ok(()) => files.push(path),
+                Err(e) => recorder_error = Some(e.to_string()),
+            }
+        }
+        match biospike_record::finish_recording(world) {
+            Ok(f) => files.extend(f),
+            Err(e) => recorder_error = Some(e.to_string()),
+        }
+        if let Some(biospike_record::RecorderStatus::Failed(e)) = world.get_resource::<biospike_record::RecorderStatus>() {
+            recorder_error.get_or_insert(e.clone());
+        }
+        files.sort();
+    }
+    Ok(RunSummary {
+        scene: scene.desc.name.clone().unwrap_or_else(|| scene.source.display().to_string()),
+        seed: scene.desc.seed,
+        steps: done,
+        dt_ms: scene.desc.dt_ms,
+        setup,
+        wall,
+        populations: table
+            .populations
+            .iter()
+            .zip(&counts)
+            .map(|(p, &spikes)| PopulationSummary { name: p.name.clone(), size: p.len, spikes })
+            .collect(),
+        synapses: world.resource::<SynapseIndex>().len(),
+        events: world.resource::<DeliveryDiagnostics>().events,
+        outcome,
+        files,
+        recorder_error,
+    })
+}
+
+fn progress_bar(show: bool, steps: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(steps);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}

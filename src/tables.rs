@@ -1,0 +1,56 @@
+//! The neurons table, written by the facade because it knows every stage's components.
+
+use arrow_array::{ArrayRef, Float32Array, Float64Array, StringArray, UInt16Array, UInt32Array};
+use arrow_schema::{DataType, Field, Schema};
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use biospike_izhikevich::IzhikevichParams;
+use biospike_record::{RecordError, write_parquet};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Writes `neurons.parquet`: `neuron, population, population_name, kind, a, b, c, d, x, y, z`.
+pub fn write_neurons(world: &mut World, path: &Path, metadata: &[(String, String)]) -> Result<(), RecordError> {
+    let table = world.resource::<PopulationTable>().clone();
+    let mut q = world.query::<(&NeuronId, &PopulationId, &IzhikevichParams, &Position)>();
+    let mut rows: Vec<_> = q.iter(world).map(|(id, p, params, pos)| (id.0, p.0, *params, pos.0)).collect();
+    rows.sort_unstable_by_key(|r| r.0);
+    let name = |p: u16| table.populations.get(usize::from(p)).map_or("", |x| x.name.as_str());
+    let kind = |p: u16| match table.populations.get(usize::from(p)).map(|x| x.kind) {
+        Some(PopulationKind::Inhibitory) => "inhibitory",
+        _ => "excitatory",
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("neuron", DataType::UInt32, false),
+        Field::new("population", DataType::UInt16, false),
+        Field::new("population_name", DataType::Utf8, false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("a", DataType::Float64, false),
+        Field::new("b", DataType::Float64, false),
+        Field::new("c", DataType::Float64, false),
+        Field::new("d", DataType::Float64, false),
+        Field::new("x", DataType::Float32, false),
+        Field::new("y", DataType::Float32, false),
+        Field::new("z", DataType::Float32, false),
+    ]));
+    let f64col = |f: fn(&IzhikevichParams) -> f64| Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| f(&r.2)))) as ArrayRef;
+    let f32col = |i: usize| Arc::new(Float32Array::from_iter_values(rows.iter().map(|r| r.3[i]))) as ArrayRef;
+    write_parquet(
+        path,
+        schema,
+        vec![
+            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(UInt16Array::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| name(r.1)))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| kind(r.1)))),
+            f64col(|p| p.a),
+            f64col(|p| p.b),
+            f64col(|p| p.c),
+            f64col(|p| p.d),
+            f32col(0),
+            f32col(1),
+            f32col(2),
+        ],
+        metadata,
+    )
+}

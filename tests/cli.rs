@@ -1,0 +1,214 @@
+//! The `biospike` binary end to end: determinism across thread counts, scene errors, clean
+//! stops (Ctrl-C, numerical halt) that leave readable Parquet, graph export, and the Python
+//! readers the docs promise (polars, pandas).
+
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_biospike"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("biospike-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+/// All rows of a Parquet file as debug-formatted batches (any decode error fails the test).
+fn read_all(path: &Path) -> (usize, String) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = 0;
+    let mut text = String::new();
+    for batch in reader {
+        let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        rows += batch.num_rows();
+        text.push_str(&format!("{:?}", batch.columns()));
+    }
+    (rows, text)
+}
+
+fn metadata(path: &Path, key: &str) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader = SerializedFileReader::new(file).ok()?;
+    let kv = reader.metadata().file_metadata().key_value_metadata()?.clone();
+    kv.into_iter().find(|k| k.key == key).and_then(|k| k.value)
+}
+
+/// A network big enough that delivery and neuron loops take their parallel paths
+/// (≥ 16 384 neurons, ≥ 32 768 events per step).
+const PARALLEL_SCENE: &str = r#"(
+    name: Some("parallel"), seed: 5, dt_ms: 1.0, time_steps: 150,
+    populations: [
+        (name: "exc", size: 16000, neuron: Preset(RS), noise: Some((mean: 2.0, std: 5.0)),
+         synapses: (weight: Uniform(low: 0.5, high: 1.5), delay_ms: Uniform(low: 1.0, high: 4.0))),
+        (name: "inh", size: 4000, kind: Inhibitory, neuron: Preset(FS), noise: Some((mean: 2.0, std: 5.0)),
+         synapses: (weight: Constant(2.0), delay_ms: Constant(1.0))),
+    ],
+    topology: FixedInDegree(k: 200, multapses: true, self_connections: true),
+    record: (synapses: false, state: Some((neurons: [0, 19999], every_steps: 3))),
+)"#;
+
+#[test]
+fn same_seed_gives_identical_output_on_one_and_two_threads() {
+    let dir = tmp("threads");
+    let scene = dir.join("parallel.ron");
+    std::fs::write(&scene, PARALLEL_SCENE).expect("write scene");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "2"] {
+        let out = dir.join(format!("t{threads}-{}", outputs.len()));
+        let o = bin().args(["run"]).arg(&scene).args(["--threads", threads, "--out"]).arg(&out).output().expect("spawn");
+        ok(&o);
+        let spikes = read_all(&out.join("spikes.parquet"));
+        let state = read_all(&out.join("state.parquet"));
+        assert!(spikes.0 > 10_000, "the network is active: {} spikes", spikes.0);
+        outputs.push((spikes, state));
+    }
+    assert!(outputs[0] == outputs[1], "1 thread and 2 threads differ");
+    assert!(outputs[1] == outputs[2], "two 2-thread runs differ");
+}
+
+#[test]
+fn scene_errors_name_file_line_column_field_and_range() {
+    let dir = tmp("errors");
+    let cases = [
+        ("(seed: 1,\n dt_ms: -0.5,\n time_steps: 10, populations: [(name: \"a\", size: 1)])", vec!["bad.ron:2:", "dt_ms", "(0, ∞)"]),
+        (
+            "(dt_ms: 1.0, time_steps: 10,\n populations: [(name: \"a\", size: 3,\n   noise: Some((mean: 0.0, std: -2.0)))])",
+            vec!["bad.ron:3:", "populations[0].noise", "std", "[0, ∞)"],
+        ),
+        ("(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 1, colour: 3)])", vec!["bad.ron:1:", "colour"]),
+        ("(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n topology: SmallWorld(k: 3, rewire_p: 0.1))", vec!["bad.ron:2:", "topology", "even"]),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n record: (state: Some((neurons: [9]))))",
+            vec!["bad.ron:2:", "record.state.neurons", "0..4"],
+        ),
+        ("(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)]", vec!["bad.ron:1:"]),
+    ];
+    for (text, needles) in cases {
+        let path = dir.join("bad.ron");
+        std::fs::write(&path, text).expect("write");
+        for cmd in ["validate", "run"] {
+            let o = bin().arg(cmd).arg(&path).arg("--help").output().map(|_| ()).ok();
+            let _ = o;
+            let out = bin().arg(cmd).arg(&path).output().expect("spawn");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{cmd} {text:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            for n in &needles {
+                assert!(err.contains(n), "{cmd}: {err:?} lacks {n:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_every_file_readable() {
+    let dir = tmp("sigint");
+    let out = dir.join("out");
+    let mut child = bin().args(["run", "sparse_10k", "--steps", "100000000", "--out"]).arg(&out).spawn().expect("spawn");
+    // Wait until data is flowing (the first row group batch is flushed at 65 536 spikes).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !out.join("spikes.parquet").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let code = child.wait().expect("wait").code();
+    assert_eq!(code, Some(130), "interrupted runs exit with 130");
+    let (rows, _) = read_all(&out.join("spikes.parquet"));
+    assert!(rows > 0);
+    let (neurons, _) = read_all(&out.join("neurons.parquet"));
+    assert_eq!(neurons, 10_000);
+    assert_eq!(metadata(&out.join("spikes.parquet"), "biospike.seed").as_deref(), Some("1"));
+}
+
+#[test]
+fn numerical_blow_up_halts_with_a_message_snapshot_and_readable_files() {
+    let dir = tmp("halt");
+    let scene = dir.join("blowup.ron");
+    std::fs::write(
+        &scene,
+        "(dt_ms: 1.0, time_steps: 100, populations: [(name: \"a\", size: 5, dc: 1e308, noise: Some((mean: 1e308, std: 0.0)))],\n record: (state: Some((neurons: [0]))))",
+    )
+    .expect("write");
+    let out = dir.join("out");
+    let o = bin().arg("run").arg(&scene).arg("--out").arg(&out).output().expect("spawn");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("HALTED") && stdout.contains("step 0") && stdout.contains("neuron 0") && stdout.contains("input current"), "{stdout}");
+    let (rows, _) = read_all(&out.join("halt_snapshot.parquet"));
+    assert_eq!(rows, 5);
+    read_all(&out.join("spikes.parquet"));
+    read_all(&out.join("state.parquet"));
+    assert!(metadata(&out.join("halt_snapshot.parquet"), "biospike.halt").is_some_and(|m| m.contains("became inf")));
+}
+
+#[test]
+fn graph_export_dot_and_graphml() {
+    let dir = tmp("graph");
+    let dot = dir.join("g.dot");
+    ok(&bin().args(["graph", "seed_demo", "--format", "dot", "--out"]).arg(&dot).output().expect("spawn"));
+    let text = std::fs::read_to_string(&dot).expect("dot");
+    assert!(text.starts_with("digraph"));
+    assert_eq!(text.matches(" -> ").count(), 40, "10 nodes × k = 4, both directions");
+    let xml = dir.join("g.graphml");
+    ok(&bin().args(["graph", "seed_demo", "--format", "graphml", "--out"]).arg(&xml).output().expect("spawn"));
+    let text = std::fs::read_to_string(&xml).expect("graphml");
+    assert_eq!(text.matches("<edge ").count(), 40);
+    assert_eq!(text.matches("<node ").count(), 10);
+}
+
+/// A venv under `target/` with polars, pandas and pyarrow (created on first use).
+fn python() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("pyvenv");
+    let py = root.join("bin").join("python");
+    let ready = py.exists()
+        && Command::new(&py).args(["-c", "import polars, pandas, pyarrow"]).status().is_ok_and(|s| s.success());
+    if !ready {
+        let st = Command::new("python3").args(["-m", "venv"]).arg(&root).status().expect("python3 -m venv");
+        assert!(st.success(), "python3 -m venv failed");
+        let st = Command::new(&py).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "polars", "pandas", "pyarrow"]).status().expect("pip");
+        assert!(st.success(), "pip install polars pandas pyarrow failed");
+    }
+    py
+}
+
+#[test]
+fn polars_and_pandas_read_the_output() {
+    let dir = tmp("python");
+    let out = dir.join("out");
+    let o = bin().args(["run", "izhikevich_2003", "--steps", "200", "--out"]).arg(&out).output().expect("spawn");
+    ok(&o);
+    let (spike_rows, _) = read_all(&out.join("spikes.parquet"));
+    let script = format!(
+        r#"
+import sys, json, polars as pl, pandas as pd, pyarrow.parquet as pq
+d = sys.argv[1]
+spikes = pl.scan_parquet(f"{{d}}/spikes.parquet").collect()
+neurons = pd.read_parquet(f"{{d}}/neurons.parquet")
+syn = pd.read_parquet(f"{{d}}/synapses.parquet")
+state = pl.read_parquet(f"{{d}}/state.parquet")
+per_pop = spikes.join(pl.from_pandas(neurons[["neuron", "population_name"]]), on="neuron").group_by("population_name").len()
+meta = pq.read_metadata(f"{{d}}/spikes.parquet").metadata
+print(json.dumps(dict(spikes=spikes.height, neurons=len(neurons), synapses=len(syn), state=state.height,
+    pops=sorted(per_pop["population_name"].to_list()), seed=meta[b"biospike.seed"].decode(),
+    scene_has_name=b"izhikevich_2003" in meta[b"biospike.scene"], max_time=float(spikes["time_ms"].max()))))
+"#
+    );
+    let o = Command::new(python()).arg("-c").arg(script).arg(&out).output().expect("python");
+    ok(&o);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains(&format!("\"spikes\": {spike_rows}")), "{s}");
+    assert!(s.contains("\"neurons\": 1000") && s.contains("\"synapses\": 1000000") && s.contains("\"state\": 800"), "{s}");
+    assert!(s.contains("[\"exc\", \"inh\"]") && s.contains("\"seed\": \"1\"") && s.contains("\"scene_has_name\": true"), "{s}");
+}
