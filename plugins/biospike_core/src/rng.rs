@@ -69,11 +69,23 @@ impl KeyedRng {
     /// The stream for `(seed, purpose, index, step)`.
     #[inline]
     pub fn new(seed: u64, purpose: StreamPurpose, index: u64, step: u64) -> Self {
+        Self::from_base(Self::stream_base(seed, purpose, step), index)
+    }
+
+    /// The part of a key shared by all indices of one `(seed, purpose, step)`: hoist it out of
+    /// per-neuron loops and finish each key with [`KeyedRng::from_base`] (one mixing round
+    /// per neuron instead of four). `from_base(stream_base(s, p, t), i) == new(s, p, i, t)`.
+    #[inline]
+    pub fn stream_base(seed: u64, purpose: StreamPurpose, step: u64) -> u64 {
         let mut s = mix64(seed ^ GOLDEN_GAMMA);
         s = mix64(s ^ (purpose as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        s = mix64(s ^ index.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7));
-        s = mix64(s ^ step.wrapping_mul(0xABC9_8388_FB8F_AC03));
-        Self { state: s }
+        mix64(s ^ step.wrapping_mul(0xABC9_8388_FB8F_AC03))
+    }
+
+    /// The stream of `index` under a [`KeyedRng::stream_base`].
+    #[inline]
+    pub fn from_base(base: u64, index: u64) -> Self {
+        Self { state: mix64(base ^ index.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7)) }
     }
 
     /// Next 64 random bits.

@@ -31,7 +31,8 @@
 //! ```
 //!
 //! # Systems (in [`InputSystems::Drive`](biospike_core::InputSystems::Drive))
-//! 1. `add_external_drive`: one parallel pass over the driven neurons.
+//! 1. `add_noise`, 2. `add_dc`, 3. `add_stimuli`, 4. `add_poisson`: each a pass over the
+//!    neurons that carry that component (parallel above 16 384 of them).
 
 mod components;
 mod plugin;

@@ -13,62 +13,39 @@ pub struct InputPlugin;
 impl Plugin for InputPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
-        app.add_systems(SimSchedule, add_external_drive.in_set(InputSystems::Drive));
+        app.add_systems(SimSchedule, (add_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive));
     }
 }
 
-type DriveItem<'a> = (
-    &'a NeuronId,
-    Mut<'a, InputCurrent>,
-    Option<&'a NoiseCurrent>,
-    Option<&'a DcCurrent>,
-    Option<&'a CurrentStimulus>,
-    Option<&'a PoissonInput>,
-);
+fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
+    let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
+    biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &NoiseCurrent)| {
+        let xi = KeyedRng::from_base(base, u64::from(id.0)).normal();
+        i.0 += n.mean + n.std * xi;
+    });
+}
 
-type Driven = Or<(With<NoiseCurrent>, With<DcCurrent>, With<CurrentStimulus>, With<PoissonInput>)>;
+fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent)>) {
+    biospike_core::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.0 += dc.0);
+}
 
-#[allow(clippy::type_complexity, reason = "one query over the optional drive components")]
-fn add_external_drive(
-    mut q: Query<
-        (
-            &NeuronId,
-            &mut InputCurrent,
-            Option<&NoiseCurrent>,
-            Option<&DcCurrent>,
-            Option<&CurrentStimulus>,
-            Option<&PoissonInput>,
-        ),
-        Driven,
-    >,
-    clock: Res<SimClock>,
-    seed: Res<SimSeed>,
-) {
-    let (step, t, dt, seed) = (clock.step(), clock.time_ms(), clock.dt_ms(), seed.0);
-    biospike_core::for_each_entity_mut!(q, |(id, mut i, noise, dc, stim, poisson): DriveItem| {
-            let mut total = i.0;
-            if let Some(n) = noise {
-                let xi = KeyedRng::new(seed, StreamPurpose::InputNoise, u64::from(id.0), step).normal();
-                total += n.mean + n.std * xi;
+fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus)>, clock: Res<SimClock>) {
+    let t = clock.time_ms();
+    biospike_core::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.0 += s.value_at(t));
+}
+
+fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
+    let base = KeyedRng::stream_base(seed.0, StreamPurpose::PoissonInput, clock.step());
+    let dt = clock.dt_ms();
+    biospike_core::for_each_entity_mut!(q, |(id, mut i, p): (&NeuronId, Mut<InputCurrent>, &PoissonInput)| {
+        let lambda = p.rate_hz * dt * 1e-3;
+        if lambda > 0.0 {
+            if let Ok(dist) = Poisson::new(lambda) {
+                let k: f64 = dist.sample(&mut KeyedRng::from_base(base, u64::from(id.0)));
+                i.0 += p.weight * k;
             }
-            if let Some(dc) = dc {
-                total += dc.0;
-            }
-            if let Some(s) = stim {
-                total += s.value_at(t);
-            }
-            if let Some(p) = poisson {
-                let lambda = p.rate_hz * dt * 1e-3;
-                if lambda > 0.0 {
-                    if let Ok(dist) = Poisson::new(lambda) {
-                        let mut rng = KeyedRng::new(seed, StreamPurpose::PoissonInput, u64::from(id.0), step);
-                        let k: f64 = dist.sample(&mut rng);
-                        total += p.weight * k;
-                    }
-                }
-            }
-            i.0 = total;
-        });
+        }
+    });
 }
 
 #[cfg(test)]
