@@ -1,1 +1,39 @@
-fn main(){}
+//! Scene benchmarks: 1 s of simulated time of the shipped scenes, stepping only (the network
+//! is built and its delivery index prepared outside the timed part). Built with the same
+//! constructor the CLI and the tests use. Run: `cargo bench --bench scenes`.
+//! Thread count: the compute pool's default (all cores); `BIOSPIKE_THREADS=1` pins it.
+
+use biospike::{Scene, build_app};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::{Duration, Instant};
+
+fn scene_second(c: &mut Criterion, name: &str) {
+    let scene = Scene::load(name.as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    let mut group = c.benchmark_group("scenes");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.bench_function(format!("{name} 1 s simulated"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut app = build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+                biospike_synapses::prepare_synapse_index(app.world_mut());
+                let t = Instant::now();
+                biospike::testing::run_steps(&mut app, 1000);
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+fn scenes(c: &mut Criterion) {
+    if let Some(n) = std::env::var("BIOSPIKE_THREADS").ok().and_then(|s| s.parse::<usize>().ok()) {
+        bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n).build());
+    }
+    scene_second(c, "izhikevich_2003");
+    scene_second(c, "sparse_10k");
+}
+
+criterion_group!(benches, scenes);
+criterion_main!(benches);
