@@ -130,9 +130,11 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            let name = s.desc.name.clone().unwrap_or_else(|| {
-                scene.file_stem().map_or_else(|| "scene".to_string(), |x| x.to_string_lossy().into_owned())
-            });
+            let name = s
+                .desc
+                .name
+                .clone()
+                .unwrap_or_else(|| scene.file_stem().map_or_else(|| "scene".to_string(), |x| x.to_string_lossy().into_owned()));
             let out = if no_output { None } else { Some(out.unwrap_or_else(|| PathBuf::from("out").join(&name))) };
             let stop = Arc::new(AtomicBool::new(false));
             {

@@ -109,7 +109,13 @@ impl fmt::Display for RunSummary {
         writeln!(f, "wall         {:.3} s stepping ({:.3} s setup)", wall, self.setup.as_secs_f64())?;
         if wall > 0.0 {
             writeln!(f, "real-time    {:.2}× ({:.3} ms wall per simulated s)", sim_s / wall, wall * 1e3 / sim_s.max(f64::MIN_POSITIVE))?;
-            writeln!(f, "events       {} synaptic events over {} synapses ({:.1} M events/s)", self.events, self.synapses, self.events as f64 / wall / 1e6)?;
+            writeln!(
+                f,
+                "events       {} synaptic events over {} synapses ({:.1} M events/s)",
+                self.events,
+                self.synapses,
+                self.events as f64 / wall / 1e6
+            )?;
         }
         writeln!(f, "population       neurons      spikes   rate (Hz)")?;
         for p in &self.populations {

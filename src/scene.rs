@@ -568,7 +568,12 @@ impl Scene {
         }
         for (i, p) in d.populations.iter().enumerate() {
             if d.populations[..i].iter().any(|q| q.name == p.name) {
-                return Err(self.invalid(format!("populations[{i}].name"), "name", i, format!("duplicate population name {:?}; names must be unique", p.name)));
+                return Err(self.invalid(
+                    format!("populations[{i}].name"),
+                    "name",
+                    i,
+                    format!("duplicate population name {:?}; names must be unique", p.name),
+                ));
             }
             for (what, dist) in [("weight", p.synapses.weight), ("delay_ms", p.synapses.delay_ms)] {
                 let bad = match dist {
@@ -596,7 +601,12 @@ impl Scene {
             }
             if let Some(ids) = p.poisson.as_ref().and_then(|x| x.neurons.as_ref()) {
                 if let Some(bad) = ids.iter().find(|&&k| k >= p.size) {
-                    return Err(self.invalid(format!("populations[{i}].poisson.neurons"), "neurons", i, format!("index {bad} is outside 0..{} (the population's size)", p.size)));
+                    return Err(self.invalid(
+                        format!("populations[{i}].poisson.neurons"),
+                        "neurons",
+                        i,
+                        format!("index {bad} is outside 0..{} (the population's size)", p.size),
+                    ));
                 }
             }
         }

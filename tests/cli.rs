@@ -19,13 +19,20 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn ok(out: &Output) {
-    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// All rows of a Parquet file as debug-formatted batches (any decode error fails the test).
 fn read_all(path: &Path) -> (usize, String) {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut rows = 0;
     let mut text = String::new();
     for batch in reader {
@@ -86,7 +93,10 @@ fn scene_errors_name_file_line_column_field_and_range() {
             vec!["bad.ron:3:", "populations[0].noise", "std", "[0, ∞)"],
         ),
         ("(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 1, colour: 3)])", vec!["bad.ron:1:", "colour"]),
-        ("(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n topology: SmallWorld(k: 3, rewire_p: 0.1))", vec!["bad.ron:2:", "topology", "even"]),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n topology: SmallWorld(k: 3, rewire_p: 0.1))",
+            vec!["bad.ron:2:", "topology", "even"],
+        ),
         (
             "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n record: (state: Some((neurons: [9]))))",
             vec!["bad.ron:2:", "record.state.neurons", "0..4"],
@@ -145,7 +155,10 @@ fn numerical_blow_up_halts_with_a_message_snapshot_and_readable_files() {
     let o = bin().arg("run").arg(&scene).arg("--out").arg(&out).output().expect("spawn");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{stdout}");
-    assert!(stdout.contains("HALTED") && stdout.contains("step 0") && stdout.contains("neuron 0") && stdout.contains("input current"), "{stdout}");
+    assert!(
+        stdout.contains("HALTED") && stdout.contains("step 0") && stdout.contains("neuron 0") && stdout.contains("input current"),
+        "{stdout}"
+    );
     let (rows, _) = read_all(&out.join("halt_snapshot.parquet"));
     assert_eq!(rows, 5);
     read_all(&out.join("spikes.parquet"));
@@ -172,12 +185,14 @@ fn graph_export_dot_and_graphml() {
 fn python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("pyvenv");
     let py = root.join("bin").join("python");
-    let ready = py.exists()
-        && Command::new(&py).args(["-c", "import polars, pandas, pyarrow"]).status().is_ok_and(|s| s.success());
+    let ready = py.exists() && Command::new(&py).args(["-c", "import polars, pandas, pyarrow"]).status().is_ok_and(|s| s.success());
     if !ready {
         let st = Command::new("python3").args(["-m", "venv"]).arg(&root).status().expect("python3 -m venv");
         assert!(st.success(), "python3 -m venv failed");
-        let st = Command::new(&py).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "polars", "pandas", "pyarrow"]).status().expect("pip");
+        let st = Command::new(&py)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "polars", "pandas", "pyarrow"])
+            .status()
+            .expect("pip");
         assert!(st.success(), "pip install polars pandas pyarrow failed");
     }
     py

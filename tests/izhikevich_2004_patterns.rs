@@ -36,7 +36,17 @@ fn base(x: f64) -> CurrentStimulus {
 
 fn rows() -> Vec<Row> {
     let t1 = 100.0 / 11.0;
-    let row = |name, params, v0, tau, t_end, stimulus, spikes, first_ms| Row { name, params, v0, u0: None, tau, t_end, stimulus, spikes, first_ms };
+    let row = |name, params, v0, tau, t_end, stimulus, spikes, first_ms| Row {
+        name,
+        params,
+        v0,
+        u0: None,
+        tau,
+        t_end,
+        stimulus,
+        spikes,
+        first_ms,
+    };
     vec![
         row("A tonic spiking", p(0.02, 0.2, -65.0, 6.0), -70.0, 0.25, 100.0, base(0.0).with(after(10.0, 14.0)), 5, 13.0),
         row("B phasic spiking", p(0.02, 0.25, -65.0, 6.0), -64.0, 0.25, 200.0, base(0.0).with(after(20.0, 0.5)), 1, 43.75),
@@ -65,7 +75,16 @@ fn rows() -> Vec<Row> {
             105.75,
         ),
         row("I spike latency", p(0.02, 0.2, -65.0, 6.0), -70.0, 0.2, 100.0, base(0.0).with(between(10.0, 13.0, 7.04)), 1, 26.6),
-        row("J subthreshold oscillations", p(0.05, 0.26, -60.0, 0.0), -62.0, 0.25, 200.0, base(0.0).with(between(20.0, 25.0, 2.0)), 1, 26.5),
+        row(
+            "J subthreshold oscillations",
+            p(0.05, 0.26, -60.0, 0.0),
+            -62.0,
+            0.25,
+            200.0,
+            base(0.0).with(between(20.0, 25.0, 2.0)),
+            1,
+            26.5,
+        ),
         row(
             "K resonator",
             p(0.1, 0.26, -60.0, -1.0),
@@ -116,7 +135,16 @@ fn rows() -> Vec<Row> {
             5,
             45.25,
         ),
-        row("Q depolarizing after-potential", p(1.0, 0.2, -60.0, -21.0), -70.0, 0.1, 50.0, base(0.0).with(between(9.0, 11.0, 20.0)), 1, 11.3),
+        row(
+            "Q depolarizing after-potential",
+            p(1.0, 0.2, -60.0, -21.0),
+            -70.0,
+            0.1,
+            50.0,
+            base(0.0).with(between(9.0, 11.0, 20.0)),
+            1,
+            11.3,
+        ),
         Row {
             name: "R accommodation",
             params: p(0.02, 1.0, -55.0, 4.0).accommodation(),
@@ -163,7 +191,14 @@ fn all_twenty_patterns_match_reference_counts_and_first_spikes() {
         let first = steps.first().map(|&s| s as f64 * r.tau);
         let ok = steps.len() == r.spikes && first.is_some_and(|f| (f - r.first_ms).abs() < 1e-9);
         if !ok {
-            failures.push(format!("{}: {} spikes, first {:?} ms; reference {} spikes, first {} ms", r.name, steps.len(), first, r.spikes, r.first_ms));
+            failures.push(format!(
+                "{}: {} spikes, first {:?} ms; reference {} spikes, first {} ms",
+                r.name,
+                steps.len(),
+                first,
+                r.spikes,
+                r.first_ms
+            ));
         }
     }
     assert!(failures.is_empty(), "patterns off the reference:\n{}", failures.join("\n"));

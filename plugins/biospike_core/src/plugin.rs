@@ -5,9 +5,9 @@ use bevy_tasks::{ComputeTaskPool, TaskPoolBuilder};
 
 use crate::components::*;
 use crate::guard::{GuardSettings, SimStatus};
+use crate::populations::PopulationTable;
 use crate::rng::SimSeed;
 use crate::schedule::{DetectSystems, InputSystems, SimClock, SimSchedule, SimSystems};
-use crate::populations::PopulationTable;
 
 /// Adds [`SimSchedule`] with its ordered phases, the clock, the seed, the spike list and the
 /// numerical guard. Every other biospike plugin needs it first.
@@ -45,10 +45,7 @@ impl Plugin for CoreSimPlugin {
 
         let mut schedule = Schedule::new(SimSchedule);
         schedule.set_executor(SingleThreadedExecutor::new());
-        schedule.set_build_settings(ScheduleBuildSettings {
-            ambiguity_detection: LogLevel::Error,
-            ..Default::default()
-        });
+        schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
         use SimSystems as S;
         schedule.configure_sets(
             (
@@ -66,11 +63,7 @@ impl Plugin for CoreSimPlugin {
             )
                 .chain(),
         );
-        schedule.configure_sets(
-            (InputSystems::Reset, InputSystems::Drive, InputSystems::Synaptic)
-                .chain()
-                .in_set(S::Input),
-        );
+        schedule.configure_sets((InputSystems::Reset, InputSystems::Drive, InputSystems::Synaptic).chain().in_set(S::Input));
         schedule.configure_sets((DetectSystems::Collect, DetectSystems::Inject).chain().in_set(S::Detect));
         schedule.add_systems((
             reset_input_current.in_set(InputSystems::Reset),

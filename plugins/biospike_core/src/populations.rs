@@ -46,9 +46,6 @@ impl PopulationTable {
 
     /// Index of the population holding `neuron`, if any.
     pub fn population_of(&self, neuron: u32) -> Option<u16> {
-        self.populations
-            .iter()
-            .position(|p| p.ids().contains(&neuron))
-            .and_then(|i| u16::try_from(i).ok())
+        self.populations.iter().position(|p| p.ids().contains(&neuron)).and_then(|i| u16::try_from(i).ok())
     }
 }

@@ -88,11 +88,7 @@ impl StimulusSegment {
 
     /// Value at `t` (whether or not `t` is inside).
     pub fn value_at(&self, t: f64) -> f64 {
-        if self.slope_per_ms == 0.0 {
-            self.value
-        } else {
-            self.value + self.slope_per_ms * (t - self.start.value().unwrap_or(0.0))
-        }
+        if self.slope_per_ms == 0.0 { self.value } else { self.value + self.slope_per_ms * (t - self.start.value().unwrap_or(0.0)) }
     }
 }
 
@@ -123,11 +119,7 @@ impl CurrentStimulus {
 
     /// The current at time `t` (ms).
     pub fn value_at(&self, t: f64) -> f64 {
-        self.segments
-            .iter()
-            .rev()
-            .find(|s| s.contains(t))
-            .map_or(self.baseline, |s| s.value_at(t))
+        self.segments.iter().rev().find(|s| s.contains(t)).map_or(self.baseline, |s| s.value_at(t))
     }
 }
 

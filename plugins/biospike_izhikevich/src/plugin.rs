@@ -43,10 +43,7 @@ pub struct IzhikevichPlugin;
 
 impl Plugin for IzhikevichPlugin {
     fn build(&self, app: &mut App) {
-        assert!(
-            app.world().contains_resource::<SimClock>(),
-            "add CoreSimPlugin before IzhikevichPlugin"
-        );
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before IzhikevichPlugin");
         app.init_resource::<IzhikevichSettings>();
         app.add_systems(SimSchedule, integrate_membrane.in_set(SimSystems::Neurons));
     }
@@ -68,12 +65,12 @@ fn integrate_membrane(mut q: Query<NeuronStateMut, With<IzhikevichNeuron>>, cloc
     let dt = clock.dt_ms();
     let IzhikevichSettings { scheme, threshold_mv } = *settings;
     biospike_core::for_each_entity_mut!(q, |mut n: NeuronStateMutItem| {
-            let i = n.excitability.0 * n.input.0;
-            let (v, u, fired) = izhikevich_step(n.v.0, n.u.0, i, n.params, dt, scheme, threshold_mv);
-            n.v.0 = v;
-            n.u.0 = u;
-            n.spiked.0 = fired;
-        });
+        let i = n.excitability.0 * n.input.0;
+        let (v, u, fired) = izhikevich_step(n.v.0, n.u.0, i, n.params, dt, scheme, threshold_mv);
+        n.v.0 = v;
+        n.u.0 = u;
+        n.spiked.0 = fired;
+    });
 }
 
 #[cfg(test)]

@@ -109,12 +109,7 @@ impl Plugin for ParquetRecorderPlugin {
             "insert RecordSettings (the output directory) before adding ParquetRecorderPlugin"
         );
         app.init_resource::<RecorderStatus>().init_resource::<Recorder>();
-        app.add_systems(
-            SimSchedule,
-            (start_recording.run_if(not_started), record_spikes, record_state)
-                .chain()
-                .in_set(SimSystems::Record),
-        );
+        app.add_systems(SimSchedule, (start_recording.run_if(not_started), record_spikes, record_state).chain().in_set(SimSystems::Record));
     }
 }
 

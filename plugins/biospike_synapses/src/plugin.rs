@@ -88,10 +88,10 @@ fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: Re
     {
         let buf = &ring.buf;
         biospike_core::for_each_entity_mut!(q, |(id, mut i): (&NeuronId, Mut<InputCurrent>)| {
-                if let Some(x) = buf.get(id.0 as usize * slots + slot) {
-                    i.0 += *x;
-                }
-            });
+            if let Some(x) = buf.get(id.0 as usize * slots + slot) {
+                i.0 += *x;
+            }
+        });
     }
     ring.buf.iter_mut().skip(slot).step_by(slots).for_each(|x| *x = 0.0);
 }
@@ -110,9 +110,8 @@ fn apply_synapse_edits(
         return;
     }
     let edits = std::mem::take(&mut *edits);
-    let edge_of = |e: Entity| {
-        synapses.get(e).ok().map(|(s, w, d)| Edge { pre: s.pre.0, post: s.post.0, weight: w.0, delay: d.0.max(1), entity: e })
-    };
+    let edge_of =
+        |e: Entity| synapses.get(e).ok().map(|(s, w, d)| Edge { pre: s.pre.0, post: s.post.0, weight: w.0, delay: d.0.max(1), entity: e });
     if !edits.added.is_empty() || !edits.removed.is_empty() {
         let removed: EntityHashSet = edits.removed.iter().map(|&(_, e)| e).collect();
         let mut edges: Vec<Edge> = index.edges().filter(|e| !removed.contains(&e.entity)).collect();
