@@ -12,7 +12,8 @@
 
 use bevy_ecs::prelude::*;
 use biospike_core::rng::{KeyedRng, StreamPurpose};
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
 
 #[derive(Component)]
 struct W(f32);

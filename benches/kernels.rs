@@ -3,7 +3,8 @@
 
 use biospike::prelude::*;
 use biospike_core::rng::KeyedRng;
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
 
 fn izhikevich(c: &mut Criterion) {
     let p = IzhikevichParams::REGULAR_SPIKING;

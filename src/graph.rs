@@ -1,4 +1,4 @@
-//! Export of the built network as DOT or GraphML (`biospike graph`).
+//! Export of the built network as DOT or `GraphML` (`biospike graph`).
 
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
@@ -46,7 +46,7 @@ pub fn to_dot(g: &DiGraph<NodeLabel, f32>) -> String {
     )
 }
 
-/// GraphML text (nodes carry `population`, edges `weight`).
+/// `GraphML` text (nodes carry `population`, edges `weight`).
 pub fn to_graphml(g: &DiGraph<NodeLabel, f32>) -> String {
     let mut s = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n  \

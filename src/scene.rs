@@ -599,15 +599,15 @@ impl Scene {
                     }
                 }
             }
-            if let Some(ids) = p.poisson.as_ref().and_then(|x| x.neurons.as_ref()) {
-                if let Some(bad) = ids.iter().find(|&&k| k >= p.size) {
-                    return Err(self.invalid(
-                        format!("populations[{i}].poisson.neurons"),
-                        "neurons",
-                        i,
-                        format!("index {bad} is outside 0..{} (the population's size)", p.size),
-                    ));
-                }
+            if let Some(ids) = p.poisson.as_ref().and_then(|x| x.neurons.as_ref())
+                && let Some(bad) = ids.iter().find(|&&k| k >= p.size)
+            {
+                return Err(self.invalid(
+                    format!("populations[{i}].poisson.neurons"),
+                    "neurons",
+                    i,
+                    format!("index {bad} is outside 0..{} (the population's size)", p.size),
+                ));
             }
         }
         let n32 = self.neuron_count();
@@ -625,10 +625,10 @@ impl Scene {
             }
             _ => {}
         }
-        if let Some(s) = &d.record.state {
-            if let Some(bad) = s.neurons.iter().find(|&&k| k >= n32) {
-                return Err(self.invalid("record.state.neurons".into(), "neurons", 0, format!("neuron {bad} is outside 0..{n32}")));
-            }
+        if let Some(s) = &d.record.state
+            && let Some(bad) = s.neurons.iter().find(|&&k| k >= n32)
+        {
+            return Err(self.invalid("record.state.neurons".into(), "neurons", 0, format!("neuron {bad} is outside 0..{n32}")));
         }
         Ok(())
     }

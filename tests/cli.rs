@@ -205,21 +205,20 @@ fn polars_and_pandas_read_the_output() {
     let o = bin().args(["run", "izhikevich_2003", "--steps", "200", "--out"]).arg(&out).output().expect("spawn");
     ok(&o);
     let (spike_rows, _) = read_all(&out.join("spikes.parquet"));
-    let script = format!(
-        r#"
+    let script = r#"
 import sys, json, polars as pl, pandas as pd, pyarrow.parquet as pq
 d = sys.argv[1]
-spikes = pl.scan_parquet(f"{{d}}/spikes.parquet").collect()
-neurons = pd.read_parquet(f"{{d}}/neurons.parquet")
-syn = pd.read_parquet(f"{{d}}/synapses.parquet")
-state = pl.read_parquet(f"{{d}}/state.parquet")
+spikes = pl.scan_parquet(f"{d}/spikes.parquet").collect()
+neurons = pd.read_parquet(f"{d}/neurons.parquet")
+syn = pd.read_parquet(f"{d}/synapses.parquet")
+state = pl.read_parquet(f"{d}/state.parquet")
 per_pop = spikes.join(pl.from_pandas(neurons[["neuron", "population_name"]]), on="neuron").group_by("population_name").len()
-meta = pq.read_metadata(f"{{d}}/spikes.parquet").metadata
+meta = pq.read_metadata(f"{d}/spikes.parquet").metadata
 print(json.dumps(dict(spikes=spikes.height, neurons=len(neurons), synapses=len(syn), state=state.height,
     pops=sorted(per_pop["population_name"].to_list()), seed=meta[b"biospike.seed"].decode(),
     scene_has_name=b"izhikevich_2003" in meta[b"biospike.scene"], max_time=float(spikes["time_ms"].max()))))
 "#
-    );
+    .to_string();
     let o = Command::new(python()).arg("-c").arg(script).arg(&out).output().expect("python");
     ok(&o);
     let s = String::from_utf8_lossy(&o.stdout);

@@ -100,10 +100,10 @@ fn collect_spikes(
             spikes.ids.push(id.0);
             last.0 = Some(step);
         }
-        if first_problem.is_none() {
-            if let Some(reason) = guard.check(v.0, u.0, i.0) {
-                first_problem = Some((id.0, reason));
-            }
+        if first_problem.is_none()
+            && let Some(reason) = guard.check(v.0, u.0, i.0)
+        {
+            first_problem = Some((id.0, reason));
         }
     });
     spikes.ids.sort_unstable();

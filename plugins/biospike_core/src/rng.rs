@@ -2,13 +2,13 @@
 //!
 //! A stream is identified by `(seed, purpose, index, step)`: the scene seed, the process that
 //! draws ([`StreamPurpose`]), usually a neuron id (or an edge/row index), and usually the
-//! simulation step. [`KeyedRng::new`] hashes the key into the state of a SplitMix64 generator,
+//! simulation step. [`KeyedRng::new`] hashes the key into the state of a `SplitMix64` generator,
 //! so a neuron's noise at step `t` is the same whichever thread computes it and in whatever
 //! order: results are identical on 1 or N threads. There is no global or shared RNG anywhere in
 //! the model, and no `thread_rng`.
 //!
-//! SplitMix64 (Steele, Lea & Flood 2014, the generator `java.util.SplittableRandom` uses) has a
-//! 64-bit state and passes BigCrush; the key is folded in with its finalizer (a bijective
+//! `SplitMix64` (Steele, Lea & Flood 2014, the generator `java.util.SplittableRandom` uses) has a
+//! 64-bit state and passes `BigCrush`; the key is folded in with its finalizer (a bijective
 //! avalanche mix), one round per key part.
 
 use bevy_ecs::prelude::*;
@@ -50,7 +50,7 @@ pub enum StreamPurpose {
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// The SplitMix64 output finalizer (a bijection on `u64`).
+/// The `SplitMix64` output finalizer (a bijection on `u64`).
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -144,7 +144,7 @@ impl TryRng for KeyedRng {
 mod tests {
     use super::*;
 
-    /// Outside numbers: the first outputs of SplitMix64 seeded with 1234567, from the reference
+    /// Outside numbers: the first outputs of `SplitMix64` seeded with 1234567, from the reference
     /// implementation (Vigna, `splitmix64.c`), as used in the test suites of `rand_xoshiro`.
     #[test]
     fn splitmix_matches_reference_sequence() {

@@ -39,11 +39,11 @@ fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, cloc
     let dt = clock.dt_ms();
     biospike_core::for_each_entity_mut!(q, |(id, mut i, p): (&NeuronId, Mut<InputCurrent>, &PoissonInput)| {
         let lambda = p.rate_hz * dt * 1e-3;
-        if lambda > 0.0 {
-            if let Ok(dist) = Poisson::new(lambda) {
-                let k: f64 = dist.sample(&mut KeyedRng::from_base(base, u64::from(id.0)));
-                i.0 += p.weight * k;
-            }
+        if lambda > 0.0
+            && let Ok(dist) = Poisson::new(lambda)
+        {
+            let k: f64 = dist.sample(&mut KeyedRng::from_base(base, u64::from(id.0)));
+            i.0 += p.weight * k;
         }
     });
 }

@@ -257,11 +257,11 @@ fn record_spikes(
         buf.neuron.push(id);
         buf.population.push(rec.population_of.get(id as usize).copied().unwrap_or(0));
     }
-    if buf.step.len() >= settings.batch_rows {
-        if let Err(e) = flush_spikes(rec) {
-            fail(&mut status, e);
-            rec.spikes = None;
-        }
+    if buf.step.len() >= settings.batch_rows
+        && let Err(e) = flush_spikes(rec)
+    {
+        fail(&mut status, e);
+        rec.spikes = None;
     }
 }
 
@@ -289,7 +289,7 @@ fn record_state(
     settings: Res<RecordSettings>,
 ) {
     let Some(sampling) = &settings.state else { return };
-    if rec.state.is_none() || clock.step() % sampling.every_steps.max(1) != 0 {
+    if rec.state.is_none() || !clock.step().is_multiple_of(sampling.every_steps.max(1)) {
         return;
     }
     let (step, t) = (clock.step(), clock.time_ms());
@@ -305,11 +305,11 @@ fn record_state(
         buf.excitability.push(ex.0);
         buf.input.push(i.0);
     }
-    if buf.step.len() >= settings.batch_rows {
-        if let Err(e) = flush_state(rec) {
-            fail(&mut status, e);
-            rec.state = None;
-        }
+    if buf.step.len() >= settings.batch_rows
+        && let Err(e) = flush_state(rec)
+    {
+        fail(&mut status, e);
+        rec.state = None;
     }
 }
 

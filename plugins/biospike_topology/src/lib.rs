@@ -120,7 +120,7 @@ pub fn erdos_renyi(n: u32, p: f64, self_connections: bool, seed: u64) -> Result<
 /// on each side, then each edge's far end is rewired with probability `rewire_p` to a uniform
 /// node (no self-loops, no duplicate edges). Returns both directions of every edge.
 pub fn watts_strogatz(n: u32, k: u32, rewire_p: f64, seed: u64) -> Result<EdgeList, TopologyError> {
-    if k % 2 != 0 || k == 0 || k >= n {
+    if !k.is_multiple_of(2) || k == 0 || k >= n {
         return invalid(format!("k = {k} must be even, > 0 and < n = {n}"));
     }
     if !(0.0..=1.0).contains(&rewire_p) {
