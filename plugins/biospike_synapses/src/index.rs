@@ -27,6 +27,8 @@ pub struct SynapseIndex {
     pub(crate) delay: Vec<u16>,
     pub(crate) entity: Vec<Entity>,
     pub(crate) max_delay: u16,
+    /// `Some(d)` when every synapse has delay `d` (delivery then skips the delay array).
+    pub(crate) uniform_delay: Option<u16>,
 }
 
 impl SynapseIndex {
@@ -104,6 +106,7 @@ impl SynapseIndex {
         Self {
             row_start,
             max_delay: edges.iter().map(|e| e.delay).max().unwrap_or(0),
+            uniform_delay: edges.first().map(|e| e.delay).filter(|&d| edges.iter().all(|e| e.delay == d)),
             post: edges.iter().map(|e| e.post).collect(),
             weight: edges.iter().map(|e| e.weight).collect(),
             delay: edges.iter().map(|e| e.delay).collect(),

@@ -130,6 +130,9 @@ fn apply_synapse_edits(
         index.weight[k] = edge.weight;
         index.delay[k] = edge.delay;
         index.max_delay = index.max_delay.max(edge.delay);
+        if index.uniform_delay != Some(edge.delay) {
+            index.uniform_delay = None;
+        }
         diag.edits += 1;
     }
     ring.ensure(index.neuron_count(), usize::from(index.max_delay) + 1, clock.step());
@@ -183,16 +186,27 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], buf: &mut [f64], lo: u32,
         let weights = &index.weight[r.clone()];
         let delays = &index.delay[r];
         let start = if lo == 0 { 0 } else { posts.partition_point(|&p| p < lo) };
-        for k in start..posts.len() {
-            let post = posts[k];
-            if post >= hi {
-                break;
+        let edges = posts[start..].iter().zip(&weights[start..]);
+        if let Some(d) = index.uniform_delay {
+            // Every synapse has the same delay: one slot for the whole row.
+            let slot = (base + usize::from(d)) % slots;
+            for (&post, &w) in edges {
+                if post >= hi {
+                    break;
+                }
+                buf[(post - lo) as usize * slots + slot] += f64::from(w);
             }
-            let mut slot = base + usize::from(delays[k]);
-            if slot >= slots {
-                slot -= slots;
+        } else {
+            for ((&post, &w), &d) in edges.zip(&delays[start..]) {
+                if post >= hi {
+                    break;
+                }
+                let mut slot = base + usize::from(d);
+                if slot >= slots {
+                    slot -= slots;
+                }
+                buf[(post - lo) as usize * slots + slot] += f64::from(w);
             }
-            buf[(post - lo) as usize * slots + slot] += f64::from(weights[k]);
         }
     }
 }
