@@ -24,7 +24,7 @@
 //! ## Features
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `parquet` | yes | [`ParquetRecorderPlugin`](biospike_record::ParquetRecorderPlugin), the `biospike` CLI |
+//! | `parquet` | yes | [`ParquetRecorderPlugin`], the `biospike` CLI |
 //!
 //! ## Plugins ([`BiospikePlugins`])
 //! | plugin | set | responsibility |

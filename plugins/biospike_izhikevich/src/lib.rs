@@ -51,6 +51,8 @@ pub use kernel::{IntegrationScheme, IzhikevichParams, RecoveryForm, izhikevich_s
 pub use plugin::{IzhikevichNeuron, IzhikevichPlugin, IzhikevichSettings};
 
 use biospike_core::{Excitability, InputCurrent};
+#[allow(unused_imports, reason = "intra-doc links")]
+use biospike_core::SimSystems;
 
 /// The plugin, its settings, the marker and the parameter types.
 pub mod prelude {

@@ -57,6 +57,8 @@ pub use index::{DelayRing, SynapseIndex};
 pub use plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin, prepare_synapse_index};
 
 use biospike_core::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
+#[allow(unused_imports, reason = "intra-doc links")]
+use biospike_core::{InputSystems, SimSystems};
 
 /// The plugin, its index and diagnostics, and the synapse components.
 pub mod prelude {
