@@ -50,9 +50,9 @@ mod plugin;
 pub use kernel::{IntegrationScheme, IzhikevichParams, RecoveryForm, izhikevich_step};
 pub use plugin::{IzhikevichNeuron, IzhikevichPlugin, IzhikevichSettings};
 
-use biospike_core::{Excitability, InputCurrent};
 #[allow(unused_imports, reason = "intra-doc links")]
 use biospike_core::SimSystems;
+use biospike_core::{Excitability, InputCurrent};
 
 /// The plugin, its settings, the marker and the parameter types.
 pub mod prelude {
