@@ -49,6 +49,7 @@
 
 pub mod build;
 pub mod graph;
+pub mod quantize;
 pub mod run;
 pub mod scene;
 #[cfg(feature = "parquet")]

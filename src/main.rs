@@ -42,6 +42,23 @@ enum Command {
         /// Scene file or embedded scene's name.
         scene: PathBuf,
     },
+    /// Quantize the network's weights to Loihi's 8-bit format; report the error per projection.
+    Quantize {
+        /// Scene file or embedded scene's name.
+        scene: PathBuf,
+        /// Weight bits kept (1..=8).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=8))]
+        num_weight_bits: u32,
+        /// Also run the float and the quantized network and compare spike counts.
+        #[arg(long)]
+        compare: bool,
+        /// Number of steps for `--compare` (default: the scene's).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Directory for `quantization.parquet` (and `quantization_runs.parquet`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Export the built network graph.
     Graph {
         /// Scene file or embedded scene's name.
@@ -122,6 +139,52 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Quantize { scene, num_weight_bits, compare, steps, out } => {
+            let s = match load(&scene, None) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let mut app = match biospike::build_app(&s, None) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let reports = biospike::quantize::quantize_network(app.world_mut(), num_weight_bits, false);
+            println!("Loihi weight quantization of {s}, num_weight_bits = {num_weight_bits}");
+            print!("{}", biospike::quantize::ReportTable(&reports));
+            let mut runs = Vec::new();
+            if compare {
+                let base = RunOptions { steps, ..Default::default() };
+                let quant = RunOptions { steps, quantize_bits: Some(num_weight_bits), ..Default::default() };
+                match (run(&s, &base), run(&s, &quant)) {
+                    (Ok(f), Ok(q)) => {
+                        println!("\npopulation     spikes float  spikes quant     rate float   rate quant   difference");
+                        for (a, b) in f.populations.iter().zip(&q.populations) {
+                            let (ra, rb) = (f.rate_hz(a), q.rate_hz(b));
+                            let diff = if ra > 0.0 { format!("{:+.2}%", 100.0 * (rb - ra) / ra) } else { "-".into() };
+                            println!("{:<14} {:>12} {:>13} {:>12.3} {:>12.3} {:>12}", a.name, a.spikes, b.spikes, ra, rb, diff);
+                            runs.push((a.name.clone(), a.spikes, b.spikes, ra, rb));
+                        }
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            if let Some(dir) = out {
+                match biospike::tables::write_quantization(&dir, &reports, &runs, &biospike::metadata(&s)) {
+                    Ok(files) => files.iter().for_each(|f| println!("output       {}", f.display())),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Command::Run { scene, out, steps, seed, threads, no_output } => {
             if let Some(n) = threads {
                 bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n.max(1)).build());
@@ -144,7 +207,7 @@ fn main() -> ExitCode {
                 }
             }
             eprintln!("running {s}");
-            let opts = RunOptions { out, steps, progress: std::io::stderr().is_terminal(), stop: Some(stop) };
+            let opts = RunOptions { out, steps, progress: std::io::stderr().is_terminal(), stop: Some(stop), quantize_bits: None };
             match run(&s, &opts) {
                 Ok(summary) => {
                     println!("{summary}");

@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Set to `true` (e.g. by a Ctrl-C handler) to stop after the current step.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Run with Loihi-quantized weights keeping this many weight bits (1..=8).
+    pub quantize_bits: Option<u32>,
 }
 
 /// How the run ended.
@@ -156,6 +158,9 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         let path = out.join("neurons.parquet");
         crate::tables::write_neurons(world, &path, &crate::metadata(scene)).map_err(|e| RunError::Record(e.to_string()))?;
         files.push(path);
+    }
+    if let Some(bits) = opts.quantize_bits {
+        crate::quantize::quantize_network(world, bits, true);
     }
     // Build the delivery index now, so that the timed loop measures stepping only.
     biospike_synapses::prepare_synapse_index(world);

@@ -6,7 +6,7 @@ use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_izhikevich::IzhikevichParams;
 use biospike_record::{RecordError, write_parquet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Writes `neurons.parquet`: `neuron, population, population_name, kind, a, b, c, d, x, y, z`.
@@ -53,4 +53,73 @@ pub fn write_neurons(world: &mut World, path: &Path, metadata: &[(String, String
         ],
         metadata,
     )
+}
+
+/// Writes `quantization.parquet` (one row per projection) and, when runs were compared,
+/// `quantization_runs.parquet` (`population, spikes_float, spikes_quantized, rate_float_hz,
+/// rate_quantized_hz`). Returns the files written.
+pub fn write_quantization(
+    dir: &Path,
+    reports: &[crate::quantize::ProjectionReport],
+    runs: &[(String, u64, u64, f64, f64)],
+    metadata: &[(String, String)],
+) -> Result<Vec<PathBuf>, RecordError> {
+    use arrow_array::{Int32Array, UInt64Array};
+    std::fs::create_dir_all(dir).map_err(|e| RecordError::Io { path: dir.to_owned(), source: e })?;
+    let path = dir.join("quantization.parquet");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("source", DataType::Utf8, false),
+        Field::new("target", DataType::Utf8, false),
+        Field::new("synapses", DataType::UInt64, false),
+        Field::new("mode", DataType::Utf8, false),
+        Field::new("weight_exp", DataType::Int32, false),
+        Field::new("num_weight_bits", DataType::UInt32, false),
+        Field::new("max_abs_weight", DataType::Float64, false),
+        Field::new("max_abs_error", DataType::Float64, false),
+        Field::new("mean_abs_error", DataType::Float64, false),
+        Field::new("zero_fraction", DataType::Float64, false),
+    ]));
+    let f = |g: fn(&crate::quantize::ProjectionReport) -> f64| Arc::new(Float64Array::from_iter_values(reports.iter().map(g))) as ArrayRef;
+    write_parquet(
+        &path,
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(reports.iter().map(|r| r.source.as_str()))),
+            Arc::new(StringArray::from_iter_values(reports.iter().map(|r| r.target.as_str()))),
+            Arc::new(UInt64Array::from_iter_values(reports.iter().map(|r| r.synapses as u64))),
+            Arc::new(StringArray::from_iter_values(reports.iter().map(|r| format!("{:?}", r.mode)))),
+            Arc::new(Int32Array::from_iter_values(reports.iter().map(|r| r.weight_exp))),
+            Arc::new(UInt32Array::from_iter_values(reports.iter().map(|r| r.num_weight_bits))),
+            f(|r| r.max_abs_weight),
+            f(|r| r.max_abs_error),
+            f(|r| r.mean_abs_error),
+            f(|r| r.zero_fraction),
+        ],
+        metadata,
+    )?;
+    let mut files = vec![path];
+    if !runs.is_empty() {
+        let path = dir.join("quantization_runs.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("population", DataType::Utf8, false),
+            Field::new("spikes_float", DataType::UInt64, false),
+            Field::new("spikes_quantized", DataType::UInt64, false),
+            Field::new("rate_float_hz", DataType::Float64, false),
+            Field::new("rate_quantized_hz", DataType::Float64, false),
+        ]));
+        write_parquet(
+            &path,
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(runs.iter().map(|r| r.0.as_str()))),
+                Arc::new(UInt64Array::from_iter_values(runs.iter().map(|r| r.1))),
+                Arc::new(UInt64Array::from_iter_values(runs.iter().map(|r| r.2))),
+                Arc::new(Float64Array::from_iter_values(runs.iter().map(|r| r.3))),
+                Arc::new(Float64Array::from_iter_values(runs.iter().map(|r| r.4))),
+            ],
+            metadata,
+        )?;
+        files.push(path);
+    }
+    Ok(files)
 }

@@ -226,3 +226,36 @@ print(json.dumps(dict(spikes=spikes.height, neurons=len(neurons), synapses=len(s
     assert!(s.contains("\"neurons\": 1000") && s.contains("\"synapses\": 1000000") && s.contains("\"state\": 800"), "{s}");
     assert!(s.contains("[\"exc\", \"inh\"]") && s.contains("\"seed\": \"1\"") && s.contains("\"scene_has_name\": true"), "{s}");
 }
+
+/// `biospike quantize`: per-projection report and Parquet output. Closed form: truncation to
+/// an 8-bit mantissa with exponent `e` leaves an error below one LSB, `2^e`, and about half an
+/// LSB on average for uniformly spread weights.
+#[test]
+fn quantize_reports_errors_below_one_lsb() {
+    let dir = tmp("quantize");
+    let o = bin().args(["quantize", "izhikevich_2003", "--compare", "--steps", "100", "--out"]).arg(&dir).output().expect("spawn");
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("exc        inh") && stdout.contains("rate quant"), "{stdout}");
+    let file = std::fs::File::open(dir.join("quantization.parquet")).expect("report");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).expect("reader");
+    let mut rows = 0;
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let col = |name: &str| batch.column_by_name(name).cloned().expect(name);
+        let exp = col("weight_exp");
+        let exp = exp.as_any().downcast_ref::<arrow_array::Int32Array>().expect("i32");
+        let max_err = col("max_abs_error");
+        let max_err = max_err.as_any().downcast_ref::<arrow_array::Float64Array>().expect("f64");
+        let mean_err = col("mean_abs_error");
+        let mean_err = mean_err.as_any().downcast_ref::<arrow_array::Float64Array>().expect("f64");
+        for i in 0..batch.num_rows() {
+            let lsb = 2f64.powi(exp.value(i));
+            assert!(max_err.value(i) < lsb, "row {i}: max error {} vs LSB {lsb}", max_err.value(i));
+            assert!((mean_err.value(i) / lsb - 0.5).abs() < 0.05, "row {i}: mean error {} vs LSB/2", mean_err.value(i));
+        }
+        rows += batch.num_rows();
+    }
+    assert_eq!(rows, 4, "exc→exc, exc→inh, inh→exc, inh→inh");
+    read_all(&dir.join("quantization_runs.parquet"));
+}

@@ -206,6 +206,7 @@ impl FixedPointNetwork {
                     }
                 }
             }
+            #[allow(clippy::needless_range_loop, reason = "five parallel per-neuron arrays")]
             for i in 0..n {
                 let (u, v, s) = lif_step(lif.u[i], lif.v[i], input[i], &lif.params, lif.bias_mant[i], lif.bias_exp[i]);
                 lif.u[i] = u;
@@ -224,6 +225,53 @@ impl FixedPointNetwork {
     }
 }
 
+/// A float projection's weights in Loihi's Dense format (see [`quantize_weights`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantizedWeights {
+    /// Sign mode detected from the float weights.
+    pub mode: SignMode,
+    /// Exponent applied to the summed activation.
+    pub weight_exp: i32,
+    /// Weight bits kept.
+    pub num_weight_bits: u32,
+    /// Effective 8-bit-scaled integer weights, as the Dense uses them.
+    pub effective: Vec<i32>,
+    /// The float weights they stand for: `effective · 2^weight_exp`.
+    pub dequantized: Vec<f64>,
+}
+
+/// Maps float weights to Loihi's format the way Lava's `optimize_weight_bits` scales them
+/// (SPEC §7): the sign mode from the signs; the largest power-of-two scale that fits 8 bits
+/// (`255/max` excitatory, `255/|min|` inhibitory, `min(127/max, 128/|min|)` mixed, one more
+/// doubling for mixed, whose mantissas are stored times 2); scaled weights truncated toward
+/// zero as Lava's Dense casts them; then [`effective_weights`] with `num_weight_bits`.
+pub fn quantize_weights(weights: &[f64], num_weight_bits: u32) -> QuantizedWeights {
+    let max = weights.iter().copied().fold(0.0f64, f64::max);
+    let min = weights.iter().copied().fold(0.0f64, f64::min);
+    let mode = if min >= 0.0 {
+        SignMode::Excitatory
+    } else if max <= 0.0 {
+        SignMode::Inhibitory
+    } else {
+        SignMode::Mixed
+    };
+    let scale = match mode {
+        SignMode::Excitatory => 255.0 / max,
+        SignMode::Inhibitory => -255.0 / min,
+        SignMode::Mixed => (127.0 / max).min(-128.0 / min),
+    };
+    let shift = if scale.is_finite() && scale > 0.0 {
+        scale.log2().floor() as i32 + i32::from(mode == SignMode::Mixed)
+    } else {
+        0 // all-zero projection
+    };
+    let scaled: Vec<f64> = weights.iter().map(|&w| w * 2f64.powi(shift)).collect();
+    let (effective, mode) = effective_weights(&scaled, Some(mode), num_weight_bits);
+    let weight_exp = -shift;
+    let dequantized = effective.iter().map(|&m| f64::from(m) * 2f64.powi(weight_exp)).collect();
+    QuantizedWeights { mode, weight_exp, num_weight_bits: num_weight_bits.clamp(1, 8), effective, dequantized }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +285,21 @@ mod tests {
         assert_eq!(effective_weights(&[-7.0, 1.0, 300.0], Some(SignMode::Excitatory), 6).0, vec![0, 0, 252]);
         assert_eq!(effective_weights(&[10.7, -10.7], Some(SignMode::Mixed), 8).0, vec![10, -10]);
         assert_eq!(dense_activation(&[2, -4, 254, -256], &[1, 1, 0, 1], -2, false), vec![-65]);
+    }
+
+    /// SPEC §7 examples run in Lava: [10, −20, 30, 5] mixed → [80, −160, 240, 40], exp −3;
+    /// [1, 2, 3] excitatory → [64, 128, 192], exp −6. (Mixed weights then lose their LSB in
+    /// the Dense, which keeps even values: these are already even.)
+    #[test]
+    fn quantization_examples_from_the_spec() {
+        let q = quantize_weights(&[10.0, -20.0, 30.0, 5.0], 8);
+        assert_eq!((q.mode, q.weight_exp, q.effective.clone()), (SignMode::Mixed, -3, vec![80, -160, 240, 40]));
+        assert_eq!(q.dequantized, vec![10.0, -20.0, 30.0, 5.0]);
+        let q = quantize_weights(&[1.0, 2.0, 3.0], 8);
+        assert_eq!((q.mode, q.weight_exp, q.effective), (SignMode::Excitatory, -6, vec![64, 128, 192]));
+        let q = quantize_weights(&[-0.3, -1.0], 8);
+        assert_eq!((q.mode, q.weight_exp), (SignMode::Inhibitory, -7));
+        assert_eq!(q.effective, vec![-38, -128]); // −0.3·128 = −38.4 → −38 (toward zero)
     }
 
     /// SPEC §4.2 wrap and §4 rounding-toward-zero examples.
