@@ -93,6 +93,18 @@ fn load(path: &std::path::Path, seed: Option<u64>) -> Result<Scene, ExitCode> {
     }
 }
 
+/// Loads a scene and builds its network without a recorder (for `graph` and `quantize`).
+fn load_and_build(path: &std::path::Path) -> Result<(Scene, bevy_app::App), ExitCode> {
+    let s = load(path, None)?;
+    match biospike::build_app(&s, None) {
+        Ok(app) => Ok((s, app)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -111,16 +123,9 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Graph { scene, format, out } => {
-            let s = match load(&scene, None) {
-                Ok(s) => s,
+            let (_, mut app) = match load_and_build(&scene) {
+                Ok(x) => x,
                 Err(code) => return code,
-            };
-            let mut app = match biospike::build_app(&s, None) {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
             };
             let g = biospike::graph::network_graph(app.world_mut());
             let text = match format {
@@ -140,16 +145,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Quantize { scene, num_weight_bits, compare, steps, out } => {
-            let s = match load(&scene, None) {
-                Ok(s) => s,
+            let (s, mut app) = match load_and_build(&scene) {
+                Ok(x) => x,
                 Err(code) => return code,
-            };
-            let mut app = match biospike::build_app(&s, None) {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
             };
             let reports = biospike::quantize::quantize_network(app.world_mut(), num_weight_bits, false);
             println!("Loihi weight quantization of {s}, num_weight_bits = {num_weight_bits}");
