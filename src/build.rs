@@ -128,7 +128,6 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let seed = d.seed;
     let mut table = PopulationTable::default();
     let mut first = 0u32;
-    let mut pop_of = Vec::with_capacity(scene.neuron_count() as usize);
     for (pi, p) in d.populations.iter().enumerate() {
         let ids = first..first + p.size;
         let entities: Vec<Entity> = world
@@ -172,9 +171,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first,
             len: p.size,
         });
-        pop_of.extend(std::iter::repeat_n(pi, p.size as usize));
         first += p.size;
     }
+    let pop_of = table.population_per_neuron(scene.neuron_count() as usize);
     world.insert_resource(table);
 
     let edges = edges(scene)?;
@@ -183,7 +182,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         .iter()
         .enumerate()
         .map(|(k, &(pre, post))| {
-            let src = &d.populations[pop_of[pre as usize]];
+            let src = &d.populations[usize::from(pop_of[pre as usize])];
             let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, 0);
             let magnitude = sample(src.synapses.weight, &mut rng);
             let w = match src.kind {

@@ -168,12 +168,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
 
     let steps = opts.steps.unwrap_or(scene.desc.time_steps);
     let table = world.resource::<PopulationTable>().clone();
-    let mut pop_of = vec![0usize; table.neuron_count() as usize];
-    for (i, p) in table.populations.iter().enumerate() {
-        for id in p.ids() {
-            pop_of[id as usize] = i;
-        }
-    }
+    let pop_of = table.population_per_neuron(table.neuron_count() as usize);
     let mut counts = vec![0u64; table.populations.len()];
     let bar = progress_bar(opts.progress, steps);
     let mut outcome = Outcome::Completed;
@@ -188,7 +183,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         done += 1;
         for &id in &world.resource::<StepSpikes>().ids {
             if let Some(&p) = pop_of.get(id as usize) {
-                counts[p] += 1;
+                counts[usize::from(p)] += 1;
             }
         }
         if let SimStatus::Halted { .. } = world.resource::<SimStatus>() {

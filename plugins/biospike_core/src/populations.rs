@@ -44,8 +44,33 @@ impl PopulationTable {
         self.populations.iter().map(|p| p.len).sum()
     }
 
+    /// Dense map from neuron id (`0..len`) to population index; ids outside every population
+    /// map to 0. Build it once where a per-spike or per-synapse lookup is needed.
+    pub fn population_per_neuron(&self, len: usize) -> Vec<u16> {
+        let mut map = vec![0u16; len];
+        for (i, p) in self.populations.iter().enumerate() {
+            let (start, end) = ((p.first as usize).min(len), (p.ids().end as usize).min(len));
+            map[start..end].fill(i as u16);
+        }
+        map
+    }
+
     /// Index of the population holding `neuron`, if any.
     pub fn population_of(&self, neuron: u32) -> Option<u16> {
         self.populations.iter().position(|p| p.ids().contains(&neuron)).and_then(|i| u16::try_from(i).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_neuron_map_follows_the_ranges() {
+        let p = |name: &str, first, len| PopulationInfo { name: name.into(), kind: PopulationKind::Excitatory, first, len };
+        let table = PopulationTable { populations: vec![p("a", 0, 2), p("b", 2, 3)] };
+        assert_eq!(table.population_per_neuron(6), vec![0, 0, 1, 1, 1, 0]);
+        assert_eq!(table.population_per_neuron(3), vec![0, 0, 1]);
+        assert_eq!(table.population_of(4), Some(1));
     }
 }

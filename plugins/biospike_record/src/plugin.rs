@@ -200,15 +200,7 @@ fn start_recording(
         return;
     }
     let n = neurons.iter().map(|(_, id)| id.0 as usize + 1).max().unwrap_or(0);
-    let mut population_of = vec![0u16; n];
-    for (i, p) in table.populations.iter().enumerate() {
-        for id in p.ids() {
-            if let Some(slot) = population_of.get_mut(id as usize) {
-                *slot = i as u16;
-            }
-        }
-    }
-    rec.population_of = population_of;
+    rec.population_of = table.population_per_neuron(n);
     let props = || properties(&settings.metadata, settings.row_group_rows);
     if settings.spikes {
         let path = settings.out_dir.join("spikes.parquet");
