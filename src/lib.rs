@@ -95,8 +95,10 @@ pub mod prelude {
     pub use biospike_core::prelude::*;
     pub use biospike_input::prelude::*;
     pub use biospike_izhikevich::prelude::*;
+    pub use biospike_neuromod::prelude::*;
     #[cfg(feature = "parquet")]
     pub use biospike_record::prelude::*;
+    pub use biospike_stdp::prelude::*;
     pub use biospike_synapses::prelude::*;
 }
 

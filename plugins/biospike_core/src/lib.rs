@@ -36,13 +36,17 @@
 //! - `advance_clock` after [`SimSystems::Last`]: `step += 1`.
 
 mod components;
+pub mod connectivity;
 mod guard;
+pub mod modulators;
 mod plugin;
 mod populations;
 pub mod rng;
 mod schedule;
 
 pub use components::*;
+pub use connectivity::{IndexedSynapse, SynapseIndex};
+pub use modulators::{Modulator, NeuromodulatorLevels};
 
 /// Below this many entities a per-neuron loop runs serially: handing a batch to bevy's
 /// task pool costs ~20 µs per call on the 2-core reference machine (measured, see
@@ -71,6 +75,8 @@ pub use schedule::{DetectSystems, InputSystems, SimClock, SimSchedule, SimSystem
 /// The types most users need.
 pub mod prelude {
     pub use crate::components::*;
+    pub use crate::connectivity::SynapseIndex;
+    pub use crate::modulators::{Modulator, NeuromodulatorLevels};
     pub use crate::guard::{GuardSettings, HaltReason, SimStatus};
     pub use crate::plugin::{CoreSimPlugin, step_simulation};
     pub use crate::populations::{PopulationInfo, PopulationKind, PopulationTable};

@@ -46,6 +46,10 @@ pub enum StreamPurpose {
     Rewiring = 6,
     /// Positions for layout.
     Layout = 7,
+    /// Experiment protocols (e.g. reward delays).
+    Experiment = 8,
+    /// Drift of parameters and state toward fresh draws.
+    Drift = 9,
 }
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -53,7 +53,8 @@
 mod index;
 mod plugin;
 
-pub use index::{DelayRing, SynapseIndex};
+pub use biospike_core::SynapseIndex;
+pub use index::DelayRing;
 pub use plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin, prepare_synapse_index};
 
 use biospike_core::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
@@ -62,7 +63,8 @@ use biospike_core::{InputSystems, SimSystems};
 
 /// The plugin, its index and diagnostics, and the synapse components.
 pub mod prelude {
-    pub use crate::index::{DelayRing, SynapseIndex};
+    pub use crate::index::DelayRing;
+    pub use biospike_core::SynapseIndex;
     pub use crate::plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin};
     pub use biospike_core::{Synapse, SynapticDelay, SynapticWeight};
 }

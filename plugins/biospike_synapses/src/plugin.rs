@@ -6,7 +6,8 @@ use bevy_ecs::world::DeferredWorld;
 use bevy_tasks::ComputeTaskPool;
 use biospike_core::prelude::*;
 
-use crate::index::{DelayRing, Edge, SynapseIndex};
+use crate::index::DelayRing;
+use biospike_core::{IndexedSynapse as Edge, SynapseIndex};
 use crate::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
 
 /// Spike delivery along synapses with per-synapse delays.
@@ -121,21 +122,17 @@ fn apply_synapse_edits(
         edges.extend(edits.added.iter().filter(|e| seen.insert(**e)).filter_map(|&e| edge_of(e)));
         let max_id = neurons.iter().map(|n| n.0 as usize + 1).max().unwrap_or(0);
         let rows = edges.iter().map(|e| e.pre.max(e.post) as usize + 1).max().unwrap_or(0).max(max_id);
-        *index = SynapseIndex::from_edges(rows, edges);
+        let generation = index.generation() + 1;
+        *index = SynapseIndex::from_edges(rows, edges, generation);
         diag.rebuilds += 1;
     }
     for e in edits.changed {
         let Some(edge) = edge_of(e) else { continue };
         let Some(k) = index.find(edge.pre, edge.post, e) else { continue };
-        index.weight[k] = edge.weight;
-        index.delay[k] = edge.delay;
-        index.max_delay = index.max_delay.max(edge.delay);
-        if index.uniform_delay != Some(edge.delay) {
-            index.uniform_delay = None;
-        }
+        index.set(k, edge.weight, edge.delay);
         diag.edits += 1;
     }
-    ring.ensure(index.neuron_count(), usize::from(index.max_delay) + 1, clock.step());
+    ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step());
 }
 
 fn propagate_spikes(
@@ -182,12 +179,12 @@ fn propagate_spikes(
 fn deliver_range(index: &SynapseIndex, spikes: &[u32], buf: &mut [f64], lo: u32, hi: u32, slots: usize, base: usize) {
     for &pre in spikes {
         let r = index.row(pre);
-        let posts = &index.post[r.clone()];
-        let weights = &index.weight[r.clone()];
-        let delays = &index.delay[r];
+        let posts = &index.posts()[r.clone()];
+        let weights = &index.weights()[r.clone()];
+        let delays = &index.delays()[r];
         let start = if lo == 0 { 0 } else { posts.partition_point(|&p| p < lo) };
         let edges = posts[start..].iter().zip(&weights[start..]);
-        if let Some(d) = index.uniform_delay {
+        if let Some(d) = index.uniform_delay() {
             // Every synapse has the same delay: one slot for the whole row.
             let slot = (base + usize::from(d)) % slots;
             for (&post, &w) in edges {

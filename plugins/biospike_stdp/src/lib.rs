@@ -1,0 +1,69 @@
+//! Spike-timing-dependent plasticity: pair-based STDP with event-driven traces, optionally
+//! accumulated in per-synapse eligibility traces and gated by dopamine (a three-factor rule).
+//!
+//! # The rule
+//! Every neuron carries a presynaptic trace `x` (time constant `τ+`) and a postsynaptic trace
+//! `y` (`τ−`). With [`TraceUpdate::Reset`] a spike sets a trace to 1 (nearest-spike pairing,
+//! Izhikevich 2007); with [`TraceUpdate::Add`] it adds 1 (all-to-all pairing). A pairing
+//! changes synapse `pre → post` by
+//! - **LTP**, when `post` fires at `t`: `+A+ · x_pre(t)`, where the presynaptic trace is taken
+//!   at the spike's *arrival* at the synapse (pre spike + synaptic delay); a presynaptic spike
+//!   that has not arrived yet does not pair;
+//! - **LTD**, when `pre` fires at `t` (at the soma): `−A− · y_post(t)`, including a
+//!   postsynaptic spike in the same step.
+//!
+//! With a 1-step delay this gives `+A+·e^{−(Δ−1)/τ+}` for `Δ = t_post − t_pre ≥ 1` and
+//! `−A−·e^{−|Δ|/τ−}` for `Δ ≤ 0`, exactly Izhikevich's `daspnet.m`. With
+//! [`WeightDependence::Multiplicative`] LTP scales by `(w_max − w)` and LTD by `(w − w_min)`.
+//!
+//! [`StdpMode::Direct`] applies `learning_rate ·` change to the weight at once, clipped to
+//! `[w_min, w_max]`. [`StdpMode::DopamineGated`] adds the change to the synapse's eligibility
+//! `e` instead; every `update_every_steps` steps each plastic synapse gets
+//! `w ← clip(w + learning_rate · (dopamine_bias + DA) · e)` and `e ← e · exp(−period/τ_e)`,
+//! where `DA` is the dopamine level of [`NeuromodulatorLevels`] (0 without it).
+//!
+//! # Cost
+//! Trace and eligibility work is event-driven: each spike walks the neuron's plastic in- and
+//! out-edges (spikes × fan-in/out); traces are decayed lazily from the last spike with a
+//! lookup table. The gated update is one sweep over the plastic synapses per update period
+//! (every 10 ms in Izhikevich 2007), not per step.
+//!
+//! # Where the weights live
+//! Plastic weights are the live weights of [`SynapseIndex`] (core's side structure that
+//! delivery reads). The `SynapticWeight` components are brought up to date by
+//! [`write_back_weights`], which drivers call before recording the final weights; recorders
+//! sampling during a run read the index.
+//!
+//! # Example
+//! ```
+//! use bevy_app::App;
+//! use biospike_core::prelude::*;
+//! use biospike_stdp::prelude::*;
+//!
+//! let mut app = App::new();
+//! app.add_plugins(CoreSimPlugin::new(SimClock::new(1.0), 1));
+//! app.insert_resource(StdpSettings { learning_rate: 1.0, ..StdpSettings::song_2000() });
+//! app.add_plugins(StdpPlugin);
+//! // A synapse (its delivery comes from the synapse plugin, not needed here) and two neurons.
+//! app.world_mut().spawn((Synapse { pre: NeuronId(0), post: NeuronId(1) }, SynapticWeight(0.5), SynapticDelay(1)));
+//! let s = app.world().resource::<StdpSettings>().clone();
+//! assert_eq!(s.ltp(0.5, 1.0), s.a_plus); // additive: A+ · trace
+//! ```
+//!
+//! # References
+//! - S. Song, K. D. Miller, L. F. Abbott, *Competitive Hebbian learning through
+//!   spike-timing-dependent synaptic plasticity*, Nat. Neurosci. 3:919 (2000).
+//! - E. M. Izhikevich, *Solving the distal reward problem through linkage of STDP and dopamine
+//!   signaling*, Cereb. Cortex 17:2443 (2007), and its `daspnet.m`.
+
+mod plugin;
+
+pub use plugin::{PlasticProjections, StdpDiagnostics, StdpMode, StdpPlugin, StdpSettings, StdpState, TraceUpdate, WeightDependence, write_back_weights};
+
+#[allow(unused_imports, reason = "intra-doc links")]
+use biospike_core::{NeuromodulatorLevels, SynapseIndex};
+
+/// The plugin and its settings.
+pub mod prelude {
+    pub use crate::plugin::{PlasticProjections, StdpMode, StdpPlugin, StdpSettings, TraceUpdate, WeightDependence};
+}
