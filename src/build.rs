@@ -9,7 +9,12 @@ use biospike_izhikevich::prelude::*;
 use biospike_topology as topo;
 use std::path::Path;
 
-use crate::scene::{DistDesc, IntegrationDesc, KindDesc, NeuronDesc, PresetDesc, Scene, TopologyDesc};
+use crate::scene::{
+    DependenceDesc, DistDesc, ExperimentDesc, IntegrationDesc, KindDesc, ModulatorDesc, NeuromodulationDesc, NeuronDesc, PlasticDesc,
+    PlasticityDesc, PresetDesc, ProcessDesc, Scene, TopologyDesc, TracesDesc,
+};
+use biospike_neuromod::prelude::*;
+use biospike_stdp::prelude::*;
 
 /// A scene that validated but cannot be built (e.g. a topology the generator rejects).
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +37,96 @@ pub fn model_app(scene: &Scene) -> App {
         threshold_mv: d.threshold_mv,
     });
     app.add_plugins(crate::BiospikePlugins);
+    if let Some(n) = &d.neuromodulation {
+        app.insert_resource(neuromodulation_settings(scene, n));
+        app.add_plugins(NeuromodulationPlugin);
+    }
+    if let Some(p) = &d.plasticity {
+        app.insert_resource(stdp_settings(scene, p));
+        app.add_plugins(StdpPlugin);
+    }
     app
+}
+
+/// Population id of a name (validated before).
+fn pop_id(scene: &Scene, name: &str) -> u16 {
+    scene.desc.populations.iter().position(|p| p.name == name).unwrap_or(0) as u16
+}
+
+fn process(p: ProcessDesc) -> (OuProcess, Tonic) {
+    match p {
+        ProcessDesc::Constant(x) => (OuProcess::constant(x), Tonic::Constant(x)),
+        ProcessDesc::Ou { mean, sigma, tau_ms } => {
+            let ou = OuProcess { initial: mean, mean, sigma, tau_ms };
+            (ou, Tonic::Ou(ou))
+        }
+        // A Gaussian draw per step has no baseline meaning: as a baseline it is its mean.
+        ProcessDesc::Gaussian { mean, std } => (OuProcess::constant(mean), Tonic::Gaussian { mean, std }),
+    }
+}
+
+/// [`NeuromodulationSettings`] of a scene.
+pub fn neuromodulation_settings(scene: &Scene, n: &NeuromodulationDesc) -> NeuromodulationSettings {
+    let effects = [n.dopamine_effect, n.serotonin_effect, n.norepinephrine_effect];
+    let overrides: [&ModulatorDesc; 3] = [&n.dopamine, &n.serotonin, &n.norepinephrine];
+    let modulators = std::array::from_fn(|i| {
+        let o = overrides[i];
+        let m = Modulator::ALL[i];
+        ModulatorSettings {
+            effect: effects[i],
+            baseline: process(o.baseline.unwrap_or(n.baseline)).0,
+            tonic: process(o.tonic.unwrap_or(n.tonic)).1,
+            phasic_tau_ms: o.phasic_tau_ms.unwrap_or(n.phasic_tau_ms),
+            releases: n
+                .releases
+                .iter()
+                .filter(|r| r.modulator as usize == m.index())
+                .map(|r| ScheduledRelease { at_ms: r.at_ms, amount: r.amount })
+                .collect(),
+        }
+    });
+    let sensitivity = scene
+        .desc
+        .populations
+        .iter()
+        .map(|p| p.receptor_sensitivity.map_or([1.0; 3], |s| [s.dopamine, s.serotonin, s.norepinephrine]))
+        .collect();
+    NeuromodulationSettings { modulators, tau_excitability_ms: n.tau_excitability, sensitivity }
+}
+
+/// [`StdpSettings`] of a scene.
+pub fn stdp_settings(scene: &Scene, p: &PlasticityDesc) -> StdpSettings {
+    StdpSettings {
+        a_plus: p.a_plus,
+        a_minus: p.a_minus,
+        tau_plus_ms: p.tau_plus_ms,
+        tau_minus_ms: p.tau_minus_ms,
+        learning_rate: p.learning_rate,
+        w_min: p.w_min,
+        w_max: p.w_max,
+        dependence: match p.dependence {
+            DependenceDesc::Additive => WeightDependence::Additive,
+            DependenceDesc::Multiplicative => WeightDependence::Multiplicative,
+        },
+        trace: match p.traces {
+            TracesDesc::AllToAll => TraceUpdate::Add,
+            TracesDesc::Nearest => TraceUpdate::Reset,
+        },
+        mode: if p.dopamine_gated {
+            StdpMode::DopamineGated {
+                tau_eligibility_ms: p.tau_synaptic,
+                dopamine_bias: p.dopamine_bias,
+                update_every_steps: p.update_every_steps,
+            }
+        } else {
+            StdpMode::Direct
+        },
+        plastic: match &p.plastic {
+            PlasticDesc::ExcitatorySources => PlasticProjections::ExcitatorySources,
+            PlasticDesc::All => PlasticProjections::All,
+            PlasticDesc::Pairs(pairs) => PlasticProjections::Pairs(pairs.iter().map(|(a, b)| (pop_id(scene, a), pop_id(scene, b))).collect()),
+        },
+    }
 }
 
 fn preset(p: PresetDesc) -> IzhikevichParams {
@@ -85,6 +179,18 @@ pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
         TopologyDesc::ErdosRenyi { p, self_connections } => topo::erdos_renyi(n, p, self_connections, d.seed)?,
         TopologyDesc::SmallWorld { k, rewire_p } => topo::watts_strogatz(n, k, rewire_p, d.seed)?,
         TopologyDesc::ScaleFree { m, directed } => topo::barabasi_albert(n, m, directed, d.seed)?,
+        TopologyDesc::FixedOutDegree { k, multapses, self_connections } => {
+            let ranges = population_ranges(scene);
+            let mut edges = Vec::with_capacity(n as usize * k as usize);
+            for (i, p) in d.populations.iter().enumerate() {
+                let targets: Vec<std::ops::Range<u32>> = match &p.synapses.targets {
+                    Some(names) => names.iter().map(|t| ranges[usize::from(pop_id(scene, t))].clone()).collect(),
+                    None => vec![0..n],
+                };
+                edges.extend(topo::fixed_out_degree(ranges[i].clone(), &targets, k, multapses, self_connections, d.seed, i as u64)?);
+            }
+            edges
+        }
         TopologyDesc::FixedInDegree { k, multapses, self_connections } => {
             let sizes: Vec<u32> = d.populations.iter().map(|p| p.size).collect();
             let split = split_in_degree(k, &sizes);
@@ -98,6 +204,20 @@ pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
             edges
         }
     })
+}
+
+/// Id ranges of the populations, in order.
+pub fn population_ranges(scene: &Scene) -> Vec<std::ops::Range<u32>> {
+    let mut first = 0;
+    scene
+        .desc
+        .populations
+        .iter()
+        .map(|p| {
+            first += p.size;
+            first - p.size..first
+        })
+        .collect()
 }
 
 /// Splits an in-degree `k` across source populations in proportion to their sizes, by
@@ -149,6 +269,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         if let Some(n) = p.noise {
             world.insert_batch(entities.iter().map(|&e| (e, NoiseCurrent { mean: n.mean, std: n.std })));
         }
+        if let Some(u) = p.uniform_noise {
+            world.insert_batch(entities.iter().map(|&e| (e, UniformNoiseCurrent { low: u.low, high: u.high })));
+        }
         if p.dc != 0.0 {
             world.insert_batch(entities.iter().map(|&e| (e, DcCurrent(p.dc))));
         }
@@ -193,7 +316,31 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             (Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w as f32), SynapticDelay(delay))
         })
         .collect();
-    world.spawn_batch(synapses);
+    let mut synapses = synapses;
+    // The experiment's synapse: the first out-edge of `pre` by target id.
+    let chosen = match &d.experiment {
+        Some(ExperimentDesc::DistalReward { pre, start_weight, .. }) => {
+            let k = synapses.iter().enumerate().filter(|(_, s)| s.0.pre.0 == *pre).min_by_key(|(k, s)| (s.0.post.0, *k)).map(|(k, _)| k);
+            if let Some(k) = k {
+                synapses[k].1 = SynapticWeight(*start_weight as f32);
+            }
+            k
+        }
+        None => None,
+    };
+    let entities: Vec<Entity> = world.spawn_batch(synapses.iter().copied()).collect();
+    if let (Some(k), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) = (chosen, &d.experiment) {
+        let steps = |ms: f64| (ms / dt).round().max(0.0) as u64;
+        world.insert_resource(crate::experiment::DistalReward::new(
+            *pre,
+            synapses[k].0.post.0,
+            entities[k],
+            steps(*interval_ms).max(1),
+            (steps(reward_delay_ms.0), steps(reward_delay_ms.1)),
+            *amount,
+            *rewards,
+        ));
+    }
     Ok(())
 }
 
@@ -209,11 +356,33 @@ pub fn build_app(scene: &Scene, out: Option<&Path>) -> Result<App, BuildError> {
         settings.synapses = r.synapses;
         settings.state = r.state.as_ref().map(|s| StateSampling { neurons: s.neurons.clone(), every_steps: s.every_steps });
         settings.metadata = crate::metadata(scene);
+        settings.modulation_every_steps = r.modulation_every_steps;
+        settings.weights = r.weights.as_ref().map(|w| WeightSampling {
+            synapses: w.synapses.clone(),
+            every_steps: w.every_steps,
+            histogram: w.histogram.as_ref().map(|h| WeightHistogram {
+                bins: h.bins,
+                low: h.low,
+                high: h.high,
+                source_populations: h.sources.iter().map(|n| pop_id(scene, n)).collect(),
+            }),
+        });
         app.insert_resource(settings);
         app.add_plugins(ParquetRecorderPlugin);
     }
     #[cfg(not(feature = "parquet"))]
     let _ = out;
     spawn_network(app.world_mut(), scene)?;
+    if let Some((pre, post)) = app.world().get_resource::<crate::experiment::DistalReward>().map(|e| (e.pre, e.post)) {
+        #[cfg(feature = "parquet")]
+        if let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>() {
+            let w = r.weights.get_or_insert_with(|| biospike_record::WeightSampling { every_steps: 1000, ..Default::default() });
+            if !w.synapses.contains(&(pre, post)) {
+                w.synapses.insert(0, (pre, post));
+            }
+        }
+        let _ = (pre, post);
+        app.add_plugins(crate::experiment::DistalRewardPlugin);
+    }
     Ok(app)
 }

@@ -48,7 +48,10 @@
 //!   change applies at the next [`SimSystems::Propagation`] (see [`Synapse`]).
 
 pub mod build;
+pub mod experiment;
 pub mod graph;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod quantize;
 pub mod run;
 pub mod scene;

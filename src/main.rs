@@ -1,4 +1,4 @@
-//! The `biospike` command line: run, validate and export scenes.
+//! The `biospike` command line: run, validate, export and plot.
 
 use biospike::{RunOptions, Scene, run};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -36,6 +36,24 @@ enum Command {
         /// Do not write any output.
         #[arg(long)]
         no_output: bool,
+        /// Control run of a reward experiment: pairings are counted, no dopamine is released.
+        #[arg(long)]
+        no_rewards: bool,
+    },
+    /// Draw PNG figures from a run's output directory (raster, rates, ISI/CV, weights,
+    /// neuromodulators, traced weights).
+    Plot {
+        /// The run's output directory.
+        dir: PathBuf,
+        /// Where the PNGs go. Default: the run's directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A control run's directory: its traced weights are drawn in grey.
+        #[arg(long)]
+        control: Option<PathBuf>,
+        /// Raster window `START,END` in ms. Default: the first second.
+        #[arg(long, value_parser = parse_window)]
+        window_ms: Option<(f64, f64)>,
     },
     /// Check a scene and print what it describes.
     Validate {
@@ -78,6 +96,13 @@ enum GraphFormat {
     Graphml,
 }
 
+fn parse_window(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(',').ok_or("expected START,END in ms")?;
+    let a: f64 = a.trim().parse().map_err(|e| format!("{a}: {e}"))?;
+    let b: f64 = b.trim().parse().map_err(|e| format!("{b}: {e}"))?;
+    if a < b { Ok((a, b)) } else { Err(format!("START ({a}) must be below END ({b})")) }
+}
+
 fn load(path: &std::path::Path, seed: Option<u64>) -> Result<Scene, ExitCode> {
     match Scene::load(path) {
         Ok(mut s) => {
@@ -115,8 +140,14 @@ fn main() -> ExitCode {
                     println!("  population {:<12} {:>9} neurons  {:?}", p.name, p.size, p.neuron);
                 }
                 println!("  topology {:?}", s.desc.topology);
-                if s.desc.neuromodulation.is_some() || s.desc.plasticity.is_some() {
-                    println!("  note: `neuromodulation` and `plasticity` are accepted but not simulated yet");
+                if s.desc.neuromodulation.is_some() {
+                    println!("  neuromodulation: dopamine, serotonin, norepinephrine");
+                }
+                if let Some(p) = &s.desc.plasticity {
+                    println!("  plasticity: STDP, {}", if p.dopamine_gated { "dopamine-gated (eligibility traces)" } else { "direct" });
+                }
+                if let Some(e) = &s.desc.experiment {
+                    println!("  experiment: {e:?}");
                 }
                 ExitCode::SUCCESS
             }
@@ -183,14 +214,30 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Run { scene, out, steps, seed, threads, no_output } => {
+        Command::Plot { dir, out, control, window_ms } => {
+            let opts = biospike::plot::PlotOptions { out, control, raster_ms: window_ms };
+            match biospike::plot::plot_run(&dir, &opts) {
+                Ok(files) => {
+                    files.iter().for_each(|f| println!("wrote {}", f.display()));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Run { scene, out, steps, seed, threads, no_output, no_rewards } => {
             if let Some(n) = threads {
                 bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n.max(1)).build());
             }
-            let s = match load(&scene, seed) {
+            let mut s = match load(&scene, seed) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
+            if no_rewards && let Some(biospike::scene::ExperimentDesc::DistalReward { rewards, .. }) = &mut s.desc.experiment {
+                *rewards = false;
+            }
             let name = s
                 .desc
                 .name

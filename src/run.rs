@@ -76,6 +76,8 @@ pub struct RunSummary {
     pub files: Vec<PathBuf>,
     /// A recording error, if any.
     pub recorder_error: Option<String>,
+    /// Extra lines from plasticity and experiments (`label`, text).
+    pub notes: Vec<(String, String)>,
 }
 
 impl RunSummary {
@@ -125,6 +127,9 @@ impl fmt::Display for RunSummary {
         }
         let total = PopulationSummary { name: "all".into(), size: self.populations.iter().map(|p| p.size).sum(), spikes: self.spikes() };
         writeln!(f, "{:<14} {:>9} {:>11} {:>11.3}", total.name, total.size, total.spikes, self.rate_hz(&total))?;
+        for (label, text) in &self.notes {
+            writeln!(f, "{label:<12} {text}")?;
+        }
         if let Some(e) = &self.recorder_error {
             writeln!(f, "recording    FAILED: {e}")?;
         }
@@ -197,6 +202,10 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let wall = t1.elapsed();
     bar.finish_and_clear();
 
+    let notes = notes(world);
+    // Plastic weights live in the index during the run; bring the components up to date.
+    biospike_stdp::write_back_weights(world);
+    world.flush();
     let mut recorder_error = None;
     #[cfg(feature = "parquet")]
     if let Some(out) = &opts.out {
@@ -236,7 +245,36 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         outcome,
         files,
         recorder_error,
+        notes,
     })
+}
+
+/// Summary lines of plasticity and experiments.
+fn notes(world: &World) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let (Some(state), Some(index)) = (world.get_resource::<biospike_stdp::StdpState>(), world.get_resource::<SynapseIndex>()) {
+        let w: Vec<f64> = (0..index.len()).filter(|&k| state.is_plastic(k)).map(|k| f64::from(index.weights()[k])).collect();
+        if !w.is_empty() {
+            let mean = w.iter().sum::<f64>() / w.len() as f64;
+            let max = w.iter().copied().fold(f64::MIN, f64::max);
+            out.push(("plasticity".into(), format!("{} plastic synapses: mean weight {mean:.4}, max {max:.4}", w.len())));
+        }
+    }
+    if let Some(exp) = world.get_resource::<crate::experiment::DistalReward>() {
+        let w = world.get_resource::<SynapseIndex>().and_then(|i| i.find(exp.pre, exp.post, exp.synapse).map(|k| i.weights()[k]));
+        out.push((
+            "experiment".into(),
+            format!(
+                "distal reward {} → {}: {} pairings, {} rewards, weight now {}",
+                exp.pre,
+                exp.post,
+                exp.pairings,
+                exp.rewards,
+                w.map_or_else(|| "?".into(), |w| format!("{w:.4}"))
+            ),
+        ));
+    }
+    out
 }
 
 fn progress_bar(show: bool, steps: u64) -> indicatif::ProgressBar {

@@ -216,7 +216,7 @@ pub enum DistDesc {
 }
 
 /// Outgoing synapses of a population.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SynapseDesc {
     /// Weight magnitude; the sign comes from the population's `kind`. Default: `Constant(1.0)`.
@@ -225,6 +225,9 @@ pub struct SynapseDesc {
     /// Delay in ms, rounded to whole steps (`>= 1` step). Default: `Constant(1.0)`.
     #[serde(default = "default_weight")]
     pub delay_ms: DistDesc,
+    /// Names of the populations this one may connect to (`FixedOutDegree` only). Default: all.
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
 }
 
 fn default_weight() -> DistDesc {
@@ -233,7 +236,7 @@ fn default_weight() -> DistDesc {
 
 impl Default for SynapseDesc {
     fn default() -> Self {
-        Self { weight: default_weight(), delay_ms: default_weight() }
+        Self { weight: default_weight(), delay_ms: default_weight(), targets: None }
     }
 }
 
@@ -247,6 +250,37 @@ pub struct NoiseDesc {
     /// Standard deviation, `>= 0`.
     #[serde(deserialize_with = "range::non_negative")]
     pub std: f64,
+}
+
+/// Uniform input current drawn every step from `[low, high)`.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UniformNoiseDesc {
+    /// Lower end.
+    #[serde(deserialize_with = "range::finite")]
+    pub low: f64,
+    /// Upper end, `>= low`.
+    #[serde(deserialize_with = "range::finite")]
+    pub high: f64,
+}
+
+/// Receptor sensitivity of a population to each modulator (default 1 each).
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityDesc {
+    /// Dopamine, `>= 0`.
+    #[serde(default = "one", deserialize_with = "range::non_negative")]
+    pub dopamine: f64,
+    /// Serotonin, `>= 0`.
+    #[serde(default = "one", deserialize_with = "range::non_negative")]
+    pub serotonin: f64,
+    /// Norepinephrine, `>= 0`.
+    #[serde(default = "one", deserialize_with = "range::non_negative")]
+    pub norepinephrine: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Poisson spike trains into (some of) a population's neurons.
@@ -288,6 +322,12 @@ pub struct PopulationDesc {
     /// Gaussian drive.
     #[serde(default)]
     pub noise: Option<NoiseDesc>,
+    /// Uniform drive.
+    #[serde(default)]
+    pub uniform_noise: Option<UniformNoiseDesc>,
+    /// Receptor sensitivity to the neuromodulators. Default: 1 each.
+    #[serde(default)]
+    pub receptor_sensitivity: Option<SensitivityDesc>,
     /// Constant drive. Default `0`.
     #[serde(default, deserialize_with = "range::finite")]
     pub dc: f64,
@@ -319,6 +359,19 @@ pub enum TopologyDesc {
     /// sizes (largest remainder); sources drawn uniformly within each population.
     FixedInDegree {
         /// In-degree, `>= 1`.
+        #[serde(deserialize_with = "range::at_least_one")]
+        k: u32,
+        /// Draw with replacement. Default `false`.
+        #[serde(default)]
+        multapses: bool,
+        /// Allow `i → i`. Default `false`.
+        #[serde(default)]
+        self_connections: bool,
+    },
+    /// Every neuron sends `k` synapses to targets drawn uniformly from its population's
+    /// `synapses.targets` (all neurons by default), as in Izhikevich's `spnet.m`/`daspnet.m`.
+    FixedOutDegree {
+        /// Out-degree, `>= 1`.
         #[serde(deserialize_with = "range::at_least_one")]
         k: u32,
         /// Draw with replacement. Default `false`.
@@ -370,7 +423,7 @@ pub struct StateDesc {
 }
 
 /// What is recorded.
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDesc {
     /// `spikes.parquet`. Default `true`.
@@ -385,44 +438,323 @@ pub struct RecordDesc {
     /// `state.parquet`. Default: none.
     #[serde(default)]
     pub state: Option<StateDesc>,
+    /// `weights.parquet` / `weight_histogram.parquet`. Default: none.
+    #[serde(default)]
+    pub weights: Option<WeightsDesc>,
+    /// `modulators.parquet` and `excitability.parquet` every this many steps (with
+    /// neuromodulation). Default: none.
+    #[serde(default)]
+    pub modulation_every_steps: Option<u64>,
 }
 
 impl Default for RecordDesc {
     fn default() -> Self {
-        Self { spikes: true, neurons: true, synapses: true, state: None }
+        Self { spikes: true, neurons: true, synapses: true, state: None, weights: None, modulation_every_steps: None }
     }
 }
 
-/// Neuromodulation parameters (the original project's names). **Accepted and validated, not
-/// yet simulated**: the neuromodulation plugin is a later milestone.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+/// Weights sampled during the run.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct NeuromodulationDesc {
-    /// Excitability time constant, ms, `> 0`.
-    #[serde(deserialize_with = "range::positive")]
-    pub tau_excitability: f64,
-    /// Dopamine effect, `>= 0`.
-    #[serde(deserialize_with = "range::non_negative")]
-    pub dopamine_effect: f64,
-    /// Serotonin effect, `>= 0`.
-    #[serde(deserialize_with = "range::non_negative")]
-    pub serotonin_effect: f64,
-    /// Norepinephrine effect, `>= 0`.
-    #[serde(deserialize_with = "range::non_negative")]
-    pub norepinephrine_effect: f64,
+pub struct WeightsDesc {
+    /// `(pre, post)` neuron ids of synapses to trace (the experiment's synapse is added).
+    #[serde(default)]
+    pub synapses: Vec<(u32, u32)>,
+    /// Sample period in steps, `>= 1`.
+    #[serde(deserialize_with = "range::at_least_one_u64")]
+    pub every_steps: u64,
+    /// Histogram of the weights.
+    #[serde(default)]
+    pub histogram: Option<HistogramDesc>,
 }
 
-/// Plasticity parameters (the original project's names). **Accepted and validated, not yet
-/// simulated**: the STDP plugin is a later milestone.
+/// Weight histogram bins.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HistogramDesc {
+    /// Number of bins, `>= 1`.
+    #[serde(deserialize_with = "range::at_least_one")]
+    pub bins: u32,
+    /// Lower edge.
+    #[serde(deserialize_with = "range::finite")]
+    pub low: f64,
+    /// Upper edge, `> low`.
+    #[serde(deserialize_with = "range::finite")]
+    pub high: f64,
+    /// Source population names (all when empty).
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// An Ornstein–Uhlenbeck process or a constant.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
 #[serde(deny_unknown_fields)]
+pub enum ProcessDesc {
+    /// Always `x`.
+    Constant(#[serde(deserialize_with = "range::finite")] f64),
+    /// `x ← x + (mean − x)·dt/tau_ms + sigma·√dt·ξ`, starting at `mean`.
+    Ou {
+        /// Long-run mean.
+        #[serde(deserialize_with = "range::finite")]
+        mean: f64,
+        /// Noise amplitude, `>= 0`.
+        #[serde(deserialize_with = "range::non_negative")]
+        sigma: f64,
+        /// Time constant, ms, `> 0`.
+        #[serde(deserialize_with = "range::positive")]
+        tau_ms: f64,
+    },
+    /// A fresh `N(mean, std)` draw every step (tonic levels only).
+    Gaussian {
+        /// Mean.
+        #[serde(deserialize_with = "range::finite")]
+        mean: f64,
+        /// Standard deviation, `>= 0`.
+        #[serde(deserialize_with = "range::non_negative")]
+        std: f64,
+    },
+}
+
+/// Per-modulator overrides of the shared neuromodulation parameters.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ModulatorDesc {
+    /// Baseline process.
+    #[serde(default)]
+    pub baseline: Option<ProcessDesc>,
+    /// Tonic part of the level.
+    #[serde(default)]
+    pub tonic: Option<ProcessDesc>,
+    /// Decay of the phasic part, ms, `> 0`.
+    #[serde(default, deserialize_with = "opt_positive")]
+    pub phasic_tau_ms: Option<f64>,
+}
+
+fn opt_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<f64>::deserialize(d)?;
+    match v {
+        Some(x) if !(x.is_finite() && x > 0.0) => Err(D::Error::custom(format!("{x} is outside the allowed range (0, ∞)"))),
+        _ => Ok(v),
+    }
+}
+
+/// Which modulator.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModulatorName {
+    /// Dopamine.
+    Dopamine,
+    /// Serotonin.
+    Serotonin,
+    /// Norepinephrine.
+    Norepinephrine,
+}
+
+/// A release at a fixed time.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseDesc {
+    /// Which modulator.
+    pub modulator: ModulatorName,
+    /// When, ms, `>= 0`.
+    #[serde(deserialize_with = "range::non_negative")]
+    pub at_ms: f64,
+    /// Amount added to the level.
+    #[serde(deserialize_with = "range::finite")]
+    pub amount: f64,
+}
+
+fn d_tau_exc() -> f64 {
+    20.0
+}
+fn d_da() -> f64 {
+    0.5
+}
+fn d_5ht() -> f64 {
+    0.3
+}
+fn d_ne() -> f64 {
+    0.2
+}
+fn d_baseline() -> ProcessDesc {
+    ProcessDesc::Ou { mean: 1.0, sigma: 0.1, tau_ms: 100.0 }
+}
+fn d_tonic() -> ProcessDesc {
+    ProcessDesc::Gaussian { mean: 1.0, std: 0.1 }
+}
+fn d_phasic() -> f64 {
+    200.0
+}
+
+/// Neuromodulation (the original project's names and defaults): three modulators whose
+/// levels move around Ornstein–Uhlenbeck baselines and scale excitability.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NeuromodulationDesc {
+    /// Excitability time constant, ms, `> 0`. Default 20.
+    #[serde(default = "d_tau_exc", deserialize_with = "range::positive")]
+    pub tau_excitability: f64,
+    /// Dopamine effect, `>= 0`. Default 0.5.
+    #[serde(default = "d_da", deserialize_with = "range::non_negative")]
+    pub dopamine_effect: f64,
+    /// Serotonin effect, `>= 0`. Default 0.3.
+    #[serde(default = "d_5ht", deserialize_with = "range::non_negative")]
+    pub serotonin_effect: f64,
+    /// Norepinephrine effect, `>= 0`. Default 0.2.
+    #[serde(default = "d_ne", deserialize_with = "range::non_negative")]
+    pub norepinephrine_effect: f64,
+    /// Baseline process of every modulator. Default `Ou(mean: 1, sigma: 0.1, tau_ms: 100)`.
+    #[serde(default = "d_baseline")]
+    pub baseline: ProcessDesc,
+    /// Tonic level of every modulator. Default `Gaussian(mean: 1, std: 0.1)`.
+    #[serde(default = "d_tonic")]
+    pub tonic: ProcessDesc,
+    /// Decay of phasic releases, ms, `> 0`. Default 200.
+    #[serde(default = "d_phasic", deserialize_with = "range::positive")]
+    pub phasic_tau_ms: f64,
+    /// Overrides for dopamine.
+    #[serde(default)]
+    pub dopamine: ModulatorDesc,
+    /// Overrides for serotonin.
+    #[serde(default)]
+    pub serotonin: ModulatorDesc,
+    /// Overrides for norepinephrine.
+    #[serde(default)]
+    pub norepinephrine: ModulatorDesc,
+    /// Releases at fixed times.
+    #[serde(default)]
+    pub releases: Vec<ReleaseDesc>,
+}
+
+/// Pairing rule of the traces.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TracesDesc {
+    /// All-to-all (traces add).
+    #[default]
+    AllToAll,
+    /// Nearest spike (traces reset to 1).
+    Nearest,
+}
+
+/// Weight dependence of STDP.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DependenceDesc {
+    /// Additive, hard bounds.
+    #[default]
+    Additive,
+    /// Multiplicative, soft bounds.
+    Multiplicative,
+}
+
+/// Which synapses are plastic.
+#[derive(Deserialize, Debug, Clone, PartialEq, Default)]
+pub enum PlasticDesc {
+    /// From excitatory populations.
+    #[default]
+    ExcitatorySources,
+    /// All.
+    All,
+    /// `(source, target)` population names.
+    Pairs(Vec<(String, String)>),
+}
+
+fn d_lr() -> f64 {
+    1.0
+}
+fn d_tau_syn() -> f64 {
+    1000.0
+}
+fn d_a() -> f64 {
+    0.005
+}
+fn d_tau_stdp() -> f64 {
+    20.0
+}
+fn d_wmax() -> f64 {
+    f64::from(f32::MAX)
+}
+
+/// STDP with eligibility traces, dopamine-gated by default (the original project's names).
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct PlasticityDesc {
-    /// Learning rate, `[0, 1]`.
-    #[serde(deserialize_with = "range::probability")]
+    /// Learning rate, `>= 0`. Default 1.
+    #[serde(default = "d_lr", deserialize_with = "range::non_negative")]
     pub learning_rate: f64,
-    /// Eligibility-trace time constant, ms, `> 0`.
-    #[serde(deserialize_with = "range::positive")]
+    /// Eligibility-trace time constant, ms, `> 0`. Default 1000.
+    #[serde(default = "d_tau_syn", deserialize_with = "range::positive")]
     pub tau_synaptic: f64,
+    /// `A+`, `>= 0`. Default 0.005.
+    #[serde(default = "d_a", deserialize_with = "range::non_negative")]
+    pub a_plus: f64,
+    /// `A−`, `>= 0`. Default 0.005.
+    #[serde(default = "d_a", deserialize_with = "range::non_negative")]
+    pub a_minus: f64,
+    /// `τ+`, ms, `> 0`. Default 20.
+    #[serde(default = "d_tau_stdp", deserialize_with = "range::positive")]
+    pub tau_plus_ms: f64,
+    /// `τ−`, ms, `> 0`. Default 20.
+    #[serde(default = "d_tau_stdp", deserialize_with = "range::positive")]
+    pub tau_minus_ms: f64,
+    /// Lower weight bound. Default 0.
+    #[serde(default, deserialize_with = "range::finite")]
+    pub w_min: f64,
+    /// Upper weight bound, `>= w_min`. Default: unbounded (f32 max).
+    #[serde(default = "d_wmax", deserialize_with = "range::finite")]
+    pub w_max: f64,
+    /// Pairing rule. Default `AllToAll`.
+    #[serde(default)]
+    pub traces: TracesDesc,
+    /// Weight dependence. Default `Additive`.
+    #[serde(default)]
+    pub dependence: DependenceDesc,
+    /// Pairings go to eligibility and dopamine turns them into weight (default `true`);
+    /// `false` applies them directly.
+    #[serde(default = "default_true")]
+    pub dopamine_gated: bool,
+    /// Added to the dopamine level in the gated update. Default 0.
+    #[serde(default, deserialize_with = "range::finite")]
+    pub dopamine_bias: f64,
+    /// Gated update period in steps, `>= 1`. Default 1.
+    #[serde(default = "default_every", deserialize_with = "range::at_least_one_u64")]
+    pub update_every_steps: u64,
+    /// Plastic synapses. Default `ExcitatorySources`.
+    #[serde(default)]
+    pub plastic: PlasticDesc,
+}
+
+/// A protocol run on top of the model.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum ExperimentDesc {
+    /// Izhikevich (2007), Fig. 1: the first synapse of neuron `pre` starts at `start_weight`;
+    /// whenever its target fires within `interval_ms` after `pre`, dopamine `amount` is
+    /// released after a delay drawn uniformly from `reward_delay_ms`.
+    DistalReward {
+        /// Presynaptic neuron id (an excitatory neuron).
+        pre: u32,
+        /// Pairing window, ms, `> 0`. Default 20.
+        #[serde(default = "d_interval", deserialize_with = "range::positive")]
+        interval_ms: f64,
+        /// Reward delay range, ms: `(low, high)` with `0 <= low <= high`. Default (1000, 3000).
+        #[serde(default = "d_reward_delay")]
+        reward_delay_ms: (f64, f64),
+        /// Dopamine per reward. Default 0.5.
+        #[serde(default = "d_da", deserialize_with = "range::finite")]
+        amount: f64,
+        /// Start weight of the chosen synapse. Default 0.
+        #[serde(default, deserialize_with = "range::finite")]
+        start_weight: f64,
+        /// Deliver rewards (`false`: the control run). Default `true`.
+        #[serde(default = "default_true")]
+        rewards: bool,
+    },
+}
+
+fn d_interval() -> f64 {
+    20.0
+}
+fn d_reward_delay() -> (f64, f64) {
+    (1000.0, 3000.0)
 }
 
 /// A whole scene.
@@ -455,12 +787,15 @@ pub struct SceneDesc {
     /// Recording. Default: spikes, neurons, synapses.
     #[serde(default)]
     pub record: RecordDesc,
-    /// Accepted, not yet simulated (see [`NeuromodulationDesc`]).
+    /// Neuromodulation (`NeuromodulationPlugin`). Default: none.
     #[serde(default)]
     pub neuromodulation: Option<NeuromodulationDesc>,
-    /// Accepted, not yet simulated (see [`PlasticityDesc`]).
+    /// STDP (`StdpPlugin`). Default: none.
     #[serde(default)]
     pub plasticity: Option<PlasticityDesc>,
+    /// A protocol on top of the model. Default: none.
+    #[serde(default)]
+    pub experiment: Option<ExperimentDesc>,
 }
 
 /// A parsed and validated scene with its source text.
@@ -494,6 +829,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("izhikevich_2003", include_str!("../scenes/izhikevich_2003.ron")),
     ("sparse_10k", include_str!("../scenes/sparse_10k.ron")),
     ("seed_demo", include_str!("../scenes/seed_demo.ron")),
+    ("izhikevich_2007_distal_reward", include_str!("../scenes/izhikevich_2007_distal_reward.ron")),
 ];
 
 impl Scene {
@@ -610,6 +946,79 @@ impl Scene {
                 ));
             }
         }
+        let names: Vec<&str> = d.populations.iter().map(|p| p.name.as_str()).collect();
+        let known = |n: &str| names.contains(&n);
+        let allowed = names.join(", ");
+        for (i, p) in d.populations.iter().enumerate() {
+            if let Some(t) = &p.synapses.targets {
+                if !matches!(d.topology, TopologyDesc::FixedOutDegree { .. }) {
+                    return Err(self.invalid(
+                        format!("populations[{i}].synapses.targets"),
+                        "targets",
+                        0,
+                        "targets are only used by the FixedOutDegree topology".into(),
+                    ));
+                }
+                if let Some(bad) = t.iter().find(|x| !known(x)) {
+                    return Err(self.invalid(
+                        format!("populations[{i}].synapses.targets"),
+                        "targets",
+                        0,
+                        format!("unknown population {bad:?}; allowed: {allowed}"),
+                    ));
+                }
+            }
+            if let Some(u) = p.uniform_noise
+                && u.low > u.high
+            {
+                return Err(self.invalid(format!("populations[{i}].uniform_noise"), "uniform_noise", 0, "low must be <= high".into()));
+            }
+        }
+        if let Some(h) = d.record.weights.as_ref().and_then(|w| w.histogram.as_ref()) {
+            if h.high <= h.low {
+                return Err(self.invalid("record.weights.histogram".into(), "histogram", 0, "high must be > low".into()));
+            }
+            if let Some(bad) = h.sources.iter().find(|x| !known(x)) {
+                return Err(self.invalid(
+                    "record.weights.histogram.sources".into(),
+                    "sources",
+                    0,
+                    format!("unknown population {bad:?}; allowed: {allowed}"),
+                ));
+            }
+        }
+        if let Some(pl) = &d.plasticity {
+            if pl.w_min > pl.w_max {
+                return Err(self.invalid("plasticity.w_max".into(), "w_max", 0, format!("{} is below w_min = {}", pl.w_max, pl.w_min)));
+            }
+            if let PlasticDesc::Pairs(pairs) = &pl.plastic
+                && let Some(bad) = pairs.iter().flat_map(|(a, b)| [a, b]).find(|x| !known(x))
+            {
+                return Err(self.invalid("plasticity.plastic".into(), "plastic", 0, format!("unknown population {bad:?}; allowed: {allowed}")));
+            }
+        }
+        if let Some(ExperimentDesc::DistalReward { pre, reward_delay_ms: (lo, hi), .. }) = &d.experiment {
+            let n = self.neuron_count();
+            if *pre >= n {
+                return Err(self.invalid("experiment.pre".into(), "pre", 0, format!("neuron {pre} is outside 0..{n}")));
+            }
+            if !(0.0 <= *lo && lo <= hi && hi.is_finite()) {
+                return Err(self.invalid(
+                    "experiment.reward_delay_ms".into(),
+                    "reward_delay_ms",
+                    0,
+                    format!("({lo}, {hi}); allowed: 0 <= low <= high"),
+                ));
+            }
+            if d.neuromodulation.is_none() || d.plasticity.is_none() {
+                return Err(self.invalid(
+                    "experiment".into(),
+                    "experiment",
+                    0,
+                    "DistalReward needs `neuromodulation` (dopamine) and `plasticity` (STDP) in the scene".into(),
+                ));
+            }
+        }
         let n32 = self.neuron_count();
         let topo_err = |msg: String| self.invalid("topology".into(), "topology", 0, msg);
         match d.topology {
@@ -617,6 +1026,9 @@ impl Scene {
                 return Err(topo_err(format!("k = {k}; allowed: even, 2..{n32} (fewer than the {n32} neurons)")));
             }
             TopologyDesc::ScaleFree { m, .. } if m >= n32 => return Err(topo_err(format!("m = {m}; allowed 1..{n32}"))),
+            TopologyDesc::FixedOutDegree { k, multapses: false, .. } if k >= n32 => {
+                return Err(topo_err(format!("k = {k} without multapses; allowed 1..{n32}")));
+            }
             TopologyDesc::FixedInDegree { k, multapses: false, self_connections, .. } => {
                 let avail = n32 - u32::from(!self_connections);
                 if k > avail {

@@ -39,7 +39,7 @@ fn live_weight(app: &App) -> f64 {
     f64::from(app.world().resource::<SynapseIndex>().weights()[0])
 }
 
-/// Song et al. (2000) pair rule, Δt = t_post − t_pre = +10 ms: `Δw = A+·exp(−(Δt − d)/τ+)`
+/// Song et al. (2000) pair rule, `Δt = t_post − t_pre` = +10 ms: `Δw = A+·exp(−(Δt − d)/τ+)`
 /// (the presynaptic side counts from the spike's arrival after the delay `d`).
 #[test]
 fn pre_before_post_potentiates_by_the_analytic_amount() {
@@ -98,7 +98,7 @@ fn pair_plus_dopamine_pulse_gives_the_three_factor_change() {
     for s in 0..2000u64 {
         if (s + 1) % 10 == 0 && s >= 20 {
             let da = if s >= 200 { 0.5 * 0.995f64.powi((s - 200) as i32) } else { 0.0 };
-            w = f64::min(4.0, f64::max(0.0, w + (0.002 + da) * e));
+            w = (w + (0.002 + da) * e).clamp(0.0, 4.0);
             e *= 0.99;
         }
     }

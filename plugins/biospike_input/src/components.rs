@@ -11,6 +11,16 @@ pub struct NoiseCurrent {
     pub std: f64,
 }
 
+/// Uniform current drawn independently every step from `[low, high)` (Izhikevich 2007's
+/// `13·(rand − 0.5)` is `low = −6.5, high = 6.5`).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct UniformNoiseCurrent {
+    /// Lower end.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+}
+
 /// A constant current. Default: `0.0`.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
 pub struct DcCurrent(pub f64);

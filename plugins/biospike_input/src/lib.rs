@@ -7,6 +7,7 @@
 //! | component | current added at step `t` (time `t·dt`) |
 //! |---|---|
 //! | [`NoiseCurrent`] | `mean + std · ξ`, ξ ~ N(0,1) from the keyed stream (seed, `InputNoise`, neuron, step) |
+//! | [`UniformNoiseCurrent`] | `low + (high − low) · r`, r ~ U[0,1) from its own keyed stream |
 //! | [`DcCurrent`] | a constant |
 //! | [`CurrentStimulus`] | a piecewise function of time: pulses, steps and ramps |
 //! | [`PoissonInput`] | `weight · k`, k ~ Poisson(rate · dt) from the keyed stream (seed, `PoissonInput`, neuron, step) |
@@ -37,11 +38,11 @@
 mod components;
 mod plugin;
 
-pub use components::{Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, StimulusSegment};
+pub use components::{Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, StimulusSegment, UniformNoiseCurrent};
 pub use plugin::InputPlugin;
 
 /// The plugin and the input components.
 pub mod prelude {
-    pub use crate::components::{Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, StimulusSegment};
+    pub use crate::components::{Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, StimulusSegment, UniformNoiseCurrent};
     pub use crate::plugin::InputPlugin;
 }

@@ -3,9 +3,9 @@ use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use rand_distr::{Distribution, Poisson};
 
-use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput};
+use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, UniformNoiseCurrent};
 
-/// Adds the external drive of [`NoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
+/// Adds the external drive of [`NoiseCurrent`], [`UniformNoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
 /// [`PoissonInput`] to [`InputCurrent`] in [`InputSystems::Drive`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InputPlugin;
@@ -13,7 +13,7 @@ pub struct InputPlugin;
 impl Plugin for InputPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
-        app.add_systems(SimSchedule, (add_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive));
+        app.add_systems(SimSchedule, (add_noise, add_uniform_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive));
     }
 }
 
@@ -22,6 +22,16 @@ fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock:
     biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &NoiseCurrent)| {
         let xi = KeyedRng::from_base(base, u64::from(id.0)).normal();
         i.0 += n.mean + n.std * xi;
+    });
+}
+
+fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
+    // A stream of its own (index offset by 2^32), so that adding uniform noise to some neurons
+    // does not change the Gaussian draws of others.
+    let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
+    biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
+        let r = KeyedRng::from_base(base, (1u64 << 32) | u64::from(id.0)).uniform();
+        i.0 += n.low + (n.high - n.low) * r;
     });
 }
 

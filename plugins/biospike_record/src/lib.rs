@@ -42,12 +42,15 @@
 //! 1. `record_step`: static tables on the first step, this step's spikes, sampled state.
 
 mod plugin;
+mod sampled;
 mod tables;
 
 pub use plugin::{ParquetRecorderPlugin, RecordError, RecordSettings, RecorderStatus, StateSampling, finish_recording, write_snapshot};
+pub use sampled::{WeightHistogram, WeightSampling};
 pub use tables::write_parquet;
 
 /// The plugin, its settings and the finishing functions.
 pub mod prelude {
     pub use crate::plugin::{ParquetRecorderPlugin, RecordError, RecordSettings, StateSampling, finish_recording, write_snapshot};
+    pub use crate::sampled::{WeightHistogram, WeightSampling};
 }

@@ -69,6 +69,12 @@ pub struct RecordSettings {
     pub row_group_rows: usize,
     /// Key-value metadata stored in every file.
     pub metadata: Vec<(String, String)>,
+    /// Sampled synapse weights (`weights.parquet`, `weight_histogram.parquet`). Default: none.
+    pub weights: Option<crate::WeightSampling>,
+    /// Sample neuromodulator levels (`modulators.parquet`) and mean excitability per
+    /// population (`excitability.parquet`) every this many steps, when the model has
+    /// neuromodulators. Default: none.
+    pub modulation_every_steps: Option<u64>,
 }
 
 impl RecordSettings {
@@ -82,6 +88,8 @@ impl RecordSettings {
             batch_rows: 65_536,
             row_group_rows: 1 << 20,
             metadata: Vec::new(),
+            weights: None,
+            modulation_every_steps: None,
         }
     }
 }
@@ -108,8 +116,11 @@ impl Plugin for ParquetRecorderPlugin {
             app.world().contains_resource::<RecordSettings>(),
             "insert RecordSettings (the output directory) before adding ParquetRecorderPlugin"
         );
-        app.init_resource::<RecorderStatus>().init_resource::<Recorder>();
-        app.add_systems(SimSchedule, (start_recording.run_if(not_started), record_spikes, record_state).chain().in_set(SimSystems::Record));
+        app.init_resource::<RecorderStatus>().init_resource::<Recorder>().init_resource::<crate::sampled::SampledTables>();
+        app.add_systems(
+            SimSchedule,
+            (start_recording.run_if(not_started), record_spikes, record_state, crate::sampled::record_sampled).chain().in_set(SimSystems::Record),
+        );
     }
 }
 
@@ -179,7 +190,7 @@ fn state_schema() -> SchemaRef {
     ]))
 }
 
-fn fail(status: &mut RecorderStatus, e: RecordError) {
+pub(crate) fn fail(status: &mut RecorderStatus, e: RecordError) {
     if *status == RecorderStatus::Ok {
         *status = RecorderStatus::Failed(e.to_string());
     }
@@ -353,10 +364,23 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
         rec.files.push(t.path().to_owned());
         keep(t.close());
     }
+    if let Some(mut sampled) = world.get_resource_mut::<crate::sampled::SampledTables>() {
+        for t in sampled.drain() {
+            let (path, r) = t.close();
+            rec.files.push(path);
+            keep(r);
+        }
+    }
     if let (Some(settings), true) = (&settings, !rec.synapse_start.is_empty()) {
         let start = std::mem::take(&mut rec.synapse_start);
+        // Live weights (plasticity writes the index) where indexed, else the component.
+        let live: std::collections::HashMap<Entity, f32> = world
+            .get_resource::<SynapseIndex>()
+            .map(|i| i.entities().iter().copied().zip(i.weights().iter().copied()).collect())
+            .unwrap_or_default();
         let mut q = world.query::<&SynapticWeight>();
-        let weight_end: Vec<Option<f32>> = start.iter().map(|s| q.get(world, s.entity).ok().map(|w| w.0)).collect();
+        let weight_end: Vec<Option<f32>> =
+            start.iter().map(|s| q.get(world, s.entity).ok().map(|w| live.get(&s.entity).copied().unwrap_or(w.0))).collect();
         let path = settings.out_dir.join("synapses.parquet");
         keep(write_parquet(
             &path,

@@ -88,6 +88,52 @@ pub fn fixed_in_degree(
     Ok(edges)
 }
 
+/// For every source in `sources`, `k` targets drawn uniformly from `targets` (the union of
+/// the given ranges), as Izhikevich's `spnet.m`/`daspnet.m` wire their networks. With
+/// `multapses`, draws are with replacement; self-connections are skipped unless allowed.
+pub fn fixed_out_degree(
+    sources: Range<u32>,
+    targets: &[Range<u32>],
+    k: u32,
+    multapses: bool,
+    self_connections: bool,
+    seed: u64,
+    stream: u64,
+) -> Result<EdgeList, TopologyError> {
+    let n_tgt: u64 = targets.iter().map(|r| r.len() as u64).sum();
+    let nth = |mut i: u64| {
+        for r in targets {
+            if i < r.len() as u64 {
+                return r.start + i as u32;
+            }
+            i -= r.len() as u64;
+        }
+        0
+    };
+    if k > 0 && n_tgt == 0 {
+        return invalid(format!("out-degree {k} into no target neurons"));
+    }
+    let available = |s: u32| n_tgt - u64::from(!self_connections && targets.iter().any(|r| r.contains(&s)));
+    if !multapses && sources.clone().any(|s| u64::from(k) > available(s)) {
+        return invalid(format!("out-degree {k} without multapses needs at least {k} distinct targets, there are {n_tgt}"));
+    }
+    let mut edges = Vec::with_capacity(sources.len() * k as usize);
+    let mut chosen = Vec::with_capacity(k as usize);
+    for s in sources {
+        let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(s), (1 << 32) | stream);
+        chosen.clear();
+        while chosen.len() < k as usize {
+            let t = nth(rng.below(n_tgt));
+            if (!self_connections && s == t) || (!multapses && chosen.contains(&t)) {
+                continue;
+            }
+            chosen.push(t);
+        }
+        edges.extend(chosen.iter().map(|&t| (s, t)));
+    }
+    Ok(edges)
+}
+
 /// Erdős–Rényi G(n, p) over ordered pairs: each directed edge exists with probability `p`.
 /// Rows are drawn by geometric skipping, so the cost is O(n + edges).
 pub fn erdos_renyi(n: u32, p: f64, self_connections: bool, seed: u64) -> Result<EdgeList, TopologyError> {

@@ -1,0 +1,250 @@
+//! Periodically sampled tables: synapse weights (chosen synapses and a histogram, read from the
+//! live [`SynapseIndex`]), neuromodulator levels, and mean excitability per population.
+
+use arrow_array::{ArrayRef, Float32Array, Float64Array, StringArray, UInt16Array, UInt32Array, UInt64Array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use std::sync::Arc;
+
+use crate::plugin::{RecordError, RecordSettings, RecorderStatus};
+use crate::tables::{ParquetTable, properties};
+
+/// Synapse weights sampled during a run (`weights.parquet`, `weight_histogram.parquet`).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct WeightSampling {
+    /// `(pre, post)` synapses to trace (the first synapse between the two, if any).
+    pub synapses: Vec<(u32, u32)>,
+    /// Sample every this many steps, `>= 1`.
+    pub every_steps: u64,
+    /// Histogram of the weights, if wanted.
+    pub histogram: Option<WeightHistogram>,
+}
+
+/// Histogram bins for [`WeightSampling`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightHistogram {
+    /// Number of equal bins over `[low, high]` (values outside go to the end bins).
+    pub bins: u32,
+    /// Lower edge.
+    pub low: f64,
+    /// Upper edge.
+    pub high: f64,
+    /// Only synapses whose presynaptic neuron is in these populations (all when empty).
+    pub source_populations: Vec<u16>,
+}
+
+/// One column being buffered.
+enum Col {
+    U64(Vec<u64>),
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+    U32(Vec<u32>),
+    U16(Vec<u16>),
+    Str(Vec<&'static str>),
+}
+
+impl Col {
+    fn of(t: &DataType) -> Self {
+        match t {
+            DataType::UInt64 => Self::U64(Vec::new()),
+            DataType::Float32 => Self::F32(Vec::new()),
+            DataType::UInt32 => Self::U32(Vec::new()),
+            DataType::UInt16 => Self::U16(Vec::new()),
+            DataType::Utf8 => Self::Str(Vec::new()),
+            _ => Self::F64(Vec::new()),
+        }
+    }
+
+    fn take(&mut self) -> ArrayRef {
+        match self {
+            Self::U64(v) => Arc::new(UInt64Array::from(std::mem::take(v))),
+            Self::F64(v) => Arc::new(Float64Array::from(std::mem::take(v))),
+            Self::F32(v) => Arc::new(Float32Array::from(std::mem::take(v))),
+            Self::U32(v) => Arc::new(UInt32Array::from(std::mem::take(v))),
+            Self::U16(v) => Arc::new(UInt16Array::from(std::mem::take(v))),
+            Self::Str(v) => Arc::new(StringArray::from(std::mem::take(v))),
+        }
+    }
+}
+
+/// A table written in batches: its file and its buffered columns.
+pub(crate) struct Sampled {
+    table: ParquetTable,
+    cols: Vec<Col>,
+    rows: usize,
+}
+
+impl Sampled {
+    fn create(settings: &RecordSettings, file: &str, schema: SchemaRef) -> Result<Self, RecordError> {
+        let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
+        let path = settings.out_dir.join(file);
+        let table = ParquetTable::create(&path, schema, properties(&settings.metadata, settings.row_group_rows))?;
+        Ok(Self { table, cols, rows: 0 })
+    }
+
+    fn flush(&mut self) -> Result<(), RecordError> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        self.rows = 0;
+        let arrays = self.cols.iter_mut().map(Col::take).collect();
+        self.table.write(arrays)
+    }
+
+    /// Flushes and completes the file; returns its path.
+    pub(crate) fn close(mut self) -> (std::path::PathBuf, Result<(), RecordError>) {
+        let r = self.flush().and_then(|()| self.table.close());
+        (self.table.path().to_owned(), r)
+    }
+}
+
+macro_rules! push {
+    ($s:expr, $($i:tt : $variant:ident = $v:expr),+) => {{
+        $( if let Col::$variant(c) = &mut $s.cols[$i] { c.push($v); } )+
+        $s.rows += 1;
+    }};
+}
+
+fn schema(fields: &[(&str, DataType)]) -> SchemaRef {
+    Arc::new(Schema::new(fields.iter().map(|(n, t)| Field::new(*n, t.clone(), false)).collect::<Vec<_>>()))
+}
+
+/// The sampled tables of one recorder.
+#[derive(Resource, Default)]
+pub(crate) struct SampledTables {
+    started: bool,
+    weights: Option<Sampled>,
+    histogram: Option<Sampled>,
+    modulators: Option<Sampled>,
+    excitability: Option<Sampled>,
+}
+
+impl SampledTables {
+    /// Every open table, emptied.
+    pub(crate) fn drain(&mut self) -> Vec<Sampled> {
+        [self.weights.take(), self.histogram.take(), self.modulators.take(), self.excitability.take()].into_iter().flatten().collect()
+    }
+}
+
+fn open(settings: &RecordSettings, file: &str, fields: &[(&str, DataType)], status: &mut RecorderStatus) -> Option<Sampled> {
+    match Sampled::create(settings, file, schema(fields)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            crate::plugin::fail(status, e);
+            None
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "one recorder stage reading several optional model resources")]
+pub(crate) fn record_sampled(
+    mut tables: ResMut<SampledTables>,
+    mut status: ResMut<RecorderStatus>,
+    settings: Res<RecordSettings>,
+    index: Option<Res<SynapseIndex>>,
+    levels: Option<Res<NeuromodulatorLevels>>,
+    table: Res<PopulationTable>,
+    neurons: Query<(&PopulationId, &Excitability)>,
+    clock: Res<SimClock>,
+) {
+    use DataType::*;
+    let t = &mut *tables;
+    if !t.started {
+        t.started = true;
+        if std::fs::create_dir_all(&settings.out_dir).is_err() {
+            return; // reported by the main recorder
+        }
+        if let Some(w) = &settings.weights {
+            if !w.synapses.is_empty() {
+                let f = [("step", UInt64), ("time_ms", Float64), ("pre", UInt32), ("post", UInt32), ("weight", Float32)];
+                t.weights = open(&settings, "weights.parquet", &f, &mut status);
+            }
+            if w.histogram.is_some() {
+                let f = [("step", UInt64), ("time_ms", Float64), ("bin", UInt32), ("bin_low", Float64), ("bin_high", Float64), ("count", UInt64)];
+                t.histogram = open(&settings, "weight_histogram.parquet", &f, &mut status);
+            }
+        }
+        if settings.modulation_every_steps.is_some() && levels.is_some() {
+            let f = [("step", UInt64), ("time_ms", Float64), ("modulator", Utf8), ("level", Float64), ("baseline", Float64)];
+            t.modulators = open(&settings, "modulators.parquet", &f, &mut status);
+            let f = [("step", UInt64), ("time_ms", Float64), ("population", UInt16), ("mean_excitability", Float64)];
+            t.excitability = open(&settings, "excitability.parquet", &f, &mut status);
+        }
+    }
+    let (step, time) = (clock.step(), clock.time_ms());
+    let batch = settings.batch_rows;
+    let mut result = Ok(());
+    if let (Some(w), Some(index)) = (&settings.weights, &index)
+        && step.is_multiple_of(w.every_steps.max(1))
+    {
+        if let Some(s) = t.weights.as_mut() {
+            for &(pre, post) in &w.synapses {
+                let r = index.row(pre);
+                let start = r.start;
+                if let Some(k) = index.posts()[r].iter().position(|&p| p == post) {
+                    push!(s, 0: U64 = step, 1: F64 = time, 2: U32 = pre, 3: U32 = post, 4: F32 = index.weights()[start + k]);
+                }
+            }
+            if s.rows >= batch {
+                result = result.and(s.flush());
+            }
+        }
+        if let (Some(s), Some(h)) = (t.histogram.as_mut(), &w.histogram) {
+            let bins = h.bins.max(1) as usize;
+            let mut counts = vec![0u64; bins];
+            let width = (h.high - h.low) / bins as f64;
+            let pop = table.population_per_neuron(index.neuron_count());
+            for pre in 0..index.neuron_count() as u32 {
+                if !h.source_populations.is_empty() && !h.source_populations.contains(&pop.get(pre as usize).copied().unwrap_or(0)) {
+                    continue;
+                }
+                for k in index.row(pre) {
+                    let x = (f64::from(index.weights()[k]) - h.low) / width;
+                    counts[(x.max(0.0) as usize).min(bins - 1)] += 1;
+                }
+            }
+            for (b, &c) in counts.iter().enumerate() {
+                let lo = h.low + b as f64 * width;
+                push!(s, 0: U64 = step, 1: F64 = time, 2: U32 = b as u32, 3: F64 = lo, 4: F64 = lo + width, 5: U64 = c);
+            }
+            if s.rows >= batch {
+                result = result.and(s.flush());
+            }
+        }
+    }
+    if let (Some(every), Some(levels)) = (settings.modulation_every_steps, &levels)
+        && step.is_multiple_of(every.max(1))
+    {
+        if let Some(s) = t.modulators.as_mut() {
+            for m in Modulator::ALL {
+                push!(s, 0: U64 = step, 1: F64 = time, 2: Str = m.name(), 3: F64 = levels.level(m), 4: F64 = levels.baseline(m));
+            }
+            if s.rows >= batch {
+                result = result.and(s.flush());
+            }
+        }
+        if let Some(s) = t.excitability.as_mut() {
+            let pops = table.populations.len().max(1);
+            let mut sum = vec![(0.0f64, 0u64); pops];
+            for (p, e) in &neurons {
+                if let Some(x) = sum.get_mut(usize::from(p.0)) {
+                    x.0 += e.0;
+                    x.1 += 1;
+                }
+            }
+            for (p, &(total, n)) in sum.iter().enumerate() {
+                if n > 0 {
+                    push!(s, 0: U64 = step, 1: F64 = time, 2: U16 = p as u16, 3: F64 = total / n as f64);
+                }
+            }
+            if s.rows >= batch {
+                result = result.and(s.flush());
+            }
+        }
+    }
+    if let Err(e) = result {
+        crate::plugin::fail(&mut status, e);
+        t.drain();
+    }
+}
