@@ -160,13 +160,18 @@ const TABLE: usize = 4096;
 /// Plasticity side state, aligned with [`SynapseIndex`] positions (rebuilt or remapped by
 /// entity when the index's generation changes).
 ///
-/// Memory: 1 byte per synapse (plastic flag), 8 per plastic synapse (in-edge list), 4 more
-/// per synapse in gated mode (eligibility) plus 8 (the entity list used to remap it), and
-/// 24 bytes per neuron (last spike, two trace values).
+/// Memory: 1 byte per synapse (plastic flag), 8 per plastic synapse (in-edge list); in gated
+/// mode 4 per plastic synapse (eligibility) and 12 per synapse (slot, and the entity list used
+/// to remap eligibility after a rebuild); 24 bytes per neuron (last spike, two trace values).
 #[derive(Resource, Debug, Default)]
 pub struct StdpState {
     generation: Option<u64>,
     plastic: Vec<bool>,
+    /// Runs of consecutive plastic positions `(first k, length)`; eligibility is stored
+    /// run after run, so the gated sweep works on contiguous slices.
+    runs: Vec<(u32, u32)>,
+    /// Where each position's eligibility lives (`u32::MAX` when not plastic); gated mode only.
+    slot: Vec<u32>,
     eligibility: Vec<f32>,
     entities: Vec<Entity>,
     in_start: Vec<u32>,
@@ -180,9 +185,9 @@ pub struct StdpState {
 }
 
 impl StdpState {
-    /// Eligibility per index position (empty in direct mode).
-    pub fn eligibility(&self) -> &[f32] {
-        &self.eligibility
+    /// Eligibility of index position `k` (0 when not plastic or in direct mode).
+    pub fn eligibility(&self, k: usize) -> f32 {
+        self.slot.get(k).and_then(|&j| self.eligibility.get(j as usize)).copied().unwrap_or(0.0)
     }
 
     /// Whether index position `k` is plastic.
@@ -246,12 +251,34 @@ impl StdpState {
                 }
             }
         }
-        if gated {
-            let old: std::collections::HashMap<Entity, f32> =
-                self.entities.iter().copied().zip(self.eligibility.iter().copied()).filter(|&(_, e)| e != 0.0).collect();
-            self.entities = index.entities().to_vec();
-            self.eligibility = self.entities.iter().map(|e| old.get(e).copied().unwrap_or(0.0)).collect();
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for (k, &p) in plastic.iter().enumerate() {
+            if p {
+                match runs.last_mut() {
+                    Some((start, len)) if (*start + *len) as usize == k => *len += 1,
+                    _ => runs.push((k as u32, 1)),
+                }
+            }
         }
+        if gated {
+            let old: std::collections::HashMap<Entity, f32> = self
+                .entities
+                .iter()
+                .copied()
+                .zip(self.slot.iter().map(|&j| self.eligibility.get(j as usize).copied().unwrap_or(0.0)))
+                .filter(|&(_, e)| e != 0.0)
+                .collect();
+            self.entities = index.entities().to_vec();
+            self.slot = vec![u32::MAX; index.len()];
+            self.eligibility.clear();
+            for &(start, len) in &runs {
+                for k in start..start + len {
+                    self.slot[k as usize] = self.eligibility.len() as u32;
+                    self.eligibility.push(old.get(&self.entities[k as usize]).copied().unwrap_or(0.0));
+                }
+            }
+        }
+        self.runs = runs;
         self.plastic = plastic;
         self.in_start = in_deg;
         self.in_pos = in_pos;
@@ -340,7 +367,8 @@ fn apply_stdp(
             let w = f64::from(index.weights()[k]);
             let dw = settings.ltp(w, x);
             if gated.is_some() {
-                st.eligibility[k] += dw as f32;
+                let j = st.slot[k] as usize;
+                st.eligibility[j] += dw as f32;
             } else {
                 index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
             }
@@ -381,7 +409,8 @@ fn apply_stdp(
             let w = f64::from(index.weights()[k]);
             let dw = settings.ltd(w, y);
             if gated.is_some() {
-                st.eligibility[k] += dw as f32;
+                let j = st.slot[k] as usize;
+                st.eligibility[j] += dw as f32;
             } else {
                 index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
             }
@@ -394,14 +423,21 @@ fn apply_stdp(
         && (s + 1).is_multiple_of(period)
     {
         let da = levels.map_or(0.0, |l| l.level(Modulator::Dopamine));
-        let gain = lr * (bias + da);
+        // f32 arithmetic on contiguous runs: the loop vectorizes.
+        let gain = (lr * (bias + da)) as f32;
         let keep = (-(period as f64) * dt / tau_e).exp() as f32;
+        let (lo, hi) = (lo as f32, hi as f32);
         let weights = index.weights_mut();
-        for ((w, e), &plastic) in weights.iter_mut().zip(st.eligibility.iter_mut()).zip(&st.plastic) {
-            if plastic && *e != 0.0 {
-                *w = (f64::from(*w) + gain * f64::from(*e)).clamp(lo, hi) as f32;
+        let mut offset = 0usize;
+        for &(start, len) in &st.runs {
+            let (start, len) = (start as usize, len as usize);
+            let ws = &mut weights[start..start + len];
+            let es = &mut st.eligibility[offset..offset + len];
+            for (w, e) in ws.iter_mut().zip(es.iter_mut()) {
+                *w = (*w + gain * *e).clamp(lo, hi);
                 *e *= keep;
             }
+            offset += len;
         }
         diag.sweeps += 1;
     }
