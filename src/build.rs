@@ -45,6 +45,14 @@ pub fn model_app(scene: &Scene) -> App {
         app.insert_resource(stdp_settings(scene, p));
         app.add_plugins(StdpPlugin);
     }
+    let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
+    if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
+        app.add_plugins(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits });
+    }
+    if let Some(q) = d.quantize {
+        let mode = if q.apply { biospike_loihi::QuantizationMode::Apply } else { biospike_loihi::QuantizationMode::ReportOnly };
+        app.add_plugins(biospike_loihi::LoihiQuantizationPlugin { mode, num_weight_bits: q.num_weight_bits });
+    }
     app
 }
 
@@ -148,6 +156,8 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         NeuronDesc::Preset(p) => preset(p),
         NeuronDesc::Custom { a, b, c, d } => IzhikevichParams::new(a, b, c, d),
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
+        // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
+        NeuronDesc::LoihiLif { .. } => IzhikevichParams::REGULAR_SPIKING,
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
     }
 }
@@ -185,7 +195,7 @@ pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
             for (i, p) in d.populations.iter().enumerate() {
                 let targets: Vec<std::ops::Range<u32>> = match &p.synapses.targets {
                     Some(names) => names.iter().map(|t| ranges[usize::from(pop_id(scene, t))].clone()).collect(),
-                    None => vec![0..n],
+                    None => std::iter::once(0..n).collect(),
                 };
                 edges.extend(topo::fixed_out_degree(ranges[i].clone(), &targets, k, multapses, self_connections, d.seed, i as u64)?);
             }
@@ -250,6 +260,31 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let mut first = 0u32;
     for (pi, p) in d.populations.iter().enumerate() {
         let ids = first..first + p.size;
+        if let NeuronDesc::LoihiLif { du, dv, vth, bias_mant: (lo, hi), bias_exp } = p.neuron {
+            let params = biospike_loihi::LifParams { du: i32::from(du), dv: i32::from(dv), vth: vth as i32 };
+            world.spawn_batch(ids.clone().map(|id| {
+                let mut rng = KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0);
+                let mant = i32::from(lo) + rng.below((i32::from(hi) - i32::from(lo) + 1) as u64) as i32;
+                (
+                    biospike_loihi::LoihiLifNeuron(params),
+                    NeuronId(id),
+                    PopulationId(pi as u16),
+                    biospike_loihi::LifBias { mant, exp: i32::from(bias_exp) },
+                    Position(position(pi, id - first, p.size)),
+                )
+            }));
+            table.populations.push(PopulationInfo {
+                name: p.name.clone(),
+                kind: match p.kind {
+                    KindDesc::Excitatory => PopulationKind::Excitatory,
+                    KindDesc::Inhibitory => PopulationKind::Inhibitory,
+                },
+                first,
+                len: p.size,
+            });
+            first += p.size;
+            continue;
+        }
         let entities: Vec<Entity> = world
             .spawn_batch(ids.clone().map(|id| {
                 let params = neuron_params(p.neuron, seed, id);

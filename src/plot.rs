@@ -5,7 +5,7 @@
 //! coefficient of variation per neuron), `weights.png` (weight histograms at start and end),
 //! `modulators.png` (levels and baselines), `weight_trace.png` (traced synapses, with a
 //! control run's traces when given) and `weight_distribution.png` (the weight histogram
-//! over time). Text uses the embedded DejaVu Sans, so no system fonts are needed.
+//! over time). Text uses the embedded `DejaVu` Sans, so no system fonts are needed.
 
 use arrow_array::{Array, ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array, UInt64Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -310,6 +310,9 @@ fn rates(
     Ok(path.to_owned())
 }
 
+/// One histogram series: label, bars `(left, right, count)`, colour.
+type Series<'a> = (&'a str, Vec<(f64, f64, f64)>, RGBColor);
+
 /// Bars of a histogram: `(left edge, right edge, count)`.
 fn histogram(xs: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<(f64, f64, f64)> {
     let w = (hi - lo) / bins as f64;
@@ -324,7 +327,7 @@ fn bar_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     xdesc: &str,
-    series: &[(&str, Vec<(f64, f64, f64)>, RGBColor)],
+    series: &[Series<'_>],
 ) -> Result<(), String> {
     let (x0, x1) = range_of(series.iter().flat_map(|s| s.1.iter().flat_map(|b| [b.0, b.1])));
     let ymax = series.iter().flat_map(|s| s.1.iter().map(|b| b.2)).fold(1.0, f64::max) * 1.05;

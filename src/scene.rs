@@ -71,6 +71,10 @@ mod range {
     checked!(at_least_one: u32, |v| v >= 1, "1..=4294967295");
     checked!(at_least_one_u64: u64, |v| v >= 1, "1..");
     checked!(substeps: u8, |v| v >= 1, "1..=255");
+    checked!(weight_bits: u32, |v| (1..=8).contains(&v), "1..=8");
+    checked!(decay12: u16, |v| v <= 4095, "0..=4095");
+    checked!(vth: u32, |v| v <= 131_071, "0..=131071");
+    checked!(bias_exp: u8, |v| v <= 7, "0..=7");
     checked!(threshold: f64, |v| v.is_finite() && (-100.0..=200.0).contains(&v), "[-100, 200] mV");
     pub(crate) fn opt_finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         let v = Option::<f64>::deserialize(d)?;
@@ -160,6 +164,24 @@ pub enum NeuronDesc {
         /// `d`.
         #[serde(deserialize_with = "range::finite")]
         d: f64,
+    },
+    /// Loihi current-based LIF on the bit-exact fixed-point path (`biospike_loihi`); its
+    /// incoming weights are quantized per projection (Lava's scaling).
+    LoihiLif {
+        /// Current decay, 0..=4095.
+        #[serde(deserialize_with = "range::decay12")]
+        du: u16,
+        /// Voltage decay, 0..=4095.
+        #[serde(deserialize_with = "range::decay12")]
+        dv: u16,
+        /// Threshold mantissa (threshold `vth << 6`), 0..=131071.
+        #[serde(deserialize_with = "range::vth")]
+        vth: u32,
+        /// Bias mantissa range `(low, high)`, drawn per neuron uniformly (inclusive), within −4096..=4095.
+        bias_mant: (i16, i16),
+        /// Bias exponent, 0..=7.
+        #[serde(deserialize_with = "range::bias_exp")]
+        bias_exp: u8,
     },
     /// The 2003 network's excitatory cells, `r ~ U(0,1)` per neuron.
     Izhikevich2003Excitatory,
@@ -796,6 +818,27 @@ pub struct SceneDesc {
     /// A protocol on top of the model. Default: none.
     #[serde(default)]
     pub experiment: Option<ExperimentDesc>,
+    /// Loihi weight quantization (`LoihiQuantizationPlugin`), and the weight bits of the
+    /// projections into `LoihiLif` populations. Default: none (8 bits for LIF projections).
+    #[serde(default)]
+    pub quantize: Option<QuantizeDesc>,
+}
+
+/// Loihi weight quantization of the whole network.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuantizeDesc {
+    /// Weight bits kept, 1..=8. Default 8.
+    #[serde(default = "d_bits", deserialize_with = "range::weight_bits")]
+    pub num_weight_bits: u32,
+    /// Replace the float weights by the quantized ones (`true`), or only report (`false`,
+    /// the default).
+    #[serde(default)]
+    pub apply: bool,
+}
+
+fn d_bits() -> u32 {
+    8
 }
 
 /// A parsed and validated scene with its source text.
@@ -830,6 +873,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("sparse_10k", include_str!("../scenes/sparse_10k.ron")),
     ("seed_demo", include_str!("../scenes/seed_demo.ron")),
     ("izhikevich_2007_distal_reward", include_str!("../scenes/izhikevich_2007_distal_reward.ron")),
+    ("loihi_lif_demo", include_str!("../scenes/loihi_lif_demo.ron")),
 ];
 
 impl Scene {
@@ -967,6 +1011,16 @@ impl Scene {
                         format!("unknown population {bad:?}; allowed: {allowed}"),
                     ));
                 }
+            }
+            if let NeuronDesc::LoihiLif { bias_mant: (lo, hi), .. } = p.neuron
+                && !(-4096 <= lo && lo <= hi && hi <= 4095)
+            {
+                return Err(self.invalid(
+                    format!("populations[{i}].neuron.bias_mant"),
+                    "bias_mant",
+                    0,
+                    format!("({lo}, {hi}); allowed: -4096 <= low <= high <= 4095"),
+                ));
             }
             if let Some(u) = p.uniform_noise
                 && u.low > u.high

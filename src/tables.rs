@@ -9,11 +9,12 @@ use biospike_record::{RecordError, write_parquet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Writes `neurons.parquet`: `neuron, population, population_name, kind, a, b, c, d, x, y, z`.
+/// Writes `neurons.parquet`: `neuron, population, population_name, kind, a, b, c, d, x, y, z`
+/// (`a..d` are null for neurons that are not Izhikevich cells, e.g. Loihi LIF).
 pub fn write_neurons(world: &mut World, path: &Path, metadata: &[(String, String)]) -> Result<(), RecordError> {
     let table = world.resource::<PopulationTable>().clone();
-    let mut q = world.query::<(&NeuronId, &PopulationId, &IzhikevichParams, &Position)>();
-    let mut rows: Vec<_> = q.iter(world).map(|(id, p, params, pos)| (id.0, p.0, *params, pos.0)).collect();
+    let mut q = world.query::<(&NeuronId, &PopulationId, Option<&IzhikevichParams>, &Position)>();
+    let mut rows: Vec<_> = q.iter(world).map(|(id, p, params, pos)| (id.0, p.0, params.copied(), pos.0)).collect();
     rows.sort_unstable_by_key(|r| r.0);
     let name = |p: u16| table.populations.get(usize::from(p)).map_or("", |x| x.name.as_str());
     let kind = |p: u16| match table.populations.get(usize::from(p)).map(|x| x.kind) {
@@ -25,15 +26,15 @@ pub fn write_neurons(world: &mut World, path: &Path, metadata: &[(String, String
         Field::new("population", DataType::UInt16, false),
         Field::new("population_name", DataType::Utf8, false),
         Field::new("kind", DataType::Utf8, false),
-        Field::new("a", DataType::Float64, false),
-        Field::new("b", DataType::Float64, false),
-        Field::new("c", DataType::Float64, false),
-        Field::new("d", DataType::Float64, false),
+        Field::new("a", DataType::Float64, true),
+        Field::new("b", DataType::Float64, true),
+        Field::new("c", DataType::Float64, true),
+        Field::new("d", DataType::Float64, true),
         Field::new("x", DataType::Float32, false),
         Field::new("y", DataType::Float32, false),
         Field::new("z", DataType::Float32, false),
     ]));
-    let f64col = |f: fn(&IzhikevichParams) -> f64| Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| f(&r.2)))) as ArrayRef;
+    let f64col = |f: fn(&IzhikevichParams) -> f64| Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.2.as_ref().map(f)))) as ArrayRef;
     let f32col = |i: usize| Arc::new(Float32Array::from_iter_values(rows.iter().map(|r| r.3[i]))) as ArrayRef;
     write_parquet(
         path,

@@ -70,7 +70,7 @@ macro_rules! for_each_entity_mut {
 pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
 pub use plugin::{CoreSimPlugin, step_simulation};
 pub use populations::{PopulationInfo, PopulationKind, PopulationTable};
-pub use schedule::{DetectSystems, InputSystems, SimClock, SimSchedule, SimSystems};
+pub use schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
 
 /// The types most users need.
 pub mod prelude {
@@ -81,5 +81,5 @@ pub mod prelude {
     pub use crate::plugin::{CoreSimPlugin, step_simulation};
     pub use crate::populations::{PopulationInfo, PopulationKind, PopulationTable};
     pub use crate::rng::{KeyedRng, SimSeed, StreamPurpose};
-    pub use crate::schedule::{DetectSystems, InputSystems, SimClock, SimSchedule, SimSystems};
+    pub use crate::schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
 }

@@ -7,7 +7,7 @@ use crate::components::*;
 use crate::guard::{GuardSettings, SimStatus};
 use crate::populations::PopulationTable;
 use crate::rng::SimSeed;
-use crate::schedule::{DetectSystems, InputSystems, SimClock, SimSchedule, SimSystems};
+use crate::schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
 
 /// Adds [`SimSchedule`] with its ordered phases, the clock, the seed, the spike list and the
 /// numerical guard. Every other biospike plugin needs it first.
@@ -65,6 +65,7 @@ impl Plugin for CoreSimPlugin {
         );
         schedule.configure_sets((InputSystems::Reset, InputSystems::Drive, InputSystems::Synaptic).chain().in_set(S::Input));
         schedule.configure_sets((DetectSystems::Collect, DetectSystems::Inject).chain().in_set(S::Detect));
+        schedule.configure_sets((PropagationSystems::Index, PropagationSystems::Deliver).chain().in_set(S::Propagation));
         schedule.add_systems((
             reset_input_current.in_set(InputSystems::Reset),
             collect_spikes.in_set(DetectSystems::Collect),

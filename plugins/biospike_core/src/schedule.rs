@@ -92,6 +92,15 @@ impl SimClock {
     }
 }
 
+/// Order inside [`SimSystems::Propagation`].
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PropagationSystems {
+    /// Bring the connectivity index up to date (queued synapse edits).
+    Index,
+    /// Deliver this step's spikes along the index (float delivery, fixed-point Dense, …).
+    Deliver,
+}
+
 /// Order inside [`SimSystems::Detect`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DetectSystems {

@@ -8,8 +8,11 @@
 //! one-step latency. The test `tests/golden.rs` replays Lava's own traces and compares every
 //! `u`, `v`, spike, Dense output and effective weight exactly.
 //!
-//! This crate is the pure kernel (no ECS). The quantization stage that maps float networks to
-//! this format and the plugin in `SimSystems::Quantize` build on it.
+//! The kernels are pure functions. [`LoihiLifPlugin`] runs LIF populations on them inside the
+//! simulation schedule (fixed-point neurons in `SimSystems::Neurons`, Dense delivery of the
+//! per-projection quantized weights in `SimSystems::Propagation`), and
+//! [`LoihiQuantizationPlugin`] maps a float network's weights to Loihi's format in
+//! `SimSystems::Quantize` (report only, or applied).
 //!
 //! # Example
 //! ```
@@ -24,6 +27,21 @@
 //! - Intel Lava 0.10.0, `lava/proc/lif/models.py`, `lava/proc/dense/models.py`.
 //! - M. Davies et al., *Loihi: a neuromorphic manycore processor with on-chip learning*,
 //!   IEEE Micro 38:82 (2018).
+
+mod plugin;
+
+pub use plugin::{
+    LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiDense, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, ProjectionReport, QuantizationMode,
+    QuantizationReport, quantize_network,
+};
+
+/// The plugins, their components and settings.
+pub mod prelude {
+    pub use crate::plugin::{
+        LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, QuantizationMode, QuantizationReport,
+    };
+    pub use crate::{LifParams, SignMode};
+}
 
 /// 2²³: the 24-bit state bound.
 const B23: i64 = 1 << 23;

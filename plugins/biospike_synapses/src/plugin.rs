@@ -58,7 +58,8 @@ impl Plugin for SynapsePlugin {
         world.register_component_hooks::<SynapticWeight>().on_discard(queue_changed);
         world.register_component_hooks::<SynapticDelay>().on_discard(queue_changed);
         app.add_systems(SimSchedule, deliver_due_spikes.in_set(InputSystems::Synaptic));
-        app.add_systems(SimSchedule, (apply_synapse_edits, propagate_spikes).chain().in_set(SimSystems::Propagation));
+        app.add_systems(SimSchedule, apply_synapse_edits.in_set(PropagationSystems::Index));
+        app.add_systems(SimSchedule, propagate_spikes.in_set(PropagationSystems::Deliver));
     }
 }
 

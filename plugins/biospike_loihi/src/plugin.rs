@@ -1,0 +1,322 @@
+use bevy_app::prelude::*;
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use std::collections::BTreeMap;
+
+use crate::{LifParams, SignMode, lif_step, quantize_weights};
+
+/// A Loihi current-based LIF neuron on the bit-exact fixed-point path. Its synaptic input
+/// comes from [`LoihiDense`] (the float `InputCurrent` is ignored); its spikes join
+/// [`StepSpikes`] in [`DetectSystems::Inject`].
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+#[require(LifCurrent, LifVoltage, LifBias, LifSpiked, InputCurrent, LastSpikeStep, PopulationId, Position)]
+pub struct LoihiLifNeuron(pub LifParams);
+
+/// Synaptic current `u` (24-bit, wrapping).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LifCurrent(pub i32);
+
+/// Membrane voltage `v` (24-bit, saturating).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LifVoltage(pub i32);
+
+/// Whether the LIF neuron fired this step (its own flag: the Izhikevich stage owns
+/// `SpikedThisStep`).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LifSpiked(pub bool);
+
+/// Bias `mant · 2^exp`, added to `v` every step.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LifBias {
+    /// Mantissa (13-bit signed on the chip).
+    pub mant: i32,
+    /// Exponent (3-bit on the chip).
+    pub exp: i32,
+}
+
+/// One projection (source population → LIF target population) in Dense format.
+#[derive(Clone, Debug, PartialEq)]
+struct Projection {
+    weight_exp: i32,
+    /// CSR by presynaptic neuron id over `pre_ids`.
+    pre_ids: Vec<u32>,
+    row_start: Vec<u32>,
+    post: Vec<u32>,
+    weight: Vec<i32>,
+    /// Accumulator per postsynaptic neuron id (sparse: only targets of this projection).
+    targets: Vec<u32>,
+}
+
+/// Dense delivery into LIF neurons: every synapse whose target is a [`LoihiLifNeuron`],
+/// grouped by (source population, target population), with the projection's weights
+/// quantized by [`quantize_weights`] (Lava's scaling, `num_weight_bits`). Each step it sums
+/// the effective weights of the spiking presynaptic neurons per projection (int32,
+/// wrapping), shifts each sum once by the projection's `weight_exp`, adds the projections up
+/// and delivers the result on the next step (Lava's one-step Dense latency).
+///
+/// Built from the synapse entities on the first step and whenever the [`SynapseIndex`]
+/// generation changes.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct LoihiDense {
+    /// Weight bits kept (1..=8).
+    pub num_weight_bits: u32,
+    generation: Option<u64>,
+    projections: Vec<Projection>,
+    /// Activation per neuron id, delivered at the next step.
+    pending: Vec<i32>,
+    scratch: Vec<i32>,
+}
+
+impl LoihiDense {
+    /// With `num_weight_bits` weight bits.
+    pub fn new(num_weight_bits: u32) -> Self {
+        Self { num_weight_bits: num_weight_bits.clamp(1, 8), ..Default::default() }
+    }
+
+    /// Activation waiting for neuron `id` (delivered at the next step).
+    pub fn pending(&self, id: u32) -> i32 {
+        self.pending.get(id as usize).copied().unwrap_or(0)
+    }
+
+    /// `(weight_exp, effective weights)` of every projection, in (source, target) order.
+    pub fn projection_weights(&self) -> Vec<(i32, Vec<i32>)> {
+        self.projections.iter().map(|p| (p.weight_exp, p.weight.clone())).collect()
+    }
+}
+
+/// Runs [`LoihiLifNeuron`]s: fixed-point integration in [`SimSystems::Neurons`], their spikes
+/// into [`StepSpikes`] in [`DetectSystems::Inject`], Dense delivery in
+/// [`SimSystems::Propagation`]. Integer arithmetic only on this path.
+#[derive(Debug, Clone, Copy)]
+pub struct LoihiLifPlugin {
+    /// Weight bits kept by the projections into LIF neurons (1..=8). Default 8.
+    pub num_weight_bits: u32,
+}
+
+impl Default for LoihiLifPlugin {
+    fn default() -> Self {
+        Self { num_weight_bits: 8 }
+    }
+}
+
+impl Plugin for LoihiLifPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LoihiLifPlugin");
+        app.insert_resource(LoihiDense::new(self.num_weight_bits));
+        app.init_resource::<SynapseIndex>();
+        app.add_systems(SimSchedule, integrate_lif.in_set(SimSystems::Neurons));
+        app.add_systems(SimSchedule, inject_lif_spikes.in_set(DetectSystems::Inject));
+        app.add_systems(SimSchedule, dense_propagate.in_set(PropagationSystems::Deliver));
+    }
+}
+
+type LifItem = (&'static NeuronId, &'static LoihiLifNeuron, &'static LifBias, &'static mut LifCurrent, &'static mut LifVoltage, &'static mut LifSpiked);
+
+fn integrate_lif(mut q: Query<LifItem>, dense: Res<LoihiDense>) {
+    for (id, neuron, bias, mut u, mut v, mut spiked) in &mut q {
+        let (nu, nv, s) = lif_step(u.0, v.0, dense.pending(id.0), &neuron.0, bias.mant, bias.exp);
+        u.0 = nu;
+        v.0 = nv;
+        spiked.0 = s;
+    }
+}
+
+fn inject_lif_spikes(mut q: Query<(&NeuronId, &LifSpiked, &mut LastSpikeStep), With<LoihiLifNeuron>>, mut spikes: ResMut<StepSpikes>, clock: Res<SimClock>) {
+    let before = spikes.ids.len();
+    for (id, s, mut last) in &mut q {
+        if s.0 {
+            spikes.ids.push(id.0);
+            last.0 = Some(clock.step());
+        }
+    }
+    if spikes.ids.len() != before {
+        spikes.ids.sort_unstable();
+    }
+}
+
+fn dense_propagate(
+    mut dense: ResMut<LoihiDense>,
+    index: Res<SynapseIndex>,
+    lifs: Query<&NeuronId, With<LoihiLifNeuron>>,
+    table: Res<PopulationTable>,
+    spikes: Res<StepSpikes>,
+) {
+    if dense.generation != Some(index.generation()) {
+        rebuild(&mut dense, &index, &lifs, &table);
+    }
+    let d = &mut *dense;
+    d.pending.iter_mut().for_each(|x| *x = 0);
+    for p in &d.projections {
+        for &t in &p.targets {
+            d.scratch[t as usize] = 0;
+        }
+        for &pre in &spikes.ids {
+            let Ok(i) = p.pre_ids.binary_search(&pre) else { continue };
+            for k in p.row_start[i] as usize..p.row_start[i + 1] as usize {
+                let t = p.post[k] as usize;
+                d.scratch[t] = d.scratch[t].wrapping_add(p.weight[k]);
+            }
+        }
+        for &t in &p.targets {
+            let acc = d.scratch[t as usize];
+            let act = if p.weight_exp > 0 { acc.wrapping_shl(p.weight_exp as u32) } else { acc >> (-p.weight_exp).min(31) };
+            d.pending[t as usize] = d.pending[t as usize].wrapping_add(act);
+        }
+    }
+}
+
+fn rebuild(dense: &mut LoihiDense, index: &SynapseIndex, lifs: &Query<&NeuronId, With<LoihiLifNeuron>>, table: &PopulationTable) {
+    let n = index.neuron_count().max(lifs.iter().map(|i| i.0 as usize + 1).max().unwrap_or(0));
+    let mut is_lif = vec![false; n];
+    for id in lifs {
+        is_lif[id.0 as usize] = true;
+    }
+    let pop = table.population_per_neuron(n);
+    let mut groups: BTreeMap<(u16, u16), Vec<(u32, u32, f64)>> = BTreeMap::new();
+    for e in index.edges() {
+        if is_lif.get(e.post as usize).copied().unwrap_or(false) {
+            let key = (pop.get(e.pre as usize).copied().unwrap_or(0), pop.get(e.post as usize).copied().unwrap_or(0));
+            groups.entry(key).or_default().push((e.pre, e.post, f64::from(e.weight)));
+        }
+    }
+    dense.projections = groups
+        .into_values()
+        .map(|mut edges| {
+            edges.sort_by_key(|e| (e.0, e.1));
+            let floats: Vec<f64> = edges.iter().map(|e| e.2).collect();
+            let q = quantize_weights(&floats, dense.num_weight_bits);
+            let mut pre_ids: Vec<u32> = edges.iter().map(|e| e.0).collect();
+            pre_ids.dedup();
+            let mut row_start = vec![0u32];
+            let mut it = edges.iter().peekable();
+            for &p in &pre_ids {
+                let mut c = 0;
+                while it.next_if(|e| e.0 == p).is_some() {
+                    c += 1;
+                }
+                row_start.push(row_start[row_start.len() - 1] + c);
+            }
+            let mut targets: Vec<u32> = edges.iter().map(|e| e.1).collect();
+            targets.sort_unstable();
+            targets.dedup();
+            Projection { weight_exp: q.weight_exp, pre_ids, row_start, post: edges.iter().map(|e| e.1).collect(), weight: q.effective, targets }
+        })
+        .collect();
+    dense.pending = vec![0; n];
+    dense.scratch = vec![0; n];
+    dense.generation = Some(index.generation());
+}
+
+/// Quantization of one projection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectionReport {
+    /// Source population.
+    pub source: String,
+    /// Target population.
+    pub target: String,
+    /// Synapses in the projection.
+    pub synapses: usize,
+    /// Sign mode.
+    pub mode: SignMode,
+    /// Shared exponent.
+    pub weight_exp: i32,
+    /// Weight bits kept.
+    pub num_weight_bits: u32,
+    /// Largest |w| (float).
+    pub max_abs_weight: f64,
+    /// Largest `|w − w_quantized|`.
+    pub max_abs_error: f64,
+    /// Mean `|w − w_quantized|`.
+    pub mean_abs_error: f64,
+    /// Fraction of non-zero float weights that became 0.
+    pub zero_fraction: f64,
+}
+
+/// Quantizes every projection (source population → target population) of the network in
+/// `world` with [`quantize_weights`]; with `apply`, replaces each `SynapticWeight` by its
+/// quantized value (applied at the next propagation, like any edit).
+pub fn quantize_network(world: &mut World, num_weight_bits: u32, apply: bool) -> Vec<ProjectionReport> {
+    let table = world.get_resource::<PopulationTable>().cloned().unwrap_or_default();
+    let mut q = world.query::<(Entity, &Synapse, &SynapticWeight)>();
+    let mut groups: BTreeMap<(u16, u16), Vec<(Entity, f64)>> = BTreeMap::new();
+    for (e, s, w) in q.iter(world) {
+        let key = (table.population_of(s.pre.0).unwrap_or(0), table.population_of(s.post.0).unwrap_or(0));
+        groups.entry(key).or_default().push((e, f64::from(w.0)));
+    }
+    let name = |p: u16| table.populations.get(usize::from(p)).map_or_else(|| p.to_string(), |x| x.name.clone());
+    let mut reports = Vec::new();
+    let mut updates = Vec::new();
+    for ((src, dst), mut syn) in groups {
+        syn.sort_unstable_by_key(|(e, _)| e.to_bits());
+        let weights: Vec<f64> = syn.iter().map(|s| s.1).collect();
+        let qw = quantize_weights(&weights, num_weight_bits);
+        let errors: Vec<f64> = weights.iter().zip(&qw.dequantized).map(|(a, b)| (a - b).abs()).collect();
+        let nonzero = weights.iter().filter(|&&w| w != 0.0).count();
+        let zeroed = weights.iter().zip(&qw.effective).filter(|&(&w, &m)| w != 0.0 && m == 0).count();
+        reports.push(ProjectionReport {
+            source: name(src),
+            target: name(dst),
+            synapses: weights.len(),
+            mode: qw.mode,
+            weight_exp: qw.weight_exp,
+            num_weight_bits: qw.num_weight_bits,
+            max_abs_weight: weights.iter().fold(0.0, |m, w| m.max(w.abs())),
+            max_abs_error: errors.iter().copied().fold(0.0, f64::max),
+            mean_abs_error: errors.iter().sum::<f64>() / errors.len().max(1) as f64,
+            zero_fraction: if nonzero > 0 { zeroed as f64 / nonzero as f64 } else { 0.0 },
+        });
+        if apply {
+            updates.extend(syn.iter().zip(&qw.dequantized).map(|(&(e, _), &w)| (e, SynapticWeight(w as f32))));
+        }
+    }
+    if apply {
+        world.insert_batch(updates);
+    }
+    reports
+}
+
+/// What [`LoihiQuantizationPlugin`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantizationMode {
+    /// Compute the per-projection report only; the network keeps its float weights.
+    ReportOnly,
+    /// Replace the float weights by their quantized values.
+    Apply,
+}
+
+/// The per-projection quantization report of the last quantization.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct QuantizationReport(pub Vec<ProjectionReport>);
+
+/// Maps the network's weights to Loihi's 8-bit Dense format in [`SimSystems::Quantize`]: on
+/// the first step, and again whenever synapses are added or removed (the [`SynapseIndex`]
+/// generation changes). Writes [`QuantizationReport`]; in [`QuantizationMode::Apply`] the
+/// quantized weights take effect at the next propagation. A driver that wants step 0 itself
+/// quantized calls [`quantize_network`] before stepping.
+#[derive(Debug, Clone, Copy)]
+pub struct LoihiQuantizationPlugin {
+    /// Report only or apply.
+    pub mode: QuantizationMode,
+    /// Weight bits kept (1..=8).
+    pub num_weight_bits: u32,
+}
+
+impl Plugin for LoihiQuantizationPlugin {
+    fn build(&self, app: &mut App) {
+        let (mode, bits) = (self.mode, self.num_weight_bits);
+        app.init_resource::<QuantizationReport>();
+        app.add_systems(
+            SimSchedule,
+            (move |world: &mut World, mut seen: Local<Option<u64>>| {
+                let generation = world.get_resource::<SynapseIndex>().map_or(0, SynapseIndex::generation);
+                if *seen == Some(generation) {
+                    return;
+                }
+                *seen = Some(generation);
+                let report = quantize_network(world, bits, mode == QuantizationMode::Apply);
+                world.insert_resource(QuantizationReport(report));
+            })
+            .in_set(SimSystems::Quantize),
+        );
+    }
+}
