@@ -31,7 +31,8 @@ fn ecs_lif_network_matches_the_fixed_point_reference() {
     let params = neurons[0].1.0;
     assert!(neurons.iter().all(|x| x.1.0 == params), "one parameter set in this scene");
     let table = world.resource::<PopulationTable>().clone();
-    let mut groups: BTreeMap<(u16, u16), Vec<(u32, u32, f64)>> = BTreeMap::new();
+    type Groups = BTreeMap<(u16, u16), Vec<(u32, u32, f64)>>;
+    let mut groups: Groups = BTreeMap::new();
     for (s, w) in world.query::<(&Synapse, &SynapticWeight)>().iter(world) {
         let key = (table.population_of(s.pre.0).unwrap_or(0), table.population_of(s.post.0).unwrap_or(0));
         groups.entry(key).or_default().push((s.pre.0, s.post.0, f64::from(w.0)));

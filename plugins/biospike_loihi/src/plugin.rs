@@ -172,7 +172,9 @@ fn rebuild(dense: &mut LoihiDense, index: &SynapseIndex, lifs: &Query<&NeuronId,
         is_lif[id.0 as usize] = true;
     }
     let pop = table.population_per_neuron(n);
-    let mut groups: BTreeMap<(u16, u16), Vec<(u32, u32, f64)>> = BTreeMap::new();
+    // (source, target) population → (pre, post, float weight) edges.
+    type Groups = BTreeMap<(u16, u16), Vec<(u32, u32, f64)>>;
+    let mut groups: Groups = BTreeMap::new();
     for e in index.edges() {
         if is_lif.get(e.post as usize).copied().unwrap_or(false) {
             let key = (pop.get(e.pre as usize).copied().unwrap_or(0), pop.get(e.post as usize).copied().unwrap_or(0));
