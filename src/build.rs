@@ -45,6 +45,27 @@ pub fn model_app(scene: &Scene) -> App {
         app.insert_resource(stdp_settings(scene, p));
         app.add_plugins(StdpPlugin);
     }
+    if let Some(st) = d.structure {
+        app.insert_resource(biospike_structure::StructuralPlasticitySettings {
+            every_steps: st.every_steps,
+            target_out_degree: st.target_out_degree,
+            adjustment_rate: st.adjustment_rate,
+            prune_below: st.prune_below,
+            new_delay_steps: 1,
+        });
+        app.add_plugins(biospike_structure::StructuralPlasticityPlugin);
+    }
+    if let Some(dr) = d.drift {
+        app.insert_resource(biospike_structure::DriftSettings {
+            every_steps: dr.every_steps,
+            step_size: dr.step_size,
+            v_range: dr.v_range,
+            u_range: dr.u_range,
+            excitability_range: dr.excitability_range,
+            weight_range: dr.weight_range,
+        });
+        app.add_plugins(biospike_structure::DriftPlugin);
+    }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
         app.add_plugins(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits });

@@ -102,6 +102,7 @@ pub mod prelude {
     #[cfg(feature = "parquet")]
     pub use biospike_record::prelude::*;
     pub use biospike_stdp::prelude::*;
+    pub use biospike_structure::prelude::*;
     pub use biospike_synapses::prelude::*;
 }
 

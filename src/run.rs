@@ -204,7 +204,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
 
     let notes = notes(world);
     // Plastic weights live in the index during the run; bring the components up to date.
-    biospike_stdp::write_back_weights(world);
+    SynapseIndex::write_back(world);
     world.flush();
     let mut recorder_error = None;
     #[cfg(feature = "parquet")]
@@ -259,6 +259,12 @@ fn notes(world: &World) -> Vec<(String, String)> {
             let max = w.iter().copied().fold(f64::MIN, f64::max);
             out.push(("plasticity".into(), format!("{} plastic synapses: mean weight {mean:.4}, max {max:.4}", w.len())));
         }
+    }
+    if let Some(d) = world.get_resource::<biospike_structure::StructureDiagnostics>() {
+        out.push((
+            "structure".into(),
+            format!("{} synapses created, {} weakened, {} pruned, {} drift passes", d.created, d.weakened, d.pruned, d.drifts),
+        ));
     }
     if let Some(exp) = world.get_resource::<crate::experiment::DistalReward>() {
         let w = world.get_resource::<SynapseIndex>().and_then(|i| i.find(exp.pre, exp.post, exp.synapse).map(|k| i.weights()[k]));

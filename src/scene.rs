@@ -818,10 +818,81 @@ pub struct SceneDesc {
     /// A protocol on top of the model. Default: none.
     #[serde(default)]
     pub experiment: Option<ExperimentDesc>,
+    /// Periodic network adjustment toward a target out-degree (`StructuralPlasticityPlugin`).
+    #[serde(default)]
+    pub structure: Option<StructureDesc>,
+    /// Drift of state and weights toward fresh draws (`DriftPlugin`).
+    #[serde(default)]
+    pub drift: Option<DriftDesc>,
     /// Loihi weight quantization (`LoihiQuantizationPlugin`), and the weight bits of the
     /// projections into `LoihiLif` populations. Default: none (8 bits for LIF projections).
     #[serde(default)]
     pub quantize: Option<QuantizeDesc>,
+}
+
+fn d_hundred() -> u64 {
+    100
+}
+fn d_target() -> u32 {
+    4
+}
+fn d_rate() -> f64 {
+    0.01
+}
+fn d_prune() -> f64 {
+    1e-3
+}
+
+/// Network adjustment (the original project's names and defaults).
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StructureDesc {
+    /// Adjust every this many steps, `>= 1`. Default 100.
+    #[serde(default = "d_hundred", deserialize_with = "range::at_least_one_u64")]
+    pub every_steps: u64,
+    /// Target out-degree. Default 4.
+    #[serde(default = "d_target")]
+    pub target_out_degree: u32,
+    /// Weight of new synapses `U(0,1)·rate`, weakening by `1 − rate`; `[0, 1]`. Default 0.01.
+    #[serde(default = "d_rate", deserialize_with = "range::probability")]
+    pub adjustment_rate: f64,
+    /// Prune out-synapses of over-connected neurons below this `|w|`, `>= 0`. Default 0.001.
+    #[serde(default = "d_prune", deserialize_with = "range::non_negative")]
+    pub prune_below: f64,
+}
+
+fn d_v_range() -> (f64, f64) {
+    (-70.0, -60.0)
+}
+fn d_u_range() -> (f64, f64) {
+    (-14.0, -12.0)
+}
+fn d_e_range() -> (f64, f64) {
+    (0.9, 1.1)
+}
+
+/// Drift of state and weights (the original project's "gradual update of initial conditions").
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DriftDesc {
+    /// Every this many steps, `>= 1`. Default 100.
+    #[serde(default = "d_hundred", deserialize_with = "range::at_least_one_u64")]
+    pub every_steps: u64,
+    /// Fraction moved toward a fresh draw, `[0, 1]`. Default 0.01.
+    #[serde(default = "d_rate", deserialize_with = "range::probability")]
+    pub step_size: f64,
+    /// `v` draws, mV. Default (−70, −60).
+    #[serde(default = "d_v_range")]
+    pub v_range: (f64, f64),
+    /// `u` draws. Default (−14, −12).
+    #[serde(default = "d_u_range")]
+    pub u_range: (f64, f64),
+    /// Excitability draws. Default (0.9, 1.1).
+    #[serde(default = "d_e_range")]
+    pub excitability_range: (f64, f64),
+    /// Weight-magnitude draws; none leaves weights alone. Default none.
+    #[serde(default)]
+    pub weight_range: Option<(f64, f64)>,
 }
 
 /// Loihi weight quantization of the whole network.

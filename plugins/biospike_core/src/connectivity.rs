@@ -128,6 +128,24 @@ impl SynapseIndex {
         }
     }
 
+    /// Copies the live weights of the index into the `SynapticWeight` components (only those
+    /// that differ). Plasticity and structural stages change the index; drivers call this
+    /// before recording final weights. Returns how many components changed. The inserts queue
+    /// in-place edits with the same values, which the synapse plugin applies harmlessly.
+    pub fn write_back(world: &mut World) -> usize {
+        let Some(index) = world.get_resource::<SynapseIndex>() else { return 0 };
+        let live: Vec<(Entity, f32)> = index.entity.iter().copied().zip(index.weight.iter().copied()).collect();
+        let mut changed = Vec::new();
+        for (e, w) in live {
+            if world.get::<crate::SynapticWeight>(e).is_some_and(|c| c.0 != w) {
+                changed.push((e, crate::SynapticWeight(w)));
+            }
+        }
+        let n = changed.len();
+        world.insert_batch(changed);
+        n
+    }
+
     /// Out-degree of `pre`.
     pub fn out_degree(&self, pre: u32) -> usize {
         self.row(pre).len()

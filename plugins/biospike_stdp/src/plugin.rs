@@ -443,19 +443,8 @@ fn apply_stdp(
     }
 }
 
-/// Copies the live plastic weights of [`SynapseIndex`] into the `SynapticWeight` components
-/// (only those that differ). Drivers call it before recording final weights. Returns how many
-/// components changed.
+/// Copies the live weights of [`SynapseIndex`] into the `SynapticWeight` components; see
+/// [`SynapseIndex::write_back`].
 pub fn write_back_weights(world: &mut World) -> usize {
-    let Some(index) = world.get_resource::<SynapseIndex>() else { return 0 };
-    let live: Vec<(Entity, f32)> = index.entities().iter().copied().zip(index.weights().iter().copied()).collect();
-    let mut changed = Vec::new();
-    for (e, w) in live {
-        if world.get::<SynapticWeight>(e).is_some_and(|c| c.0 != w) {
-            changed.push((e, SynapticWeight(w)));
-        }
-    }
-    let n = changed.len();
-    world.insert_batch(changed);
-    n
+    SynapseIndex::write_back(world)
 }

@@ -1,0 +1,181 @@
+use bevy_app::prelude::*;
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+
+/// Tunable parameters of [`StructuralPlasticityPlugin`].
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct StructuralPlasticitySettings {
+    /// Adjust every this many steps (`>= 1`). Default 100.
+    pub every_steps: u64,
+    /// Target out-degree. Default 4 (the original project).
+    pub target_out_degree: u32,
+    /// New weights are `U(0, 1) · adjustment_rate`; weakening multiplies by
+    /// `1 − adjustment_rate`. Default 0.01 (the original project).
+    pub adjustment_rate: f64,
+    /// Out-synapses of an over-connected neuron with `|w|` below this are removed. Default 1e-3.
+    pub prune_below: f64,
+    /// Delay of new synapses, steps (`>= 1`). Default 1.
+    pub new_delay_steps: u16,
+}
+
+impl Default for StructuralPlasticitySettings {
+    fn default() -> Self {
+        Self { every_steps: 100, target_out_degree: 4, adjustment_rate: 0.01, prune_below: 1e-3, new_delay_steps: 1 }
+    }
+}
+
+/// Counters of the structural stages.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StructureDiagnostics {
+    /// Synapses created.
+    pub created: u64,
+    /// Synapses weakened.
+    pub weakened: u64,
+    /// Synapses pruned.
+    pub pruned: u64,
+    /// Drift passes.
+    pub drifts: u64,
+}
+
+/// Network adjustment toward a target out-degree in [`SimSystems::Structure`] (see the crate
+/// docs). Reads [`StructuralPlasticitySettings`] (defaults if missing).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StructuralPlasticityPlugin;
+
+impl Plugin for StructuralPlasticityPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before StructuralPlasticityPlugin");
+        app.init_resource::<StructuralPlasticitySettings>().init_resource::<StructureDiagnostics>().init_resource::<SynapseIndex>();
+        app.add_systems(SimSchedule, adjust_network.in_set(SimSystems::Structure));
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "one stage reading the index, the populations and the clock")]
+fn adjust_network(
+    mut commands: Commands,
+    settings: Res<StructuralPlasticitySettings>,
+    mut index: ResMut<SynapseIndex>,
+    mut diag: ResMut<StructureDiagnostics>,
+    table: Res<PopulationTable>,
+    neurons: Query<&NeuronId>,
+    clock: Res<SimClock>,
+    seed: Res<SimSeed>,
+) {
+    let step = clock.step();
+    if !(step + 1).is_multiple_of(settings.every_steps.max(1)) {
+        return;
+    }
+    let mut ids: Vec<u32> = neurons.iter().map(|n| n.0).collect();
+    ids.sort_unstable();
+    let n = ids.len() as u64;
+    if n < 2 {
+        return;
+    }
+    let pop = table.population_per_neuron(ids.last().map_or(0, |&m| m as usize + 1));
+    let inhibitory =
+        |id: u32| pop.get(id as usize).and_then(|&p| table.populations.get(usize::from(p))).is_some_and(|p| p.kind == PopulationKind::Inhibitory);
+    let rate = settings.adjustment_rate;
+    for &i in &ids {
+        let mut rng = KeyedRng::new(seed.0, StreamPurpose::Rewiring, u64::from(i), step);
+        let row = index.row(i);
+        let degree = row.len() as u32;
+        if degree < settings.target_out_degree {
+            // A random neuron it does not target yet: at most `n` tries, then give up.
+            let posts = &index.posts()[row];
+            let target = (0..n).map(|_| ids[rng.below(n) as usize]).find(|&j| j != i && posts.binary_search(&j).is_err());
+            if let Some(j) = target {
+                let magnitude = rng.uniform() * rate;
+                let w = if inhibitory(i) { -magnitude } else { magnitude };
+                commands.spawn((
+                    Synapse { pre: NeuronId(i), post: NeuronId(j) },
+                    SynapticWeight(w as f32),
+                    SynapticDelay(settings.new_delay_steps.max(1)),
+                ));
+                diag.created += 1;
+            }
+        } else if degree > settings.target_out_degree {
+            let k = row.start + rng.below(u64::from(degree)) as usize;
+            let w = &mut index.weights_mut()[k];
+            *w = (f64::from(*w) * (1.0 - rate)) as f32;
+            diag.weakened += 1;
+            for k in index.row(i) {
+                if f64::from(index.weights()[k].abs()) < settings.prune_below {
+                    commands.entity(index.entities()[k]).despawn();
+                    diag.pruned += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Tunable parameters of [`DriftPlugin`]: the ranges fresh draws come from.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct DriftSettings {
+    /// Drift every this many steps (`>= 1`). Default 100 (the original project).
+    pub every_steps: u64,
+    /// Fraction moved toward the draw. Default 0.01.
+    pub step_size: f64,
+    /// Range of `v` draws, mV. Default (−70, −60).
+    pub v_range: (f64, f64),
+    /// Range of `u` draws. Default (−14, −12).
+    pub u_range: (f64, f64),
+    /// Range of excitability draws. Default (0.9, 1.1).
+    pub excitability_range: (f64, f64),
+    /// Range of weight-magnitude draws (the sign is kept); `None` leaves weights alone.
+    pub weight_range: Option<(f64, f64)>,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        Self { every_steps: 100, step_size: 0.01, v_range: (-70.0, -60.0), u_range: (-14.0, -12.0), excitability_range: (0.9, 1.1), weight_range: None }
+    }
+}
+
+/// The original project's drift of initial conditions in [`SimSystems::Structure`] (see the
+/// crate docs). Reads [`DriftSettings`] (defaults if missing).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DriftPlugin;
+
+impl Plugin for DriftPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before DriftPlugin");
+        app.init_resource::<DriftSettings>().init_resource::<StructureDiagnostics>().init_resource::<SynapseIndex>();
+        // After the adjustment when both run (both touch the index).
+        app.add_systems(SimSchedule, drift.in_set(SimSystems::Structure).after(adjust_network));
+    }
+}
+
+type DriftItem = (&'static NeuronId, &'static mut MembranePotential, &'static mut RecoveryVariable, &'static mut Excitability);
+
+fn drift(
+    settings: Res<DriftSettings>,
+    mut q: Query<DriftItem>,
+    mut index: ResMut<SynapseIndex>,
+    mut diag: ResMut<StructureDiagnostics>,
+    clock: Res<SimClock>,
+    seed: Res<SimSeed>,
+) {
+    let step = clock.step();
+    if !(step + 1).is_multiple_of(settings.every_steps.max(1)) {
+        return;
+    }
+    let s = settings.step_size;
+    let draw = |rng: &mut KeyedRng, (lo, hi): (f64, f64)| lo + (hi - lo) * rng.uniform();
+    let base = KeyedRng::stream_base(seed.0, StreamPurpose::Drift, step);
+    biospike_core::for_each_entity_mut!(q, |(id, mut v, mut u, mut e): (&NeuronId, Mut<MembranePotential>, Mut<RecoveryVariable>, Mut<Excitability>)| {
+        let mut rng = KeyedRng::from_base(base, u64::from(id.0));
+        v.0 += s * (draw(&mut rng, settings.v_range) - v.0);
+        u.0 += s * (draw(&mut rng, settings.u_range) - u.0);
+        e.0 += s * (draw(&mut rng, settings.excitability_range) - e.0);
+    });
+    if let Some(range) = settings.weight_range {
+        let entities: Vec<Entity> = index.entities().to_vec();
+        for (w, e) in index.weights_mut().iter_mut().zip(entities) {
+            let mut rng = KeyedRng::from_base(base, (1 << 63) | e.to_bits());
+            let m = f64::from(w.abs());
+            let next = m + s * (draw(&mut rng, range) - m);
+            *w = (next.max(0.0) * f64::from(w.signum())) as f32;
+        }
+    }
+    diag.drifts += 1;
+}
