@@ -104,3 +104,18 @@ fn levels_are_reproducible() {
     assert_eq!(trace(9), trace(9));
     assert_ne!(trace(9), trace(10));
 }
+
+/// With every effect 0 the excitability pass settles and is skipped, but an excitability set
+/// by hand still relaxes back: `E = 2` becomes `2 + (1 − 2)·dt/τ` after one step.
+#[test]
+fn edited_excitability_relaxes_after_the_pass_settled() {
+    let mut app = app_with(NeuromodulationSettings::silent(), 1);
+    let e = app.world_mut().spawn((IzhikevichNeuron, NeuronId(0), PopulationId(0))).id();
+    run_steps(&mut app, 10);
+    if let Some(mut x) = app.world_mut().get_mut::<Excitability>(e) {
+        x.0 = 2.0;
+    }
+    run_steps(&mut app, 1);
+    let got = app.world().get::<Excitability>(e).map_or(f64::NAN, |x| x.0);
+    approx::assert_relative_eq!(got, 2.0 - 1.0 / 20.0, epsilon = 1e-12);
+}

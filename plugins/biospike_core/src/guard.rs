@@ -108,6 +108,13 @@ impl Default for GuardSettings {
 }
 
 impl GuardSettings {
+    /// `true` when [`check`](Self::check) finds nothing: one branch-free comparison chain
+    /// (NaN fails every `<=`), the per-step fast path.
+    #[inline(always)]
+    pub fn is_ok(&self, v: f64, u: f64, i: f64) -> bool {
+        (v.abs() <= self.max_abs_voltage_mv) & (u.abs() <= self.max_abs_recovery) & (i.abs() <= f64::MAX)
+    }
+
     /// The first problem with these values, if any.
     pub fn check(&self, v: f64, u: f64, i: f64) -> Option<HaltReason> {
         use StateVariable as S;

@@ -96,17 +96,18 @@ fn collect_spikes(
     let step = clock.step();
     spikes.ids.clear();
     let mut first_problem = None;
+    let mut all_ok = true;
     q.iter_mut().for_each(|(id, spiked, mut last, v, u, i)| {
         if spiked.0 {
             spikes.ids.push(id.0);
             last.0 = Some(step);
         }
-        if first_problem.is_none()
-            && let Some(reason) = guard.check(v.0, u.0, i.0)
-        {
-            first_problem = Some((id.0, reason));
-        }
+        all_ok &= guard.is_ok(v.0, u.0, i.0);
     });
+    if !all_ok {
+        // Rare: find the first offending neuron (iteration order, as before) and why.
+        first_problem = q.iter().find_map(|(id, _, _, v, u, i)| guard.check(v.0, u.0, i.0).map(|r| (id.0, r)));
+    }
     spikes.ids.sort_unstable();
     if let (Some((neuron, reason)), true) = (first_problem, status.is_running()) {
         *status = SimStatus::Halted { step, neuron, reason };

@@ -92,6 +92,15 @@ impl KeyedRng {
         Self { state: mix64(base ^ index.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7)) }
     }
 
+    /// One uniform draw in `[0, 1)` for `index` under a [`KeyedRng::stream_base`], with a
+    /// single mixing round (half the cost of `from_base(base, index).uniform()`, a different
+    /// but equally keyed number): for per-neuron, per-step draws in hot loops.
+    #[inline]
+    pub fn uniform_at(base: u64, index: u64) -> f64 {
+        let bits = mix64((base ^ index.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7)).wrapping_add(GOLDEN_GAMMA));
+        (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
     /// Next 64 random bits.
     #[inline]
     pub fn next_bits(&mut self) -> u64 {

@@ -30,7 +30,7 @@ fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCu
     // does not change the Gaussian draws of others.
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
     biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
-        let r = KeyedRng::from_base(base, (1u64 << 32) | u64::from(id.0)).uniform();
+        let r = KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0));
         i.0 += n.low + (n.high - n.low) * r;
     });
 }

@@ -64,13 +64,25 @@ struct NeuronStateMut {
 fn integrate_membrane(mut q: Query<NeuronStateMut, With<IzhikevichNeuron>>, clock: Res<SimClock>, settings: Res<IzhikevichSettings>) {
     let dt = clock.dt_ms();
     let IzhikevichSettings { scheme, threshold_mv } = *settings;
-    biospike_core::for_each_entity_mut!(q, |mut n: NeuronStateMutItem| {
-        let i = n.excitability.0 * n.input.0;
-        let (v, u, fired) = izhikevich_step(n.v.0, n.u.0, i, n.params, dt, scheme, threshold_mv);
-        n.v.0 = v;
-        n.u.0 = u;
-        n.spiked.0 = fired;
-    });
+    // The published scheme gets its own loop with the sub-step count as a constant, so the
+    // kernel is unrolled and the scheme match leaves the per-neuron loop.
+    macro_rules! sweep {
+        ($scheme:expr) => {
+            biospike_core::for_each_entity_mut!(q, |mut n: NeuronStateMutItem| {
+                let i = n.excitability.0 * n.input.0;
+                let (v, u, fired) = izhikevich_step(n.v.0, n.u.0, i, n.params, dt, $scheme, threshold_mv);
+                n.v.0 = v;
+                n.u.0 = u;
+                if n.spiked.0 != fired {
+                    n.spiked.0 = fired;
+                }
+            })
+        };
+    }
+    match scheme {
+        IntegrationScheme::HalfStep { v_substeps: 2 } => sweep!(IntegrationScheme::HalfStep { v_substeps: 2 }),
+        other => sweep!(other),
+    }
 }
 
 #[cfg(test)]

@@ -211,21 +211,33 @@ fn relax_excitability(
     levels: Res<NeuromodulatorLevels>,
     table: Res<PopulationTable>,
     mut diag: ResMut<ModulationDiagnostics>,
-    mut q: Query<(&PopulationId, &mut Excitability)>,
+    mut queries: ParamSet<(Query<(&PopulationId, &mut Excitability)>, Query<(), Or<(Changed<Excitability>, Changed<PopulationId>)>>)>,
     clock: Res<SimClock>,
+    mut settled: Local<bool>,
 ) {
     let pops = table.populations.len().max(1);
-    diag.factor.clear();
-    diag.factor.extend((0..pops).map(|p| settings.modulation_factor(&levels, p as u16)));
+    let factor: Vec<f64> = (0..pops).map(|p| settings.modulation_factor(&levels, p as u16)).collect();
+    // Settled: the factors did not change and the last pass changed no excitability (e.g.
+    // every effect is 0), so this pass would change nothing either. New or edited neurons
+    // (changed `Excitability` or `PopulationId`) end the shortcut.
+    let touched = !queries.p1().is_empty();
+    if factor == diag.factor && *settled && !touched {
+        return;
+    }
+    diag.factor = factor;
     let k = clock.dt_ms() / settings.tau_excitability_ms;
     let factor = &diag.factor;
+    let changed = std::sync::atomic::AtomicBool::new(false);
+    let mut q = queries.p0();
     biospike_core::for_each_entity_mut!(q, |(pop, mut e): (&PopulationId, Mut<Excitability>)| {
         let m = factor.get(usize::from(pop.0)).copied().unwrap_or(1.0);
         let next = e.0 + k * (m - e.0);
         if next != e.0 {
             e.0 = next;
+            changed.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     });
+    *settled = !changed.into_inner();
 }
 
 #[cfg(test)]
