@@ -1,4 +1,4 @@
-//! Scene benchmarks: 1 s of simulated time of the shipped scenes, stepping only (the network
+//! Scene benchmarks: 1 s of simulated time of the shipped scenes (10 s of the distal-reward scene), stepping only (the network
 //! is built and its delivery index prepared outside the timed part). Built with the same
 //! constructor the CLI and the tests use. Run: `cargo bench --bench scenes`.
 //! Thread count: the compute pool's default (all cores); `BIOSPIKE_THREADS=1` pins it.
@@ -8,17 +8,21 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::{Duration, Instant};
 
 fn scene_second(c: &mut Criterion, name: &str) {
+    scene_steps(c, name, 1000, "1 s simulated");
+}
+
+fn scene_steps(c: &mut Criterion, name: &str, steps: u64, label: &str) {
     let scene = Scene::load(name.as_ref()).unwrap_or_else(|e| panic!("{e}"));
     let mut group = c.benchmark_group("scenes");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
-    group.bench_function(format!("{name} 1 s simulated"), |b| {
+    group.bench_function(format!("{name} {label}"), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let mut app = build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
                 biospike_synapses::prepare_synapse_index(app.world_mut());
                 let t = Instant::now();
-                biospike::testing::run_steps(&mut app, 1000);
+                biospike::testing::run_steps(&mut app, steps);
                 total += t.elapsed();
             }
             total
@@ -33,6 +37,9 @@ fn scenes(c: &mut Criterion) {
     }
     scene_second(c, "izhikevich_2003");
     scene_second(c, "sparse_10k");
+    // Izhikevich (2007) distal reward with STDP, dopamine and the reward protocol: 10 s from a
+    // fresh network (the hour is `biospike run izhikevich_2007_distal_reward`, BENCHMARKS.md).
+    scene_steps(c, "izhikevich_2007_distal_reward", 10_000, "10 s simulated");
 }
 
 criterion_group!(benches, scenes);

@@ -945,6 +945,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("seed_demo", include_str!("../scenes/seed_demo.ron")),
     ("izhikevich_2007_distal_reward", include_str!("../scenes/izhikevich_2007_distal_reward.ron")),
     ("loihi_lif_demo", include_str!("../scenes/loihi_lif_demo.ron")),
+    ("sparse_stdp_10k", include_str!("../scenes/sparse_stdp_10k.ron")),
+    ("sparse_stdp_100k", include_str!("../scenes/sparse_stdp_100k.ron")),
 ];
 
 impl Scene {
