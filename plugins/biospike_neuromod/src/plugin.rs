@@ -206,12 +206,15 @@ fn update_levels(settings: Res<NeuromodulationSettings>, mut levels: ResMut<Neur
     }
 }
 
+/// Neurons whose excitability or population changed since the last pass.
+type EditedNeurons<'w, 's> = Query<'w, 's, (), Or<(Changed<Excitability>, Changed<PopulationId>)>>;
+
 fn relax_excitability(
     settings: Res<NeuromodulationSettings>,
     levels: Res<NeuromodulatorLevels>,
     table: Res<PopulationTable>,
     mut diag: ResMut<ModulationDiagnostics>,
-    mut queries: ParamSet<(Query<(&PopulationId, &mut Excitability)>, Query<(), Or<(Changed<Excitability>, Changed<PopulationId>)>>)>,
+    mut queries: ParamSet<(Query<(&PopulationId, &mut Excitability)>, EditedNeurons)>,
     clock: Res<SimClock>,
     mut settled: Local<bool>,
 ) {
