@@ -177,6 +177,8 @@ pub struct StdpState {
     in_start: Vec<u32>,
     in_pos: Vec<u32>,
     in_pre: Vec<u32>,
+    /// Eligibility slot of each in-edge (gated mode): LTP reads it sequentially.
+    in_slot: Vec<u32>,
     last_spike: Vec<u64>,
     x_val: Vec<f64>,
     y_val: Vec<f64>,
@@ -279,6 +281,7 @@ impl StdpState {
             }
         }
         self.runs = runs;
+        self.in_slot = if gated { in_pos.iter().map(|&k| self.slot[k as usize]).collect() } else { Vec::new() };
         self.plastic = plastic;
         self.in_start = in_deg;
         self.in_pos = in_pos;
@@ -338,6 +341,8 @@ fn apply_stdp(
     let n = st.last_spike.len();
     let mut ltp_events = 0u64;
     let mut ltd_events = 0u64;
+    let uniform_delay = index.uniform_delay();
+    let additive = settings.dependence == WeightDependence::Additive;
     // 1. LTP at each postsynaptic spike, with presynaptic traces of spikes that have arrived.
     for &post in &spikes.ids {
         let p = post as usize;
@@ -352,7 +357,7 @@ fn apply_stdp(
             if last == NEVER {
                 continue;
             }
-            let d = u64::from(index.delays()[k]);
+            let d = u64::from(uniform_delay.unwrap_or_else(|| index.delays()[k]));
             let x = if last + d <= s {
                 st.x_val[pre] * StdpState::decay(&st.decay_plus, s - last - d, dt, settings.tau_plus_ms)
             } else if settings.trace == TraceUpdate::Add {
@@ -364,11 +369,17 @@ fn apply_stdp(
             if x == 0.0 {
                 continue;
             }
+            if gated.is_some() && additive {
+                // The change does not depend on w: no weight read.
+                let e = st.in_slot[j] as usize;
+                st.eligibility[e] += (settings.a_plus * x) as f32;
+                continue;
+            }
             let w = f64::from(index.weights()[k]);
             let dw = settings.ltp(w, x);
             if gated.is_some() {
-                let j = st.slot[k] as usize;
-                st.eligibility[j] += dw as f32;
+                let e = st.in_slot[j] as usize;
+                st.eligibility[e] += dw as f32;
             } else {
                 index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
             }
@@ -406,6 +417,11 @@ fn apply_stdp(
                 continue;
             }
             let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
+            if gated.is_some() && additive {
+                let e = st.slot[k] as usize;
+                st.eligibility[e] -= (settings.a_minus * y) as f32;
+                continue;
+            }
             let w = f64::from(index.weights()[k]);
             let dw = settings.ltd(w, y);
             if gated.is_some() {
