@@ -259,3 +259,28 @@ fn quantize_reports_errors_below_one_lsb() {
     assert_eq!(rows, 4, "exc→exc, exc→inh, inh→exc, inh→inh");
     read_all(&dir.join("quantization_runs.parquet"));
 }
+
+/// `seed_demo` runs every feature it names (neuromodulation, gated STDP, structure, drift);
+/// `biospike plot` draws a PNG for each table it finds (PNG signature, not blank-sized).
+#[test]
+fn seed_demo_runs_every_feature_and_plots() {
+    let dir = tmp("seed_demo_plot");
+    let out = bin().args(["run", "seed_demo", "--out"]).arg(&dir).output().expect("run");
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("plasticity") && text.contains("structure"), "{text}");
+    for f in ["modulators.parquet", "excitability.parquet", "weights.parquet", "weight_histogram.parquet"] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let out = bin().arg("plot").arg(&dir).output().expect("plot");
+    ok(&out);
+    for f in ["raster.png", "rates.png", "isi_cv.png", "weights.png", "modulators.png", "weight_trace.png", "weight_distribution.png"] {
+        let bytes = std::fs::read(dir.join(f)).unwrap_or_default();
+        assert!(bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"), "{f}: {} bytes", bytes.len());
+    }
+    let empty = tmp("plot_empty");
+    std::fs::create_dir_all(&empty).ok();
+    let out = bin().arg("plot").arg(&empty).output().expect("plot");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no biospike tables"));
+}
