@@ -43,7 +43,8 @@ impl Default for RecoveryVariable {
 
 /// Total input current `I` of the current step (Izhikevich's dimensionless current units,
 /// pA-like). Rebuilt every step in [`crate::SimSystems::Input`]: reset to 0, external drive
-/// added, then synaptic input. Default: `0.0`.
+/// added, then synaptic input. Default: `0.0`. Scratch rebuilt every step: the built-in stages
+/// write it without change detection (`Changed<InputCurrent>` does not fire for them).
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
 pub struct InputCurrent(pub f64);
 

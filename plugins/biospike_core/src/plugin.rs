@@ -81,7 +81,7 @@ pub fn step_simulation(world: &mut World) {
 }
 
 fn reset_input_current(mut q: Query<&mut InputCurrent>) {
-    crate::for_each_entity_mut!(q, |mut i: Mut<InputCurrent>| i.0 = 0.0);
+    crate::for_each_entity_mut!(q, |mut i: Mut<InputCurrent>| i.bypass_change_detection().0 = 0.0);
 }
 
 /// Collects the ids that fired into [`StepSpikes`], stamps [`LastSpikeStep`] and runs the

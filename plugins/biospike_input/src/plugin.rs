@@ -21,7 +21,7 @@ fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock:
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
     biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &NoiseCurrent)| {
         let xi = KeyedRng::from_base(base, u64::from(id.0)).normal();
-        i.0 += n.mean + n.std * xi;
+        i.bypass_change_detection().0 += n.mean + n.std * xi;
     });
 }
 
@@ -31,17 +31,17 @@ fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCu
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
     biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
         let r = KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0));
-        i.0 += n.low + (n.high - n.low) * r;
+        i.bypass_change_detection().0 += n.low + (n.high - n.low) * r;
     });
 }
 
 fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent)>) {
-    biospike_core::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.0 += dc.0);
+    biospike_core::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.bypass_change_detection().0 += dc.0);
 }
 
 fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus)>, clock: Res<SimClock>) {
     let t = clock.time_ms();
-    biospike_core::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.0 += s.value_at(t));
+    biospike_core::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 += s.value_at(t));
 }
 
 fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
@@ -53,7 +53,7 @@ fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, cloc
             && let Ok(dist) = Poisson::new(lambda)
         {
             let k: f64 = dist.sample(&mut KeyedRng::from_base(base, u64::from(id.0)));
-            i.0 += p.weight * k;
+            i.bypass_change_detection().0 += p.weight * k;
         }
     });
 }

@@ -91,7 +91,7 @@ fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: Re
         let buf = &ring.buf;
         biospike_core::for_each_entity_mut!(q, |(id, mut i): (&NeuronId, Mut<InputCurrent>)| {
             if let Some(x) = buf.get(id.0 as usize * slots + slot) {
-                i.0 += *x;
+                i.bypass_change_detection().0 += *x;
             }
         });
     }
