@@ -119,7 +119,7 @@ impl Plugin for ParquetRecorderPlugin {
         app.init_resource::<RecorderStatus>().init_resource::<Recorder>().init_resource::<crate::sampled::SampledTables>();
         app.add_systems(
             SimSchedule,
-            (start_recording.run_if(not_started), record_spikes, record_state, crate::sampled::record_sampled).chain().in_set(SimSystems::Record),
+            (start_recording.run_if(not_started), record_step).chain().in_set(SimSystems::Record),
         );
     }
 }
@@ -241,13 +241,25 @@ fn start_recording(
     }
 }
 
-fn record_spikes(
+/// One system for every per-step recording stage: at ~1 µs per step for small networks, the
+/// fixed cost of running separate systems is measurable (distal-reward scene: 9 %).
+#[allow(clippy::too_many_arguments, reason = "the union of the recording stages' inputs")]
+fn record_step(
     mut rec: ResMut<Recorder>,
+    mut tables: ResMut<crate::sampled::SampledTables>,
     mut status: ResMut<RecorderStatus>,
     spikes: Res<StepSpikes>,
     clock: Res<SimClock>,
     settings: Res<RecordSettings>,
+    state: Query<StateItem>,
+    sampled: crate::sampled::SampledInputs,
 ) {
+    record_spikes(&mut rec, &mut status, &spikes, &clock, &settings);
+    record_state(&mut rec, &mut status, &state, &clock, &settings);
+    crate::sampled::record_sampled(&mut tables, &mut status, &settings, &sampled, &clock);
+}
+
+fn record_spikes(rec: &mut Recorder, status: &mut RecorderStatus, spikes: &StepSpikes, clock: &SimClock, settings: &RecordSettings) {
     if rec.spikes.is_none() || spikes.ids.is_empty() {
         return;
     }
@@ -263,7 +275,7 @@ fn record_spikes(
     if buf.step.len() >= settings.batch_rows
         && let Err(e) = flush_spikes(rec)
     {
-        fail(&mut status, e);
+        fail(status, e);
         rec.spikes = None;
     }
 }
@@ -284,13 +296,7 @@ fn flush_spikes(rec: &mut Recorder) -> Result<(), RecordError> {
 
 type StateItem = (&'static MembranePotential, &'static RecoveryVariable, &'static Excitability, &'static InputCurrent, &'static NeuronId);
 
-fn record_state(
-    mut rec: ResMut<Recorder>,
-    mut status: ResMut<RecorderStatus>,
-    q: Query<StateItem>,
-    clock: Res<SimClock>,
-    settings: Res<RecordSettings>,
-) {
+fn record_state(rec: &mut Recorder, status: &mut RecorderStatus, q: &Query<StateItem>, clock: &SimClock, settings: &RecordSettings) {
     let Some(sampling) = &settings.state else { return };
     if rec.state.is_none() || !clock.step().is_multiple_of(sampling.every_steps.max(1)) {
         return;
@@ -311,7 +317,7 @@ fn record_state(
     if buf.step.len() >= settings.batch_rows
         && let Err(e) = flush_state(rec)
     {
-        fail(&mut status, e);
+        fail(status, e);
         rec.state = None;
     }
 }

@@ -137,19 +137,25 @@ fn open(settings: &RecordSettings, file: &str, fields: &[(&str, DataType)], stat
     }
 }
 
-#[allow(clippy::too_many_arguments, reason = "one recorder stage reading several optional model resources")]
+/// The model state the sampled tables read.
+#[derive(bevy_ecs::system::SystemParam)]
+pub(crate) struct SampledInputs<'w, 's> {
+    index: Option<Res<'w, SynapseIndex>>,
+    levels: Option<Res<'w, NeuromodulatorLevels>>,
+    table: Res<'w, PopulationTable>,
+    neurons: Query<'w, 's, (&'static PopulationId, &'static Excitability)>,
+}
+
 pub(crate) fn record_sampled(
-    mut tables: ResMut<SampledTables>,
-    mut status: ResMut<RecorderStatus>,
-    settings: Res<RecordSettings>,
-    index: Option<Res<SynapseIndex>>,
-    levels: Option<Res<NeuromodulatorLevels>>,
-    table: Res<PopulationTable>,
-    neurons: Query<(&PopulationId, &Excitability)>,
-    clock: Res<SimClock>,
+    tables: &mut SampledTables,
+    status: &mut RecorderStatus,
+    settings: &RecordSettings,
+    inputs: &SampledInputs,
+    clock: &SimClock,
 ) {
     use DataType::*;
-    let t = &mut *tables;
+    let (index, levels, table, neurons) = (inputs.index.as_deref(), inputs.levels.as_deref(), &*inputs.table, &inputs.neurons);
+    let t = tables;
     if !t.started {
         t.started = true;
         if std::fs::create_dir_all(&settings.out_dir).is_err() {
@@ -158,18 +164,18 @@ pub(crate) fn record_sampled(
         if let Some(w) = &settings.weights {
             if !w.synapses.is_empty() {
                 let f = [("step", UInt64), ("time_ms", Float64), ("pre", UInt32), ("post", UInt32), ("weight", Float32)];
-                t.weights = open(&settings, "weights.parquet", &f, &mut status);
+                t.weights = open(&settings, "weights.parquet", &f, status);
             }
             if w.histogram.is_some() {
                 let f = [("step", UInt64), ("time_ms", Float64), ("bin", UInt32), ("bin_low", Float64), ("bin_high", Float64), ("count", UInt64)];
-                t.histogram = open(&settings, "weight_histogram.parquet", &f, &mut status);
+                t.histogram = open(&settings, "weight_histogram.parquet", &f, status);
             }
         }
         if settings.modulation_every_steps.is_some() && levels.is_some() {
             let f = [("step", UInt64), ("time_ms", Float64), ("modulator", Utf8), ("level", Float64), ("baseline", Float64)];
-            t.modulators = open(&settings, "modulators.parquet", &f, &mut status);
+            t.modulators = open(&settings, "modulators.parquet", &f, status);
             let f = [("step", UInt64), ("time_ms", Float64), ("population", UInt16), ("mean_excitability", Float64)];
-            t.excitability = open(&settings, "excitability.parquet", &f, &mut status);
+            t.excitability = open(&settings, "excitability.parquet", &f, status);
         }
     }
     let (step, time) = (clock.step(), clock.time_ms());
@@ -227,7 +233,7 @@ pub(crate) fn record_sampled(
         if let Some(s) = t.excitability.as_mut() {
             let pops = table.populations.len().max(1);
             let mut sum = vec![(0.0f64, 0u64); pops];
-            for (p, e) in &neurons {
+            for (p, e) in neurons.iter() {
                 if let Some(x) = sum.get_mut(usize::from(p.0)) {
                     x.0 += e.0;
                     x.1 += 1;
@@ -244,7 +250,7 @@ pub(crate) fn record_sampled(
         }
     }
     if let Err(e) = result {
-        crate::plugin::fail(&mut status, e);
+        crate::plugin::fail(status, e);
         t.drain();
     }
 }
