@@ -164,18 +164,18 @@ pub(crate) fn record_sampled(
         if let Some(w) = &settings.weights {
             if !w.synapses.is_empty() {
                 let f = [("step", UInt64), ("time_ms", Float64), ("pre", UInt32), ("post", UInt32), ("weight", Float32)];
-                t.weights = open(&settings, "weights.parquet", &f, status);
+                t.weights = open(settings, "weights.parquet", &f, status);
             }
             if w.histogram.is_some() {
                 let f = [("step", UInt64), ("time_ms", Float64), ("bin", UInt32), ("bin_low", Float64), ("bin_high", Float64), ("count", UInt64)];
-                t.histogram = open(&settings, "weight_histogram.parquet", &f, status);
+                t.histogram = open(settings, "weight_histogram.parquet", &f, status);
             }
         }
         if settings.modulation_every_steps.is_some() && levels.is_some() {
             let f = [("step", UInt64), ("time_ms", Float64), ("modulator", Utf8), ("level", Float64), ("baseline", Float64)];
-            t.modulators = open(&settings, "modulators.parquet", &f, status);
+            t.modulators = open(settings, "modulators.parquet", &f, status);
             let f = [("step", UInt64), ("time_ms", Float64), ("population", UInt16), ("mean_excitability", Float64)];
-            t.excitability = open(&settings, "excitability.parquet", &f, status);
+            t.excitability = open(settings, "excitability.parquet", &f, status);
         }
     }
     let (step, time) = (clock.step(), clock.time_ms());
