@@ -281,6 +281,15 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let mut first = 0u32;
     for (pi, p) in d.populations.iter().enumerate() {
         let ids = first..first + p.size;
+        table.populations.push(PopulationInfo {
+            name: p.name.clone(),
+            kind: match p.kind {
+                KindDesc::Excitatory => PopulationKind::Excitatory,
+                KindDesc::Inhibitory => PopulationKind::Inhibitory,
+            },
+            first,
+            len: p.size,
+        });
         if let NeuronDesc::LoihiLif { du, dv, vth, bias_mant: (lo, hi), bias_exp } = p.neuron {
             let params = biospike_loihi::LifParams { du: i32::from(du), dv: i32::from(dv), vth: vth as i32 };
             world.spawn_batch(ids.clone().map(|id| {
@@ -294,15 +303,6 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     Position(position(pi, id - first, p.size)),
                 )
             }));
-            table.populations.push(PopulationInfo {
-                name: p.name.clone(),
-                kind: match p.kind {
-                    KindDesc::Excitatory => PopulationKind::Excitatory,
-                    KindDesc::Inhibitory => PopulationKind::Inhibitory,
-                },
-                first,
-                len: p.size,
-            });
             first += p.size;
             continue;
         }
@@ -341,15 +341,6 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 None => world.insert_batch(entities.iter().map(|&e| (e, input))),
             }
         }
-        table.populations.push(PopulationInfo {
-            name: p.name.clone(),
-            kind: match p.kind {
-                KindDesc::Excitatory => PopulationKind::Excitatory,
-                KindDesc::Inhibitory => PopulationKind::Inhibitory,
-            },
-            first,
-            len: p.size,
-        });
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);

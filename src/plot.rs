@@ -70,7 +70,7 @@ impl Table {
             let col = if parts.is_empty() {
                 arrow_array::new_empty_array(f.data_type())
             } else {
-                arrow_select_concat(&parts).map_err(err)?
+                arrow_select::concat::concat(&parts).map_err(|e| err(e.to_string()))?
             };
             cols.insert(f.name().clone(), col);
         }
@@ -107,29 +107,6 @@ impl Table {
     fn len(&self) -> usize {
         self.cols.values().next().map_or(0, |c| c.len())
     }
-}
-
-/// Concatenates arrays of one type (the subset of `arrow::compute::concat` we need).
-fn arrow_select_concat(parts: &[&dyn Array]) -> Result<ArrayRef, String> {
-    use std::sync::Arc;
-    macro_rules! cat {
-        ($t:ty) => {
-            if parts[0].as_any().downcast_ref::<$t>().is_some() {
-                let v: $t = parts.iter().flat_map(|p| p.as_any().downcast_ref::<$t>().into_iter().flat_map(|a| a.iter())).collect();
-                return Ok(Arc::new(v));
-            }
-        };
-    }
-    cat!(Float64Array);
-    cat!(Float32Array);
-    cat!(UInt64Array);
-    cat!(UInt32Array);
-    cat!(UInt16Array);
-    if parts[0].as_any().downcast_ref::<StringArray>().is_some() {
-        let v: StringArray = parts.iter().flat_map(|p| p.as_any().downcast_ref::<StringArray>().into_iter().flat_map(|a| a.iter())).collect();
-        return Ok(Arc::new(v));
-    }
-    Ok(arrow_array::new_empty_array(parts[0].data_type()))
 }
 
 fn draw_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> PlotError + '_ {

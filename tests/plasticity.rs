@@ -61,7 +61,7 @@ fn post_before_pre_depresses_by_the_analytic_amount() {
     approx::assert_relative_eq!(live_weight(&app), expected, epsilon = 1e-6);
     // The component still holds the start weight until written back.
     assert_eq!(app.world().get::<SynapticWeight>(syn).map(|w| w.0), Some(0.5));
-    assert_eq!(biospike_stdp::write_back_weights(app.world_mut()), 1);
+    assert_eq!(SynapseIndex::write_back(app.world_mut()), 1);
     approx::assert_relative_eq!(f64::from(app.world().get::<SynapticWeight>(syn).map_or(0.0, |w| w.0)), expected, epsilon = 1e-6);
 }
 

@@ -31,7 +31,7 @@
 //! # Where the weights live
 //! Plastic weights are the live weights of [`SynapseIndex`] (core's side structure that
 //! delivery reads). The `SynapticWeight` components are brought up to date by
-//! [`write_back_weights`], which drivers call before recording the final weights; recorders
+//! [`SynapseIndex::write_back`], which drivers call before recording the final weights; recorders
 //! sampling during a run read the index.
 //!
 //! # Example
@@ -58,7 +58,7 @@
 
 mod plugin;
 
-pub use plugin::{PlasticProjections, StdpDiagnostics, StdpMode, StdpPlugin, StdpSettings, StdpState, TraceUpdate, WeightDependence, write_back_weights};
+pub use plugin::{PlasticProjections, StdpDiagnostics, StdpMode, StdpPlugin, StdpSettings, StdpState, TraceUpdate, WeightDependence};
 
 #[allow(unused_imports, reason = "intra-doc links")]
 use biospike_core::{NeuromodulatorLevels, SynapseIndex};

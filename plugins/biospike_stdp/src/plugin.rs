@@ -342,7 +342,7 @@ fn apply_stdp(
     let mut ltp_events = 0u64;
     let mut ltd_events = 0u64;
     let uniform_delay = index.uniform_delay();
-    let additive = settings.dependence == WeightDependence::Additive;
+    let skip_weight = gated.is_some() && settings.dependence == WeightDependence::Additive;
     // 1. LTP at each postsynaptic spike, with presynaptic traces of spikes that have arrived.
     for &post in &spikes.ids {
         let p = post as usize;
@@ -369,13 +369,8 @@ fn apply_stdp(
             if x == 0.0 {
                 continue;
             }
-            if gated.is_some() && additive {
-                // The change does not depend on w: no weight read.
-                let e = st.in_slot[j] as usize;
-                st.eligibility[e] += (settings.a_plus * x) as f32;
-                continue;
-            }
-            let w = f64::from(index.weights()[k]);
+            // An additive change into eligibility does not depend on w: skip the weight read.
+            let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
             let dw = settings.ltp(w, x);
             if gated.is_some() {
                 let e = st.in_slot[j] as usize;
@@ -417,12 +412,7 @@ fn apply_stdp(
                 continue;
             }
             let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
-            if gated.is_some() && additive {
-                let e = st.slot[k] as usize;
-                st.eligibility[e] -= (settings.a_minus * y) as f32;
-                continue;
-            }
-            let w = f64::from(index.weights()[k]);
+            let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
             let dw = settings.ltd(w, y);
             if gated.is_some() {
                 let j = st.slot[k] as usize;
@@ -457,10 +447,4 @@ fn apply_stdp(
         }
         diag.sweeps += 1;
     }
-}
-
-/// Copies the live weights of [`SynapseIndex`] into the `SynapticWeight` components; see
-/// [`SynapseIndex::write_back`].
-pub fn write_back_weights(world: &mut World) -> usize {
-    SynapseIndex::write_back(world)
 }

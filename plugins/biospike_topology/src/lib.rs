@@ -50,6 +50,20 @@ pub fn all_to_all(n: u32, self_connections: bool) -> EdgeList {
     edges
 }
 
+/// Fills `chosen` with `k` partners of neuron `me` from `draw`, rejecting `me` itself unless
+/// `self_connections`, and repeats unless `multapses` (the caller checked that enough
+/// distinct partners exist). Shared by the fixed in- and out-degree generators.
+fn draw_partners(chosen: &mut Vec<u32>, k: u32, me: u32, multapses: bool, self_connections: bool, mut draw: impl FnMut() -> u32) {
+    chosen.clear();
+    while chosen.len() < k as usize {
+        let x = draw();
+        if (!self_connections && x == me) || (!multapses && chosen.contains(&x)) {
+            continue;
+        }
+        chosen.push(x);
+    }
+}
+
 /// For every target in `targets`, `k` sources drawn uniformly from `sources`.
 /// With `multapses`, draws are with replacement (as NEST's `fixed_indegree` with
 /// `allow_multapses`); otherwise without. Self-connections are skipped unless allowed.
@@ -75,14 +89,7 @@ pub fn fixed_in_degree(
     let mut chosen = Vec::with_capacity(k as usize);
     for t in targets {
         let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(t), stream);
-        chosen.clear();
-        while chosen.len() < k as usize {
-            let s = sources.start + rng.below(n_src) as u32;
-            if (!self_connections && s == t) || (!multapses && chosen.contains(&s)) {
-                continue;
-            }
-            chosen.push(s);
-        }
+        draw_partners(&mut chosen, k, t, multapses, self_connections, || sources.start + rng.below(n_src) as u32);
         edges.extend(chosen.iter().map(|&s| (s, t)));
     }
     Ok(edges)
@@ -121,14 +128,7 @@ pub fn fixed_out_degree(
     let mut chosen = Vec::with_capacity(k as usize);
     for s in sources {
         let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(s), (1 << 32) | stream);
-        chosen.clear();
-        while chosen.len() < k as usize {
-            let t = nth(rng.below(n_tgt));
-            if (!self_connections && s == t) || (!multapses && chosen.contains(&t)) {
-                continue;
-            }
-            chosen.push(t);
-        }
+        draw_partners(&mut chosen, k, s, multapses, self_connections, || nth(rng.below(n_tgt)));
         edges.extend(chosen.iter().map(|&t| (s, t)));
     }
     Ok(edges)
