@@ -58,6 +58,8 @@ pub mod scene;
 #[cfg(feature = "parquet")]
 pub mod tables;
 pub mod testing;
+#[cfg(feature = "render")]
+pub mod view;
 
 pub use build::{BuildError, build_app, model_app, spawn_network};
 pub use run::{Outcome, RunError, RunOptions, RunSummary, run};

@@ -77,6 +77,38 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Open the network in a 3D window and simulate it live (needs the `render` feature).
+    View {
+        /// Scene file or embedded scene's name.
+        scene: PathBuf,
+        /// Simulation steps per frame at start (`↑`/`↓` change it).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16384))]
+        steps_per_frame: u32,
+        /// Where the neurons go.
+        #[arg(long, value_enum, default_value_t = LayoutArg::Auto)]
+        layout: LayoutArg,
+        /// Synapse lines at start (`L` cycles them).
+        #[arg(long, value_enum, default_value_t = LinesArg::Sampled)]
+        lines: LinesArg,
+        /// Most synapse lines in the sampled mode.
+        #[arg(long, default_value_t = 3000)]
+        max_lines: usize,
+        /// Save a PNG of the window after `--frames` frames, then exit.
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+        /// Frames before the screenshot (at least 20: shaders compile in the first frames).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(20..))]
+        frames: u64,
+        /// Seed (overrides the scene's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Start paused (`Space` resumes, `N` steps once).
+        #[arg(long)]
+        paused: bool,
+        /// Select this neuron at start: its parameters and `v` trace are shown.
+        #[arg(long)]
+        select: Option<u32>,
+    },
     /// Export the built network graph.
     Graph {
         /// Scene file or embedded scene's name.
@@ -88,6 +120,30 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    /// Rings for small worlds, the scene's positions otherwise.
+    Auto,
+    /// The scene's positions (a layer per population).
+    Positions,
+    /// A ring per population.
+    Ring,
+    /// Force-directed from the synapse graph (up to 3 000 neurons).
+    Force,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LinesArg {
+    /// An even subsample (`--max-lines`).
+    Sampled,
+    /// Every synapse.
+    All,
+    /// None.
+    None,
+    /// The selected neuron's only.
+    Selected,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -214,6 +270,13 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::View { scene, steps_per_frame, layout, lines, max_lines, screenshot, frames, seed, paused, select } => {
+            let s = match load(&scene, seed) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            view(&s, ViewArgs { steps_per_frame, layout, lines, max_lines, screenshot: screenshot.map(|p| (p, frames)), paused, select })
+        }
         Command::Plot { dir, out, control, window_ms } => {
             let opts = biospike::plot::PlotOptions { out, control, raster_ms: window_ms };
             match biospike::plot::plot_run(&dir, &opts) {
@@ -270,4 +333,60 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `biospike view`'s arguments.
+#[cfg_attr(not(feature = "render"), expect(dead_code, reason = "read by the viewer, which this build leaves out"))]
+struct ViewArgs {
+    steps_per_frame: u32,
+    layout: LayoutArg,
+    lines: LinesArg,
+    max_lines: usize,
+    screenshot: Option<(PathBuf, u64)>,
+    paused: bool,
+    select: Option<u32>,
+}
+
+#[cfg(feature = "render")]
+fn view(s: &Scene, a: ViewArgs) -> ExitCode {
+    use biospike::view::{LayoutChoice, ViewOptions};
+    use biospike_render::LineMode;
+    if let Some(n) = a.select.filter(|&n| n >= s.neuron_count()) {
+        eprintln!("error: --select {n}: the scene has neurons 0..{}", s.neuron_count());
+        return ExitCode::from(2);
+    }
+    let opts = ViewOptions {
+        steps_per_frame: a.steps_per_frame,
+        layout: match a.layout {
+            LayoutArg::Auto => LayoutChoice::Auto,
+            LayoutArg::Positions => LayoutChoice::Positions,
+            LayoutArg::Ring => LayoutChoice::Ring,
+            LayoutArg::Force => LayoutChoice::Force,
+        },
+        lines: match a.lines {
+            LinesArg::Sampled => LineMode::Sampled,
+            LinesArg::All => LineMode::All,
+            LinesArg::None => LineMode::None,
+            LinesArg::Selected => LineMode::Selected,
+        },
+        max_lines: a.max_lines,
+        screenshot: a.screenshot,
+        paused: a.paused,
+        select: a.select,
+    };
+    eprintln!("viewing {s}");
+    match biospike::view::view(s, &opts) {
+        Ok(exit) if exit.is_success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(not(feature = "render"))]
+fn view(_: &Scene, _: ViewArgs) -> ExitCode {
+    eprintln!("error: this biospike was built without the 3D viewer; rebuild with `cargo run --release --features render -- view SCENE`");
+    ExitCode::from(2)
 }
