@@ -7,7 +7,7 @@
 //! ## Getting started
 //! ```text
 //! cargo run --release -- run scenes/izhikevich_2003.ron     # run a scene (embedded, no setup)
-//! cargo test --workspace                                     # run the tests
+//! cargo test --workspace --features biospike/render         # run the tests (with the viewer's)
 //! ```
 //!
 //! ## Composing your own app
@@ -25,6 +25,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `parquet` | yes | [`ParquetRecorderPlugin`], the `biospike` CLI |
+//! | `plot` | yes | `biospike plot`: PNG figures from a run's Parquet output |
+//! | `render` | no | `biospike view` and the `view` module: the live 3D viewer (`biospike_render`, full `bevy`; docs/viewer.md) |
 //!
 //! ## Plugins ([`BiospikePlugins`])
 //! | plugin | set | responsibility |
