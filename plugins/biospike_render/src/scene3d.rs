@@ -212,19 +212,23 @@ pub(crate) fn pick(
     }
     let (camera, camera_tf) = *camera;
     let Ok(ray) = camera.viewport_to_world(camera_tf, cursor) else { return };
-    let hit_radius = visuals.radius * 1.5;
-    let best = visuals
-        .positions
+    live.select(nearest_hit(ray.origin, *ray.direction, &visuals.positions, visuals.radius * 1.5));
+}
+
+/// The first sphere (centre in `positions`, radius `hit_radius`) that the ray from `origin`
+/// along the unit vector `direction` passes through, nearest to the origin.
+pub fn nearest_hit(origin: Vec3, direction: Vec3, positions: &[Vec3], hit_radius: f32) -> Option<u32> {
+    positions
         .iter()
         .enumerate()
         .filter_map(|(i, p)| {
-            let to = *p - ray.origin;
-            let t = to.dot(*ray.direction);
+            let to = *p - origin;
+            let t = to.dot(direction);
             let miss2 = to.length_squared() - t * t;
             (t > 0.0 && miss2 <= hit_radius * hit_radius).then_some((i as u32, t))
         })
-        .min_by(|a, b| a.1.total_cmp(&b.1));
-    live.select(best.map(|(i, _)| i));
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
 }
 
 /// Sets each sphere's material from its flash level: 1 on the frame its neuron fired, then
@@ -306,5 +310,45 @@ fn choose_lines(index: &SynapseIndex, mode: LineMode, selected: Option<u32>, max
             let stride = index.len().div_ceil(max_lines.max(1)).max(1);
             all.filter(|&(_, k)| k % stride == 0).map(|(pre, k)| (pre, posts[k], k)).collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biospike_core::IndexedSynapse;
+
+    #[test]
+    fn a_ray_picks_the_nearest_sphere_it_passes_through() {
+        let pts = [Vec3::new(0.0, 0.0, -10.0), Vec3::new(0.0, 0.0, -5.0), Vec3::new(3.0, 0.0, -5.0), Vec3::new(0.0, 0.0, 5.0)];
+        assert_eq!(nearest_hit(Vec3::ZERO, Vec3::NEG_Z, &pts, 1.0), Some(1), "nearest in front");
+        assert_eq!(nearest_hit(Vec3::ZERO, Vec3::Z, &pts, 1.0), Some(3), "the one behind is only hit looking back");
+        let d = Vec3::new(2.9, 0.0, -5.0).normalize();
+        assert_eq!(nearest_hit(Vec3::ZERO, d, &pts, 0.5), Some(2));
+        assert_eq!(nearest_hit(Vec3::ZERO, Vec3::X, &pts, 1.0), None, "a miss selects nothing");
+    }
+
+    fn index(edges: &[(u32, u32, f32)]) -> SynapseIndex {
+        let syn = edges
+            .iter()
+            .map(|&(pre, post, weight)| IndexedSynapse { pre, post, weight, delay: 1, entity: Entity::PLACEHOLDER })
+            .collect();
+        SynapseIndex::from_edges(4, syn, 0)
+    }
+
+    #[test]
+    fn line_modes_choose_the_right_synapses() {
+        let idx = index(&[(0, 1, 1.0), (0, 2, 0.5), (1, 2, -1.0), (2, 3, 0.1), (3, 0, 0.2), (3, 1, 0.3)]);
+        let pairs = |mode, sel, max| choose_lines(&idx, mode, sel, max).into_iter().map(|(a, b, k)| (a, b, idx.posts()[k])).collect::<Vec<_>>();
+        assert_eq!(pairs(LineMode::All, None, 1).len(), 6);
+        assert!(pairs(LineMode::None, Some(1), 10).is_empty());
+        assert!(pairs(LineMode::Selected, None, 10).is_empty());
+        let sel: Vec<(u32, u32)> = pairs(LineMode::Selected, Some(1), 10).into_iter().map(|(a, b, post)| {
+            assert_eq!(b, post);
+            (a, b)
+        }).collect();
+        assert_eq!(sel, vec![(0, 1), (1, 2), (3, 1)], "in- and out-edges of neuron 1");
+        assert_eq!(pairs(LineMode::Sampled, None, 3).len(), 3, "every second synapse");
+        assert_eq!(pairs(LineMode::Sampled, None, 100).len(), 6, "all when under the limit");
     }
 }
