@@ -40,7 +40,15 @@ pub struct ViewOptions {
 
 impl Default for ViewOptions {
     fn default() -> Self {
-        Self { steps_per_frame: 1, layout: LayoutChoice::Auto, lines: LineMode::Sampled, max_lines: 3000, screenshot: None, paused: false, select: None }
+        Self {
+            steps_per_frame: 1,
+            layout: LayoutChoice::Auto,
+            lines: LineMode::Sampled,
+            max_lines: 3000,
+            screenshot: None,
+            paused: false,
+            select: None,
+        }
     }
 }
 

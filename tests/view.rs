@@ -11,7 +11,10 @@ const LAVAPIPE_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
 
 /// Xvfb and lavapipe, installed by `.ci/render-deps` when missing (as `.ci/run` does).
 fn ensure_software_rendering() {
-    let ready = || Path::new(LAVAPIPE_ICD).exists() && Command::new("xvfb-run").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    let ready = || {
+        Path::new(LAVAPIPE_ICD).exists()
+            && Command::new("xvfb-run").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+    };
     if ready() {
         return;
     }

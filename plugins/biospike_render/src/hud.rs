@@ -3,8 +3,8 @@
 use crate::live::{FrameStats, LiveState, TRACE_STEPS};
 use crate::{LineMode, ViewerSettings};
 use bevy::prelude::*;
-use biospike_core::prelude::*;
 use biospike_core::PopulationTable;
+use biospike_core::prelude::*;
 use biospike_izhikevich::IzhikevichParams;
 
 /// Size of the trace plot, px.
@@ -14,7 +14,12 @@ const TRACE_H: f32 = 110.0;
 const TRACE_V: (f32, f32) = (-90.0, 35.0);
 
 /// What the selection panel reads of a neuron.
-type NeuronReadout = (Option<&'static MembranePotential>, Option<&'static RecoveryVariable>, Option<&'static IzhikevichParams>, Option<&'static LastSpikeStep>);
+type NeuronReadout = (
+    Option<&'static MembranePotential>,
+    Option<&'static RecoveryVariable>,
+    Option<&'static IzhikevichParams>,
+    Option<&'static LastSpikeStep>,
+);
 
 /// The status text (top left).
 #[derive(Component)]
@@ -59,10 +64,7 @@ pub(crate) fn setup(mut commands: Commands) {
         .with_children(|panel| {
             panel.spawn((SelectionText, Text::new(""), font.clone(), TextColor(Color::srgb(0.92, 0.92, 0.95))));
             panel
-                .spawn((
-                    Node { width: px(TRACE_W), height: px(TRACE_H), ..default() },
-                    BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.5)),
-                ))
+                .spawn((Node { width: px(TRACE_W), height: px(TRACE_H), ..default() }, BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.5))))
                 .with_children(|plot| {
                     for i in 0..TRACE_STEPS {
                         plot.spawn((

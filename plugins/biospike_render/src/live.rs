@@ -233,7 +233,11 @@ pub(crate) fn step_live(world: &mut World) {
                 // A step that fired is drawn at the +30 mV peak (the state already holds the
                 // reset value), as in Izhikevich's figures.
                 let fired = world.resource::<StepSpikes>().ids.binary_search(&sel).is_ok();
-                let v = live.entities.get(sel as usize).and_then(|&e| world.get::<MembranePotential>(e)).map(|v| if fired { SPIKE_PEAK_MV } else { v.0 as f32 });
+                let v = live
+                    .entities
+                    .get(sel as usize)
+                    .and_then(|&e| world.get::<MembranePotential>(e))
+                    .map(|v| if fired { SPIKE_PEAK_MV } else { v.0 as f32 });
                 if let Some(v) = v {
                     if live.trace.len() == TRACE_STEPS {
                         live.trace.pop_front();

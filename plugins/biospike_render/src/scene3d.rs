@@ -139,7 +139,8 @@ pub(crate) fn setup(
     let orbit = OrbitCamera { focus: Vec3::ZERO, yaw: 0.7, pitch: 0.35, distance: 2.6 * crate::layout::LAYOUT_RADIUS };
     commands.spawn((ViewerCamera, Camera3d::default(), Tonemapping::None, Msaa::Off, orbit.transform()));
     commands.insert_resource(orbit);
-    commands.spawn((DirectionalLight { illuminance: 4000.0, ..default() }, Transform::from_xyz(1.0, 2.0, 1.5).looking_at(Vec3::ZERO, Vec3::Y)));
+    commands
+        .spawn((DirectionalLight { illuminance: 4000.0, ..default() }, Transform::from_xyz(1.0, 2.0, 1.5).looking_at(Vec3::ZERO, Vec3::Y)));
     commands.insert_resource(GlobalAmbientLight { brightness: 400.0, ..default() });
     commands.insert_resource(NeuronVisuals {
         spheres,
@@ -304,7 +305,9 @@ fn choose_lines(index: &SynapseIndex, mode: LineMode, selected: Option<u32>, max
     let posts = index.posts();
     match (mode, selected) {
         (LineMode::None, _) | (LineMode::Selected, None) => Vec::new(),
-        (LineMode::Selected, Some(sel)) => all.filter(|&(pre, k)| pre == sel || posts[k] == sel).map(|(pre, k)| (pre, posts[k], k)).collect(),
+        (LineMode::Selected, Some(sel)) => {
+            all.filter(|&(pre, k)| pre == sel || posts[k] == sel).map(|(pre, k)| (pre, posts[k], k)).collect()
+        }
         (LineMode::All, _) => all.take(ALL_LINES_CAP).map(|(pre, k)| (pre, posts[k], k)).collect(),
         (LineMode::Sampled, _) => {
             let stride = index.len().div_ceil(max_lines.max(1)).max(1);
@@ -329,24 +332,26 @@ mod tests {
     }
 
     fn index(edges: &[(u32, u32, f32)]) -> SynapseIndex {
-        let syn = edges
-            .iter()
-            .map(|&(pre, post, weight)| IndexedSynapse { pre, post, weight, delay: 1, entity: Entity::PLACEHOLDER })
-            .collect();
+        let syn =
+            edges.iter().map(|&(pre, post, weight)| IndexedSynapse { pre, post, weight, delay: 1, entity: Entity::PLACEHOLDER }).collect();
         SynapseIndex::from_edges(4, syn, 0)
     }
 
     #[test]
     fn line_modes_choose_the_right_synapses() {
         let idx = index(&[(0, 1, 1.0), (0, 2, 0.5), (1, 2, -1.0), (2, 3, 0.1), (3, 0, 0.2), (3, 1, 0.3)]);
-        let pairs = |mode, sel, max| choose_lines(&idx, mode, sel, max).into_iter().map(|(a, b, k)| (a, b, idx.posts()[k])).collect::<Vec<_>>();
+        let pairs =
+            |mode, sel, max| choose_lines(&idx, mode, sel, max).into_iter().map(|(a, b, k)| (a, b, idx.posts()[k])).collect::<Vec<_>>();
         assert_eq!(pairs(LineMode::All, None, 1).len(), 6);
         assert!(pairs(LineMode::None, Some(1), 10).is_empty());
         assert!(pairs(LineMode::Selected, None, 10).is_empty());
-        let sel: Vec<(u32, u32)> = pairs(LineMode::Selected, Some(1), 10).into_iter().map(|(a, b, post)| {
-            assert_eq!(b, post);
-            (a, b)
-        }).collect();
+        let sel: Vec<(u32, u32)> = pairs(LineMode::Selected, Some(1), 10)
+            .into_iter()
+            .map(|(a, b, post)| {
+                assert_eq!(b, post);
+                (a, b)
+            })
+            .collect();
         assert_eq!(sel, vec![(0, 1), (1, 2), (3, 1)], "in- and out-edges of neuron 1");
         assert_eq!(pairs(LineMode::Sampled, None, 3).len(), 3, "every second synapse");
         assert_eq!(pairs(LineMode::Sampled, None, 100).len(), 6, "all when under the limit");
