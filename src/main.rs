@@ -349,20 +349,22 @@ struct ViewArgs {
 
 #[cfg(feature = "render")]
 fn view(s: &Scene, a: ViewArgs) -> ExitCode {
-    use biospike::view::{LayoutChoice, ViewOptions};
-    use biospike_render::LineMode;
+    use biospike::view::{LayoutChoice, layout_for};
+    use biospike_render::{LineMode, ScreenshotRequest, ViewerSettings};
     if let Some(n) = a.select.filter(|&n| n >= s.neuron_count()) {
         eprintln!("error: --select {n}: the scene has neurons 0..{}", s.neuron_count());
         return ExitCode::from(2);
     }
-    let opts = ViewOptions {
+    let layout = match a.layout {
+        LayoutArg::Auto => LayoutChoice::Auto,
+        LayoutArg::Positions => LayoutChoice::Positions,
+        LayoutArg::Ring => LayoutChoice::Ring,
+        LayoutArg::Force => LayoutChoice::Force,
+    };
+    let name = s.desc.name.clone().unwrap_or_else(|| s.source.display().to_string());
+    let settings = ViewerSettings {
         steps_per_frame: a.steps_per_frame,
-        layout: match a.layout {
-            LayoutArg::Auto => LayoutChoice::Auto,
-            LayoutArg::Positions => LayoutChoice::Positions,
-            LayoutArg::Ring => LayoutChoice::Ring,
-            LayoutArg::Force => LayoutChoice::Force,
-        },
+        layout: layout_for(s, layout),
         lines: match a.lines {
             LinesArg::Sampled => LineMode::Sampled,
             LinesArg::All => LineMode::All,
@@ -370,12 +372,14 @@ fn view(s: &Scene, a: ViewArgs) -> ExitCode {
             LinesArg::Selected => LineMode::Selected,
         },
         max_lines: a.max_lines,
-        screenshot: a.screenshot,
+        title: format!("{name} (seed {})", s.desc.seed),
         paused: a.paused,
-        select: a.select,
+        selected: a.select,
+        screenshot: a.screenshot.map(|(path, frames)| ScreenshotRequest { path, frames }),
+        ..Default::default()
     };
     eprintln!("viewing {s}");
-    match biospike::view::view(s, &opts) {
+    match biospike::view::view(s, settings) {
         Ok(exit) if exit.is_success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(e) => {
