@@ -21,6 +21,10 @@ pub struct PopulationId(pub u16);
 pub struct Position(pub [f32; 3]);
 
 /// Membrane potential `v` (Izhikevich 2003, eq. 1), in mV. Default: `-65.0`.
+///
+/// The built-in neuron update rewrites it every step without change detection
+/// (`Changed<MembranePotential>` does not fire for it), like [`RecoveryVariable`],
+/// [`SpikedThisStep`] and [`LastSpikeStep`].
 #[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
 pub struct MembranePotential(pub f64);
 

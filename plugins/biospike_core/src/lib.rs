@@ -42,6 +42,7 @@ pub mod modulators;
 mod plugin;
 mod populations;
 pub mod rng;
+pub mod rows;
 mod schedule;
 
 pub use components::*;

@@ -81,13 +81,24 @@ pub fn step_simulation(world: &mut World) {
 }
 
 fn reset_input_current(mut q: Query<&mut InputCurrent>) {
-    crate::for_each_entity_mut!(q, |mut i: Mut<InputCurrent>| i.bypass_change_detection().0 = 0.0);
+    for mut i in q.contiguous_iter_mut().expect("InputCurrent is table-stored, so the query is dense") {
+        crate::rows::for_each_chunk(i.bypass_change_detection(), |i| i.fill(InputCurrent(0.0)));
+    }
 }
+
+type DetectColumns = (
+    &'static NeuronId,
+    &'static SpikedThisStep,
+    &'static mut LastSpikeStep,
+    &'static MembranePotential,
+    &'static RecoveryVariable,
+    &'static InputCurrent,
+);
 
 /// Collects the ids that fired into [`StepSpikes`], stamps [`LastSpikeStep`] and runs the
 /// finite/runaway guard: the one chokepoint per step.
 fn collect_spikes(
-    mut q: Query<(&NeuronId, &SpikedThisStep, &mut LastSpikeStep, &MembranePotential, &RecoveryVariable, &InputCurrent)>,
+    mut q: Query<DetectColumns>,
     mut spikes: ResMut<StepSpikes>,
     mut status: ResMut<SimStatus>,
     guard: Res<GuardSettings>,
@@ -95,22 +106,27 @@ fn collect_spikes(
 ) {
     let step = clock.step();
     spikes.ids.clear();
-    let mut first_problem = None;
     let mut all_ok = true;
-    q.iter_mut().for_each(|(id, spiked, mut last, v, u, i)| {
-        if spiked.0 {
-            spikes.ids.push(id.0);
-            last.0 = Some(step);
+    for (ids, spiked, mut last, v, u, i) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
+        let last = last.bypass_change_detection();
+        let n = ids.len();
+        let (spiked, last, v, u, i) = (&spiked[..n], &mut last[..n], &v[..n], &u[..n], &i[..n]);
+        for k in 0..n {
+            all_ok &= guard.is_ok(v[k].0, u[k].0, i[k].0);
         }
-        all_ok &= guard.is_ok(v.0, u.0, i.0);
-    });
-    if !all_ok {
-        // Rare: find the first offending neuron (iteration order, as before) and why.
-        first_problem = q.iter().find_map(|(id, _, _, v, u, i)| guard.check(v.0, u.0, i.0).map(|r| (id.0, r)));
+        for k in 0..n {
+            if spiked[k].0 {
+                spikes.ids.push(ids[k].0);
+                last[k].0 = Some(step);
+            }
+        }
     }
     spikes.ids.sort_unstable();
-    if let (Some((neuron, reason)), true) = (first_problem, status.is_running()) {
-        *status = SimStatus::Halted { step, neuron, reason };
+    if !all_ok && status.is_running() {
+        // Rare: find the first offending neuron (iteration order) and why.
+        if let Some((neuron, reason)) = q.iter().find_map(|(id, _, _, v, u, i)| guard.check(v.0, u.0, i.0).map(|r| (id.0, r))) {
+            *status = SimStatus::Halted { step, neuron, reason };
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
+use biospike_core::rows::for_each_chunk;
 use rand_distr::{Distribution, Poisson};
 
 use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, UniformNoiseCurrent};
@@ -19,10 +20,14 @@ impl Plugin for InputPlugin {
 
 fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
-    biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &NoiseCurrent)| {
-        let xi = KeyedRng::from_base(base, u64::from(id.0)).normal();
-        i.bypass_change_detection().0 += n.mean + n.std * xi;
-    });
+    for (ids, mut input, noise) in q.contiguous_iter_mut().expect("input components are table-stored, so the query is dense") {
+        for_each_chunk((ids, input.bypass_change_detection(), noise), |(ids, input, noise)| {
+            for ((id, i), n) in ids.iter().zip(input).zip(noise) {
+                let xi = KeyedRng::normal_at(base, u64::from(id.0));
+                i.0 += n.mean + n.std * xi;
+            }
+        });
+    }
 }
 
 fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
@@ -41,7 +46,8 @@ fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent)>) {
 
 fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus)>, clock: Res<SimClock>) {
     let t = clock.time_ms();
-    biospike_core::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 += s.value_at(t));
+    biospike_core::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 +=
+        s.value_at(t));
 }
 
 fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, clock: Res<SimClock>, seed: Res<SimSeed>) {

@@ -92,10 +92,10 @@ impl IzhikevichParams {
 
     #[inline(always)]
     fn u_drive(&self, v: f64, u: f64) -> f64 {
-        match self.recovery {
-            RecoveryForm::Standard => self.b * v - u,
-            RecoveryForm::Accommodation => self.b * (v + 65.0),
-        }
+        // Both forms, then a select: branch-free, so lanes of neurons pack into SIMD.
+        let standard = self.b * v - u;
+        let accommodation = self.b * (v + 65.0);
+        if self.recovery == RecoveryForm::Accommodation { accommodation } else { standard }
     }
 }
 
@@ -160,6 +160,38 @@ pub fn izhikevich_step(
     if v >= threshold_mv { (p.c, u + p.d, true) } else { (v, u, false) }
 }
 
+/// Number of neurons [`izhikevich_half_step_lanes`] advances at once.
+pub const LANES: usize = 4;
+
+/// [`LANES`] neurons through the published scheme (`v` in two half-steps of `dt / 2`, then
+/// `u` over `dt`), each lane with exactly the operations of [`izhikevich_step`] with
+/// `IntegrationScheme::HalfStep { v_substeps: 2 }` in the same order, so results are
+/// bit-identical to it; written lane-wise and branch-free so the compiler can pack the lanes
+/// into SIMD registers. Returns `(v, u, fired)` per lane.
+#[inline(always)]
+pub fn izhikevich_half_step_lanes(
+    v: [f64; LANES],
+    u: [f64; LANES],
+    i: [f64; LANES],
+    p: [&IzhikevichParams; LANES],
+    dt_ms: f64,
+    threshold_mv: f64,
+) -> ([f64; LANES], [f64; LANES], [bool; LANES]) {
+    let h = dt_ms / 2.0;
+    let mut v = v;
+    for _ in 0..2 {
+        let dv: [f64; LANES] = core::array::from_fn(|l| p[l].dv(v[l], u[l], i[l]));
+        v = core::array::from_fn(|l| v[l] + h * dv[l]);
+    }
+    let u: [f64; LANES] = core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive(v[l], u[l]));
+    let fired: [bool; LANES] = core::array::from_fn(|l| v[l] >= threshold_mv);
+    (
+        core::array::from_fn(|l| if fired[l] { p[l].c } else { v[l] }),
+        core::array::from_fn(|l| if fired[l] { u[l] + p[l].d } else { u[l] }),
+        fired,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +217,36 @@ mod tests {
         let (v, u, _) = izhikevich_step(-70.0, -14.0, 0.0, &p, 1.0, IntegrationScheme::default(), 30.0);
         assert_relative_eq!(v, -70.0, epsilon = 1e-12);
         assert_relative_eq!(u, -14.0, epsilon = 1e-12);
+    }
+
+    /// The lane kernel must give the scalar kernel's bits, over every preset, both recovery
+    /// forms, spiking and non-spiking states.
+    #[test]
+    fn lanes_match_scalar_bit_for_bit() {
+        let presets = [
+            IzhikevichParams::REGULAR_SPIKING,
+            IzhikevichParams::FAST_SPIKING,
+            IzhikevichParams::CHATTERING.class1(),
+            IzhikevichParams::RESONATOR.accommodation(),
+            IzhikevichParams::excitatory_2003(0.37),
+            IzhikevichParams::inhibitory_2003(0.81),
+        ];
+        let mut x = 0.123_f64;
+        let mut next = || {
+            x = (x * 3.7 + 0.31).fract();
+            x
+        };
+        for round in 0..2000 {
+            let p: [&IzhikevichParams; LANES] = core::array::from_fn(|l| &presets[(round + l * 5) % presets.len()]);
+            let v: [f64; LANES] = core::array::from_fn(|_| -80.0 + 115.0 * next());
+            let u: [f64; LANES] = core::array::from_fn(|_| -20.0 + 25.0 * next());
+            let i: [f64; LANES] = core::array::from_fn(|_| -10.0 + 40.0 * next());
+            let (lv, lu, lf) = izhikevich_half_step_lanes(v, u, i, p, 1.0, 30.0);
+            for l in 0..LANES {
+                let (sv, su, sf) = izhikevich_step(v[l], u[l], i[l], p[l], 1.0, IntegrationScheme::default(), 30.0);
+                assert_eq!((lv[l].to_bits(), lu[l].to_bits(), lf[l]), (sv.to_bits(), su.to_bits(), sf), "round {round} lane {l}");
+            }
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
-use bevy_ecs::query::QueryData;
 use biospike_core::prelude::*;
+use biospike_core::rows::{Rows, for_each_chunk};
 
-use crate::kernel::{IntegrationScheme, IzhikevichParams, izhikevich_step};
+use crate::kernel::{IntegrationScheme, IzhikevichParams, LANES, izhikevich_half_step_lanes, izhikevich_step};
 use crate::{Excitability, InputCurrent};
 
 /// Marks an Izhikevich neuron; spawning it adds every state component it needs
@@ -49,39 +49,84 @@ impl Plugin for IzhikevichPlugin {
     }
 }
 
-/// The per-neuron state one integration step reads and writes.
-#[derive(QueryData)]
-#[query_data(mutable)]
-struct NeuronStateMut {
-    v: &'static mut MembranePotential,
-    u: &'static mut RecoveryVariable,
-    spiked: &'static mut SpikedThisStep,
-    input: &'static InputCurrent,
-    excitability: &'static Excitability,
-    params: &'static IzhikevichParams,
-}
+/// The columns one integration step reads and writes.
+type NeuronColumns = (
+    &'static mut MembranePotential,
+    &'static mut RecoveryVariable,
+    &'static mut SpikedThisStep,
+    &'static InputCurrent,
+    &'static Excitability,
+    &'static IzhikevichParams,
+);
 
-fn integrate_membrane(mut q: Query<NeuronStateMut, With<IzhikevichNeuron>>, clock: Res<SimClock>, settings: Res<IzhikevichSettings>) {
+/// Advances every Izhikevich neuron by one step, table column by table column. `v`, `u` and
+/// the spike flag are written without change detection (scratch state rewritten every step;
+/// `Changed<MembranePotential>` does not fire for the built-in update).
+fn integrate_membrane(mut q: Query<NeuronColumns, With<IzhikevichNeuron>>, clock: Res<SimClock>, settings: Res<IzhikevichSettings>) {
     let dt = clock.dt_ms();
     let IzhikevichSettings { scheme, threshold_mv } = *settings;
-    // The published scheme gets its own loop with the sub-step count as a constant, so the
-    // kernel is unrolled and the scheme match leaves the per-neuron loop.
-    macro_rules! sweep {
-        ($scheme:expr) => {
-            biospike_core::for_each_entity_mut!(q, |mut n: NeuronStateMutItem| {
-                let i = n.excitability.0 * n.input.0;
-                let (v, u, fired) = izhikevich_step(n.v.0, n.u.0, i, n.params, dt, $scheme, threshold_mv);
-                n.v.0 = v;
-                n.u.0 = u;
-                if n.spiked.0 != fired {
-                    n.spiked.0 = fired;
-                }
-            })
-        };
+    let tables = q.contiguous_iter_mut().expect("Izhikevich components are table-stored, so the query is dense");
+    for (mut v, mut u, mut spiked, input, excitability, params) in tables {
+        let rows =
+            (v.bypass_change_detection(), u.bypass_change_detection(), spiked.bypass_change_detection(), input, excitability, params);
+        // The published scheme gets its own instance with the sub-step count as a constant,
+        // so the kernel is unrolled and the scheme match leaves the per-neuron loop.
+        match scheme {
+            IntegrationScheme::HalfStep { v_substeps: 2 } => for_each_chunk(rows, |r| integrate_rows_published(r, dt, threshold_mv)),
+            other => for_each_chunk(rows, |r| integrate_rows(r, dt, other, threshold_mv)),
+        }
     }
-    match scheme {
-        IntegrationScheme::HalfStep { v_substeps: 2 } => sweep!(IntegrationScheme::HalfStep { v_substeps: 2 }),
-        other => sweep!(other),
+}
+
+type Columns<'a> = (
+    &'a mut [MembranePotential],
+    &'a mut [RecoveryVariable],
+    &'a mut [SpikedThisStep],
+    &'a [InputCurrent],
+    &'a [Excitability],
+    &'a [IzhikevichParams],
+);
+
+/// The published scheme, [`LANES`] neurons at a time (bit-identical to [`izhikevich_step`]);
+/// the last `n % LANES` rows go through the scalar kernel.
+fn integrate_rows_published(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
+    let n = columns.0.len();
+    let (head, tail) = columns.split_rows(n - n % LANES);
+    let (v, u, spiked, input, excitability, params) = head;
+    let chunks = v
+        .chunks_exact_mut(LANES)
+        .zip(u.chunks_exact_mut(LANES))
+        .zip(spiked.chunks_exact_mut(LANES))
+        .zip(input.chunks_exact(LANES).zip(excitability.chunks_exact(LANES)).zip(params.chunks_exact(LANES)));
+    for (((v, u), spiked), ((input, excitability), params)) in chunks {
+        let i: [f64; LANES] = core::array::from_fn(|l| excitability[l].0 * input[l].0);
+        let (nv, nu, fired) = izhikevich_half_step_lanes(
+            core::array::from_fn(|l| v[l].0),
+            core::array::from_fn(|l| u[l].0),
+            i,
+            core::array::from_fn(|l| &params[l]),
+            dt,
+            threshold_mv,
+        );
+        for l in 0..LANES {
+            v[l].0 = nv[l];
+            u[l].0 = nu[l];
+            spiked[l].0 = fired[l];
+        }
+    }
+    integrate_rows(tail, dt, IntegrationScheme::HalfStep { v_substeps: 2 }, threshold_mv);
+}
+
+#[inline(always)]
+fn integrate_rows((v, u, spiked, input, excitability, params): Columns<'_>, dt: f64, scheme: IntegrationScheme, threshold_mv: f64) {
+    let n = v.len();
+    let (u, spiked, input, excitability, params) = (&mut u[..n], &mut spiked[..n], &input[..n], &excitability[..n], &params[..n]);
+    for k in 0..n {
+        let i = excitability[k].0 * input[k].0;
+        let (nv, nu, fired) = izhikevich_step(v[k].0, u[k].0, i, &params[k], dt, scheme, threshold_mv);
+        v[k].0 = nv;
+        u[k].0 = nu;
+        spiked[k].0 = fired;
     }
 }
 

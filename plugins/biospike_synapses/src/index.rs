@@ -1,8 +1,10 @@
 use bevy_ecs::prelude::*;
 
-/// Synaptic input in flight: for each neuron, `slots` accumulators, one per future step
-/// (modulo `slots`). Neuron-major (`buf[neuron * slots + slot]`), so a range of targets is one
-/// contiguous block that a thread can own.
+/// Synaptic input in flight: `slots` rows of one accumulator per neuron, one row per future
+/// step (modulo `slots`). Slot-major (`buf[slot * neurons + neuron]`): the input due at a step
+/// is one contiguous row (read out and cleared as a slice), and a presynaptic row whose targets
+/// are consecutive neurons lands as one vectorised slice add. Threads own the same range of
+/// neurons in every slot.
 ///
 /// Memory: `8 × slots` bytes per neuron, `slots = max delay + 1`.
 #[derive(Resource, Debug, Default, Clone)]
@@ -18,13 +20,25 @@ impl DelayRing {
         self.slots
     }
 
+    /// Slot of absolute `step`.
+    #[inline]
+    pub(crate) fn slot_of(&self, step: u64) -> usize {
+        (step % self.slots as u64) as usize
+    }
+
+    /// The accumulators of one slot (one per neuron).
+    #[inline]
+    pub(crate) fn slot_row_mut(&mut self, slot: usize) -> &mut [f64] {
+        let n = self.neurons;
+        &mut self.buf[slot * n..(slot + 1) * n]
+    }
+
     /// Input already scheduled for `neuron` at absolute `step` (0 if none or out of range).
     pub fn pending(&self, neuron: u32, step: u64) -> f64 {
-        if self.slots == 0 {
+        if self.slots == 0 || neuron as usize >= self.neurons {
             return 0.0;
         }
-        let slot = (step % self.slots as u64) as usize;
-        self.buf.get(neuron as usize * self.slots + slot).copied().unwrap_or(0.0)
+        self.buf.get(self.slot_of(step) * self.neurons + neuron as usize).copied().unwrap_or(0.0)
     }
 
     /// Resizes to at least `neurons` × `slots`, keeping what is in flight: the value due at
@@ -37,12 +51,11 @@ impl DelayRing {
         }
         let mut buf = vec![0.0; neurons * slots];
         if self.slots > 0 {
-            for n in 0..self.neurons {
-                for ahead in 0..self.slots as u64 {
-                    let s = now + ahead;
-                    let old = self.buf[n * self.slots + (s % self.slots as u64) as usize];
-                    buf[n * slots + (s % slots as u64) as usize] = old;
-                }
+            for ahead in 0..self.slots as u64 {
+                let s = now + ahead;
+                let old = self.slot_of(s) * self.neurons;
+                let new = (s % slots as u64) as usize * neurons;
+                buf[new..new + self.neurons].copy_from_slice(&self.buf[old..old + self.neurons]);
             }
         }
         *self = Self { slots, neurons, buf };
@@ -57,10 +70,12 @@ mod tests {
     fn ring_resize_keeps_values_in_flight() {
         let mut ring = DelayRing::default();
         ring.ensure(2, 2, 10);
-        let slot = (11 % 2) as usize;
-        ring.buf[slot] = 7.0; // neuron 0, due at step 11
-        ring.ensure(2, 5, 10);
-        assert_eq!(ring.pending(0, 11), 7.0);
-        assert_eq!(ring.pending(0, 12), 0.0);
+        let slot = ring.slot_of(11);
+        ring.slot_row_mut(slot)[1] = 7.0; // neuron 1, due at step 11
+        ring.ensure(3, 5, 10);
+        assert_eq!(ring.pending(1, 11), 7.0);
+        assert_eq!(ring.pending(1, 12), 0.0);
+        assert_eq!(ring.pending(0, 11), 0.0);
+        assert_eq!(ring.pending(2, 11), 0.0);
     }
 }

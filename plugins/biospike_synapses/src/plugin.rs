@@ -5,10 +5,11 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
 use bevy_tasks::ComputeTaskPool;
 use biospike_core::prelude::*;
+use biospike_core::rows::for_each_chunk;
 
 use crate::index::DelayRing;
-use biospike_core::{IndexedSynapse as Edge, SynapseIndex};
 use crate::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
+use biospike_core::{IndexedSynapse as Edge, SynapseIndex};
 
 /// Spike delivery along synapses with per-synapse delays.
 #[derive(Debug, Default, Clone, Copy)]
@@ -85,17 +86,21 @@ fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: Re
     if ring.slots == 0 {
         return;
     }
-    let slots = ring.slots;
-    let slot = (clock.step() % slots as u64) as usize;
+    let slot = ring.slot_of(clock.step());
+    let due = ring.slot_row_mut(slot);
     {
-        let buf = &ring.buf;
-        biospike_core::for_each_entity_mut!(q, |(id, mut i): (&NeuronId, Mut<InputCurrent>)| {
-            if let Some(x) = buf.get(id.0 as usize * slots + slot) {
-                i.bypass_change_detection().0 += *x;
-            }
-        });
+        let due = &*due;
+        for (ids, mut input) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
+            for_each_chunk((ids, input.bypass_change_detection()), |(ids, input)| {
+                for (id, i) in ids.iter().zip(input) {
+                    if let Some(x) = due.get(id.0 as usize) {
+                        i.0 += *x;
+                    }
+                }
+            });
+        }
     }
-    ring.buf.iter_mut().skip(slot).step_by(slots).for_each(|x| *x = 0.0);
+    due.fill(0.0);
 }
 
 #[allow(clippy::too_many_arguments, reason = "one stage: edits touch the queue, the index, the ring and the entities")]
@@ -148,62 +153,84 @@ fn propagate_spikes(
     }
     let events: usize = spikes.ids.iter().map(|&s| index.out_degree(s)).sum();
     diag.events += events as u64;
-    let slots = ring.slots;
-    let base = (clock.step() % slots as u64) as usize;
+    let base = ring.slot_of(clock.step());
     let neurons = ring.neurons;
-    let pool = ComputeTaskPool::get();
-    let threads = pool.thread_num().max(1);
-    let buf = &mut ring.buf[..];
-    if threads == 1 || events < PARALLEL_EVENTS {
-        deliver_range(&index, &spikes.ids, buf, 0, neurons as u32, slots, base);
+    if neurons == 0 {
         return;
     }
+    let pool = ComputeTaskPool::get();
+    let threads = pool.thread_num().max(1);
+    if threads == 1 || events < PARALLEL_EVENTS {
+        let mut rows: Vec<&mut [f64]> = ring.buf.chunks_exact_mut(neurons).collect();
+        deliver_range(&index, &spikes.ids, &mut rows, 0, neurons as u32, base);
+        return;
+    }
+    // Thread t owns neurons lo..hi in every slot.
     let chunk = neurons.div_ceil(threads);
-    pool.scope(|scope| {
-        let mut rest = buf;
-        for t in 0..threads {
-            let lo = (t * chunk).min(neurons);
-            let hi = ((t + 1) * chunk).min(neurons);
-            let (mine, tail) = rest.split_at_mut((hi - lo) * slots);
+    let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
+    for row in ring.buf.chunks_exact_mut(neurons) {
+        let mut rest = row;
+        for block in &mut blocks {
+            let (mine, tail) = rest.split_at_mut(chunk.min(rest.len()));
+            block.push(mine);
             rest = tail;
+        }
+    }
+    pool.scope(|scope| {
+        for (t, mut rows) in blocks.into_iter().enumerate() {
+            let lo = (t * chunk).min(neurons) as u32;
+            let hi = ((t + 1) * chunk).min(neurons) as u32;
             let (index, ids) = (&*index, &spikes.ids[..]);
             scope.spawn(async move {
-                deliver_range(index, ids, mine, lo as u32, hi as u32, slots, base);
+                deliver_range(index, ids, &mut rows, lo, hi, base);
             });
         }
     });
 }
 
-/// Adds every out-edge of `spikes` whose target lies in `lo..hi` to the ring block `buf`
-/// (which starts at neuron `lo`). Each target sums in spike order, then edge order.
+/// Adds every out-edge of `spikes` whose target lies in `lo..hi` to the ring rows `rows` (one
+/// per slot, each starting at neuron `lo`). Each target sums in spike order, then edge order,
+/// whatever the thread count. A row whose targets in range are consecutive neurons with one
+/// common delay is one slice add (all-to-all and block projections).
 #[inline]
-fn deliver_range(index: &SynapseIndex, spikes: &[u32], buf: &mut [f64], lo: u32, hi: u32, slots: usize, base: usize) {
+fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], lo: u32, hi: u32, base: usize) {
+    let slots = rows.len();
+    let slot_after = |d: u16| {
+        let s = base + usize::from(d);
+        if s >= slots { s % slots } else { s }
+    };
     for &pre in spikes {
         let r = index.row(pre);
         let posts = &index.posts()[r.clone()];
-        let weights = &index.weights()[r.clone()];
-        let delays = &index.delays()[r];
-        let start = if lo == 0 { 0 } else { posts.partition_point(|&p| p < lo) };
-        let edges = posts[start..].iter().zip(&weights[start..]);
+        let start = match posts.first() {
+            Some(&p) if p < lo => posts.partition_point(|&p| p < lo),
+            _ => 0,
+        };
+        let end = match posts.last() {
+            Some(&p) if p >= hi => start + posts[start..].partition_point(|&p| p < hi),
+            _ => posts.len(),
+        };
+        let posts = &posts[start..end];
+        let weights = &index.weights()[r.clone()][start..end];
+        let (Some(&first), Some(&last)) = (posts.first(), posts.last()) else { continue };
         if let Some(d) = index.uniform_delay() {
             // Every synapse has the same delay: one slot for the whole row.
-            let slot = (base + usize::from(d)) % slots;
-            for (&post, &w) in edges {
-                if post >= hi {
-                    break;
+            let row = &mut *rows[slot_after(d)];
+            if (last - first) as usize + 1 == posts.len() {
+                // Sorted and spanning exactly len targets: consecutive, each once.
+                let dst = &mut row[(first - lo) as usize..][..posts.len()];
+                for (x, &w) in dst.iter_mut().zip(weights) {
+                    *x += f64::from(w);
                 }
-                buf[(post - lo) as usize * slots + slot] += f64::from(w);
+            } else {
+                for (&post, &w) in posts.iter().zip(weights) {
+                    row[(post - lo) as usize] += f64::from(w);
+                }
             }
         } else {
-            for ((&post, &w), &d) in edges.zip(&delays[start..]) {
-                if post >= hi {
-                    break;
-                }
-                let mut slot = base + usize::from(d);
-                if slot >= slots {
-                    slot -= slots;
-                }
-                buf[(post - lo) as usize * slots + slot] += f64::from(w);
+            let delays = &index.delays()[r][start..end];
+            for ((&post, &w), &d) in posts.iter().zip(weights).zip(delays) {
+                rows[slot_after(d)][(post - lo) as usize] += f64::from(w);
             }
         }
     }

@@ -1,0 +1,138 @@
+//! Per-neuron kernels over whole component columns.
+//!
+//! Bevy stores table components column by column, and [`Query::contiguous_iter_mut`] hands
+//! out each table's columns as slices. A kernel written as a loop over slices lets the
+//! compiler keep several neurons in flight (and vectorise where it can), which the
+//! one-entity-at-a-time iterator does not (figures in `BENCHMARKS.md`).
+//!
+//! [`Rows`] is a set of equally long column slices (a slice or a tuple of slices) that can be
+//! split at a row; [`for_each_chunk`] runs a kernel on it, split over the compute pool when
+//! it holds at least [`crate::PARALLEL_MIN_ENTITIES`] rows. Each row is touched by exactly one
+//! call, so the result does not depend on the thread count.
+//!
+//! [`Query::contiguous_iter_mut`]: bevy_ecs::system::Query::contiguous_iter_mut
+//!
+//! # Example
+//! ```
+//! use biospike_core::rows::for_each_chunk;
+//!
+//! let mut v = vec![1.0_f64; 40_000];
+//! let gain = vec![2.0_f64; 40_000];
+//! for_each_chunk((&mut v[..], &gain[..]), |(v, gain)| {
+//!     for (v, g) in v.iter_mut().zip(gain) {
+//!         *v *= g;
+//!     }
+//! });
+//! assert!(v.iter().all(|&x| x == 2.0));
+//! ```
+
+use bevy_tasks::ComputeTaskPool;
+
+/// Equally long column slices that can be split at a row.
+pub trait Rows: Sized + Send {
+    /// Number of rows (the length of the first column).
+    fn rows(&self) -> usize;
+    /// The rows `..mid` and `mid..`.
+    fn split_rows(self, mid: usize) -> (Self, Self);
+}
+
+impl<T: Send> Rows for &mut [T] {
+    #[inline]
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn split_rows(self, mid: usize) -> (Self, Self) {
+        self.split_at_mut(mid)
+    }
+}
+
+impl<T: Sync> Rows for &[T] {
+    #[inline]
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn split_rows(self, mid: usize) -> (Self, Self) {
+        self.split_at(mid)
+    }
+}
+
+macro_rules! impl_rows_for_tuple {
+    ($first:ident $(, $name:ident)*) => {
+        impl<$first: Rows $(, $name: Rows)*> Rows for ($first, $($name,)*) {
+            #[inline]
+            fn rows(&self) -> usize {
+                self.0.rows()
+            }
+            #[inline]
+            #[allow(non_snake_case, reason = "macro-generated tuple bindings")]
+            fn split_rows(self, mid: usize) -> (Self, Self) {
+                let ($first, $($name,)*) = self;
+                let $first = $first.split_rows(mid);
+                $(let $name = $name.split_rows(mid);)*
+                (($first.0, $($name.0,)*), ($first.1, $($name.1,)*))
+            }
+        }
+    };
+}
+
+impl_rows_for_tuple!(A);
+impl_rows_for_tuple!(A, B);
+impl_rows_for_tuple!(A, B, C);
+impl_rows_for_tuple!(A, B, C, D);
+impl_rows_for_tuple!(A, B, C, D, E);
+impl_rows_for_tuple!(A, B, C, D, E, F);
+impl_rows_for_tuple!(A, B, C, D, E, F, G);
+impl_rows_for_tuple!(A, B, C, D, E, F, G, H);
+
+/// Runs `kernel` on `rows`: once, serially, below [`crate::PARALLEL_MIN_ENTITIES`] rows (or
+/// with one thread); otherwise on one contiguous chunk per compute-pool thread.
+pub fn for_each_chunk<R: Rows>(rows: R, kernel: impl Fn(R) + Sync) {
+    let n = rows.rows();
+    let pool = ComputeTaskPool::get_or_init(Default::default);
+    let threads = pool.thread_num().max(1);
+    if n < crate::PARALLEL_MIN_ENTITIES || threads == 1 {
+        kernel(rows);
+        return;
+    }
+    let chunk = n.div_ceil(threads);
+    let kernel = &kernel;
+    pool.scope(|scope| {
+        let mut rest = rows;
+        while rest.rows() > chunk {
+            let (mine, tail) = rest.split_rows(chunk);
+            rest = tail;
+            scope.spawn(async move { kernel(mine) });
+        }
+        scope.spawn(async move { kernel(rest) });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_split_every_column_at_the_same_row() {
+        let mut a = [1, 2, 3, 4];
+        let b = [5, 6, 7, 8];
+        let ((a0, b0), (a1, b1)) = (&mut a[..], &b[..]).split_rows(1);
+        assert_eq!((a0.len(), b0, a1.len(), b1), (1, &[5][..], 3, &[6, 7, 8][..]));
+    }
+
+    /// Large inputs go through the parallel path; every row must be visited exactly once.
+    #[test]
+    fn every_row_once_in_parallel() {
+        ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(2).build());
+        let n = crate::PARALLEL_MIN_ENTITIES * 3 + 17;
+        let mut hits = vec![0u8; n];
+        let idx: Vec<usize> = (0..n).collect();
+        for_each_chunk((&mut hits[..], &idx[..]), |(h, i)| {
+            for (h, &i) in h.iter_mut().zip(i) {
+                *h += 1 + (i % 2) as u8;
+            }
+        });
+        assert!(hits.iter().enumerate().all(|(i, &h)| h == 1 + (i % 2) as u8));
+    }
+}
