@@ -19,6 +19,44 @@ fn izhikevich(c: &mut Criterion) {
     });
 }
 
+/// One step of 1000 neurons of the 2003 network, as columns: the scalar kernel neuron by
+/// neuron against the lane kernel the Izhikevich system uses (same bits).
+fn izhikevich_columns(c: &mut Criterion) {
+    use biospike_izhikevich::{LANES, izhikevich_half_step_lanes};
+    let n = 1000;
+    let params: Vec<IzhikevichParams> = (0..n).map(|k| IzhikevichParams::excitatory_2003((k as f64 * 0.618).fract())).collect();
+    let input: Vec<f64> = (0..n).map(|k| 5.0 * ((k as f64 * 0.37).fract() - 0.5)).collect();
+    let mut group = c.benchmark_group("izhikevich 1000 neurons one step");
+    group.bench_function("scalar", |b| {
+        let (mut v, mut u) = (vec![-65.0_f64; n], vec![-13.0_f64; n]);
+        b.iter(|| {
+            for k in 0..n {
+                let (nv, nu, _) = izhikevich_step(v[k], u[k], black_box(input[k]), &params[k], 1.0, IntegrationScheme::default(), 30.0);
+                v[k] = nv;
+                u[k] = nu;
+            }
+        })
+    });
+    group.bench_function("lanes", |b| {
+        let (mut v, mut u) = (vec![-65.0_f64; n], vec![-13.0_f64; n]);
+        b.iter(|| {
+            for k in (0..n).step_by(LANES) {
+                let (nv, nu, _) = izhikevich_half_step_lanes(
+                    core::array::from_fn(|l| v[k + l]),
+                    core::array::from_fn(|l| u[k + l]),
+                    core::array::from_fn(|l| black_box(input[k + l])),
+                    core::array::from_fn(|l| &params[k + l]),
+                    1.0,
+                    30.0,
+                );
+                v[k..k + LANES].copy_from_slice(&nv);
+                u[k..k + LANES].copy_from_slice(&nu);
+            }
+        })
+    });
+    group.finish();
+}
+
 fn rng(c: &mut Criterion) {
     c.bench_function("keyed normal draw ×1e6", |b| {
         b.iter(|| {
@@ -28,5 +66,5 @@ fn rng(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, izhikevich, rng);
+criterion_group!(benches, izhikevich, izhikevich_columns, rng);
 criterion_main!(benches);

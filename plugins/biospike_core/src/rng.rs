@@ -101,16 +101,6 @@ impl KeyedRng {
         (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// One standard normal draw for `index` under a [`KeyedRng::stream_base`], with a single
-    /// mixing round for the common case (the ziggurat needs one 64-bit word ≈ 99 % of the
-    /// time; further words continue the same `SplitMix64` stream): for per-neuron, per-step
-    /// noise in hot loops. Its first word is the one [`KeyedRng::uniform_at`] returns for the
-    /// same key, so use the two on different streams.
-    #[inline]
-    pub fn normal_at(base: u64, index: u64) -> f64 {
-        Self { state: base ^ index.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7) }.normal()
-    }
-
     /// Next 64 random bits.
     #[inline]
     pub fn next_bits(&mut self) -> u64 {
@@ -192,42 +182,6 @@ mod tests {
         assert_ne!(base, KeyedRng::new(1, StreamPurpose::InputNoise, 6, 9).next_bits());
         assert_ne!(base, KeyedRng::new(1, StreamPurpose::InputNoise, 5, 10).next_bits());
         assert_eq!(base, KeyedRng::new(1, StreamPurpose::InputNoise, 5, 9).next_bits());
-    }
-
-    /// `normal_at`'s first word is `uniform_at`'s: one mixing round, as documented.
-    #[test]
-    fn normal_at_uses_one_mixing_round() {
-        let base = KeyedRng::stream_base(5, StreamPurpose::InputNoise, 3);
-        let mut rng = KeyedRng { state: base ^ 7u64.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7) };
-        let bits = rng.next_bits();
-        assert_eq!((bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64), KeyedRng::uniform_at(base, 7));
-    }
-
-    /// Moments, skewness and tail mass of `normal_at` over many keys (closed form for N(0, 1):
-    /// mean 0, variance 1, third moment 0, P(|x| > 3) = 0.0026998).
-    #[test]
-    fn normal_at_draws_are_standard_normal() {
-        let n = 400_000u64;
-        let base = KeyedRng::stream_base(11, StreamPurpose::InputNoise, 42);
-        let (mut s1, mut s2, mut s3, mut tail) = (0.0, 0.0, 0.0, 0u64);
-        for i in 0..n {
-            let x = KeyedRng::normal_at(base, i);
-            s1 += x;
-            s2 += x * x;
-            s3 += x * x * x;
-            tail += u64::from(x.abs() > 3.0);
-        }
-        let nf = n as f64;
-        let (mean, var, m3) = (s1 / nf, s2 / nf - (s1 / nf).powi(2), s3 / nf);
-        assert!(mean.abs() < 5.0 / nf.sqrt(), "mean {mean}");
-        assert!((var - 1.0).abs() < 5.0 * (2.0 / nf).sqrt(), "var {var}");
-        assert!(m3.abs() < 5.0 * (15.0 / nf).sqrt(), "third moment {m3}");
-        let p = 0.002_699_8;
-        let sd = (p * (1.0 - p) / nf).sqrt();
-        assert!((tail as f64 / nf - p).abs() < 5.0 * sd, "tail {}", tail as f64 / nf);
-        // Neighbouring keys are uncorrelated.
-        let pairs: f64 = (0..n).map(|i| KeyedRng::normal_at(base, 2 * i) * KeyedRng::normal_at(base, 2 * i + 1)).sum::<f64>() / nf;
-        assert!(pairs.abs() < 5.0 / nf.sqrt(), "lag-1 correlation {pairs}");
     }
 
     /// Moments of the normal draws over many keys (closed form: mean 0, variance 1).

@@ -47,7 +47,7 @@
 mod kernel;
 mod plugin;
 
-pub use kernel::{IntegrationScheme, IzhikevichParams, RecoveryForm, izhikevich_step};
+pub use kernel::{IntegrationScheme, IzhikevichParams, LANES, RecoveryForm, izhikevich_half_step_lanes, izhikevich_step};
 pub use plugin::{IzhikevichNeuron, IzhikevichPlugin, IzhikevichSettings};
 
 #[allow(unused_imports, reason = "intra-doc links")]
