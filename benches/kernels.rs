@@ -66,5 +66,20 @@ fn rng(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, izhikevich, izhikevich_columns, rng);
+fn uniform(c: &mut Criterion) {
+    c.bench_function("keyed normal draw, one mixing round (normal_at) ×1e6", |b| {
+        b.iter(|| {
+            let base = KeyedRng::stream_base(1, StreamPurpose::InputNoise, black_box(7));
+            (0..1_000_000u64).map(|i| KeyedRng::normal_at(base, i)).sum::<f64>()
+        })
+    });
+    c.bench_function("keyed uniform draw (uniform_at) ×1e6", |b| {
+        b.iter(|| {
+            let base = KeyedRng::stream_base(1, StreamPurpose::InputNoise, black_box(7));
+            (0..1_000_000u64).map(|i| KeyedRng::uniform_at(base, i)).sum::<f64>()
+        })
+    });
+}
+
+criterion_group!(benches, izhikevich, izhikevich_columns, rng, uniform);
 criterion_main!(benches);

@@ -23,7 +23,7 @@ fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock:
     for (ids, mut input, noise) in q.contiguous_iter_mut().expect("input components are table-stored, so the query is dense") {
         for_each_chunk((ids, input.bypass_change_detection(), noise), |(ids, input, noise)| {
             for ((id, i), n) in ids.iter().zip(input).zip(noise) {
-                let xi = KeyedRng::from_base(base, u64::from(id.0)).normal();
+                let xi = KeyedRng::normal_at(base, u64::from(id.0));
                 i.0 += n.mean + n.std * xi;
             }
         });
