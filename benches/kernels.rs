@@ -31,7 +31,7 @@ fn izhikevich_columns(c: &mut Criterion) {
         let (mut v, mut u) = (vec![-65.0_f64; n], vec![-13.0_f64; n]);
         b.iter(|| {
             for k in 0..n {
-                let (nv, nu, _) = izhikevich_step(v[k], u[k], black_box(input[k]), &params[k], 1.0, IntegrationScheme::default(), 30.0);
+                let (nv, nu, _) = izhikevich_step(v[k], u[k], input[k], &params[k], 1.0, IntegrationScheme::default(), 30.0);
                 v[k] = nv;
                 u[k] = nu;
             }
@@ -44,7 +44,7 @@ fn izhikevich_columns(c: &mut Criterion) {
                 let (nv, nu, _) = izhikevich_half_step_lanes(
                     core::array::from_fn(|l| v[k + l]),
                     core::array::from_fn(|l| u[k + l]),
-                    core::array::from_fn(|l| black_box(input[k + l])),
+                    core::array::from_fn(|l| input[k + l]),
                     core::array::from_fn(|l| &params[k + l]),
                     1.0,
                     30.0,

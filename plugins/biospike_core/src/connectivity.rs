@@ -38,6 +38,10 @@ pub struct SynapseIndex {
     max_delay: u16,
     /// `Some(d)` when every synapse has delay `d` (delivery then skips the delay array).
     uniform_delay: Option<u16>,
+    /// Per row: the first target when the row's targets are consecutive neurons, each once
+    /// (all-to-all, blocks), else [`SynapseIndex::SCATTERED`]. Lets delivery treat such a row
+    /// as a slice without reading its targets.
+    consecutive_from: Vec<u32>,
     /// Bumped on every rebuild: positions (`k`) of the previous generation are invalid.
     generation: u64,
 }
@@ -82,6 +86,17 @@ impl SynapseIndex {
     /// `Some(d)` when every synapse has delay `d`.
     pub fn uniform_delay(&self) -> Option<u16> {
         self.uniform_delay
+    }
+
+    /// Marker of [`SynapseIndex::consecutive_from`] for rows that are not one run of
+    /// consecutive targets.
+    pub const SCATTERED: u32 = u32::MAX;
+
+    /// `p` when the targets of `pre` are exactly `p, p + 1, …, p + out_degree − 1` (each once),
+    /// else [`SynapseIndex::SCATTERED`] (also for empty or unknown rows).
+    #[inline]
+    pub fn consecutive_from(&self, pre: u32) -> u32 {
+        self.consecutive_from.get(pre as usize).copied().unwrap_or(Self::SCATTERED)
     }
 
     /// Target neuron of each position.
@@ -191,8 +206,19 @@ impl SynapseIndex {
         for i in 0..n_neurons {
             row_start[i + 1] += row_start[i];
         }
+        let consecutive_from = (0..n_neurons)
+            .map(|i| {
+                let row = &edges[row_start[i] as usize..row_start[i + 1] as usize];
+                match (row.first(), row.last()) {
+                    // Sorted by post: spanning exactly len targets means each once, in a run.
+                    (Some(a), Some(b)) if (b.post - a.post) as usize + 1 == row.len() => a.post,
+                    _ => Self::SCATTERED,
+                }
+            })
+            .collect();
         Self {
             row_start,
+            consecutive_from,
             max_delay: edges.iter().map(|e| e.delay).max().unwrap_or(0),
             uniform_delay: edges.first().map(|e| e.delay).filter(|&d| edges.iter().all(|e| e.delay == d)),
             post: edges.iter().map(|e| e.post).collect(),
@@ -223,5 +249,11 @@ mod tests {
         assert_eq!(idx.edges().count(), 4);
         assert_eq!(idx.generation(), 7);
         assert_eq!(idx.uniform_delay(), Some(1));
+        // Row 0 targets 1, 2 (a run from 1); row 2 targets 0, 1; row 1 is empty.
+        assert_eq!((idx.consecutive_from(0), idx.consecutive_from(1), idx.consecutive_from(2)), (1, SynapseIndex::SCATTERED, 0));
+        let gap = SynapseIndex::from_edges(2, vec![e(0, 0, 1.0, 1), e(0, 2, 1.0, 2)], 0);
+        assert_eq!(gap.consecutive_from(0), SynapseIndex::SCATTERED);
+        let multapse = SynapseIndex::from_edges(2, vec![e(0, 1, 1.0, 1), e(0, 1, 1.0, 2)], 0);
+        assert_eq!(multapse.consecutive_from(0), SynapseIndex::SCATTERED);
     }
 }

@@ -201,6 +201,20 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
     };
     for &pre in spikes {
         let r = index.row(pre);
+        let from = index.consecutive_from(pre);
+        if let (Some(d), true) = (index.uniform_delay(), from != SynapseIndex::SCATTERED) {
+            // Targets from..from + len, one delay: the part inside lo..hi is one slice add,
+            // found without reading the targets.
+            let (a, b) = (from.max(lo), (from + r.len() as u32).min(hi));
+            if a < b {
+                let weights = &index.weights()[r.start + (a - from) as usize..r.start + (b - from) as usize];
+                let dst = &mut rows[slot_after(d)][(a - lo) as usize..(b - lo) as usize];
+                for (x, &w) in dst.iter_mut().zip(weights) {
+                    *x += f64::from(w);
+                }
+            }
+            continue;
+        }
         let posts = &index.posts()[r.clone()];
         let start = match posts.first() {
             Some(&p) if p < lo => posts.partition_point(|&p| p < lo),
@@ -212,20 +226,10 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
         };
         let posts = &posts[start..end];
         let weights = &index.weights()[r.clone()][start..end];
-        let (Some(&first), Some(&last)) = (posts.first(), posts.last()) else { continue };
         if let Some(d) = index.uniform_delay() {
-            // Every synapse has the same delay: one slot for the whole row.
             let row = &mut *rows[slot_after(d)];
-            if (last - first) as usize + 1 == posts.len() {
-                // Sorted and spanning exactly len targets: consecutive, each once.
-                let dst = &mut row[(first - lo) as usize..][..posts.len()];
-                for (x, &w) in dst.iter_mut().zip(weights) {
-                    *x += f64::from(w);
-                }
-            } else {
-                for (&post, &w) in posts.iter().zip(weights) {
-                    row[(post - lo) as usize] += f64::from(w);
-                }
+            for (&post, &w) in posts.iter().zip(weights) {
+                row[(post - lo) as usize] += f64::from(w);
             }
         } else {
             let delays = &index.delays()[r][start..end];
