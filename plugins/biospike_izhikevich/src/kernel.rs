@@ -183,7 +183,12 @@ pub fn izhikevich_half_step_lanes(
         let dv: [f64; LANES] = core::array::from_fn(|l| p[l].dv(v[l], u[l], i[l]));
         v = core::array::from_fn(|l| v[l] + h * dv[l]);
     }
-    let u: [f64; LANES] = core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive(v[l], u[l]));
+    // The common case, every lane on the standard recovery equation, skips the other form.
+    let u: [f64; LANES] = if p.iter().all(|p| p.recovery == RecoveryForm::Standard) {
+        core::array::from_fn(|l| u[l] + dt_ms * p[l].a * (p[l].b * v[l] - u[l]))
+    } else {
+        core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive(v[l], u[l]))
+    };
     let fired: [bool; LANES] = core::array::from_fn(|l| v[l] >= threshold_mv);
     (
         core::array::from_fn(|l| if fired[l] { p[l].c } else { v[l] }),
