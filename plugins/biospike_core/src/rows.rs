@@ -109,6 +109,23 @@ pub fn for_each_chunk<R: Rows>(rows: R, kernel: impl Fn(R) + Sync) {
     });
 }
 
+/// Hints the CPU to bring `x`'s cache line in (a no-op off x86-64).
+#[inline(always)]
+pub fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch only hints the cache: it
+        // never dereferences the pointer (which is valid anyway) and cannot fault.
+        #[allow(unsafe_code, reason = "prefetch hint: SSE is baseline on x86-64 and the instruction cannot fault")]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
+use biospike_core::rows::prefetch;
 
 /// How a spike updates its neuron's traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -159,22 +160,6 @@ const NEVER: u64 = u64::MAX;
 /// How many in-edges ahead LTP prefetches weights.
 const PREFETCH: usize = 16;
 
-/// Hints the CPU to bring `x`'s cache line in (a no-op off x86-64).
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch only hints the cache: it
-        // never dereferences the pointer (which is valid anyway) and cannot fault.
-        #[allow(unsafe_code, reason = "prefetch hint: SSE is baseline on x86-64 and the instruction cannot fault")]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
 const TABLE: usize = 4096;
 
 /// Plasticity side state, aligned with [`SynapseIndex`] positions (rebuilt or remapped by
