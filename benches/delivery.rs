@@ -116,5 +116,11 @@ fn delivery(c: &mut Criterion) {
     bench_layouts(c, "w2_10k_indegree100_115_spikes", &net(10_000, 100, 115));
 }
 
-criterion_group!(benches, delivery);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotters back-end needs system fonts (it panics without them), and
+    // the figures that matter are the printed medians.
+    config = Criterion::default().without_plots();
+    targets = delivery
+}
 criterion_main!(benches);

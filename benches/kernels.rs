@@ -81,5 +81,11 @@ fn uniform(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, izhikevich, izhikevich_columns, rng, uniform);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotters back-end needs system fonts (it panics without them), and
+    // the figures that matter are the printed medians.
+    config = Criterion::default().without_plots();
+    targets = izhikevich, izhikevich_columns, rng, uniform
+}
 criterion_main!(benches);

@@ -42,5 +42,11 @@ fn scenes(c: &mut Criterion) {
     scene_steps(c, "izhikevich_2007_distal_reward", 10_000, "10 s simulated");
 }
 
-criterion_group!(benches, scenes);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotters back-end needs system fonts (it panics without them), and
+    // the figures that matter are the printed medians.
+    config = Criterion::default().without_plots();
+    targets = scenes
+}
 criterion_main!(benches);
