@@ -153,7 +153,9 @@ pub fn stdp_settings(scene: &Scene, p: &PlasticityDesc) -> StdpSettings {
         plastic: match &p.plastic {
             PlasticDesc::ExcitatorySources => PlasticProjections::ExcitatorySources,
             PlasticDesc::All => PlasticProjections::All,
-            PlasticDesc::Pairs(pairs) => PlasticProjections::Pairs(pairs.iter().map(|(a, b)| (pop_id(scene, a), pop_id(scene, b))).collect()),
+            PlasticDesc::Pairs(pairs) => {
+                PlasticProjections::Pairs(pairs.iter().map(|(a, b)| (pop_id(scene, a), pop_id(scene, b))).collect())
+            }
         },
     }
 }
@@ -376,7 +378,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         None => None,
     };
     let entities: Vec<Entity> = world.spawn_batch(synapses.iter().copied()).collect();
-    if let (Some(k), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) = (chosen, &d.experiment) {
+    if let (Some(k), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) =
+        (chosen, &d.experiment)
+    {
         let steps = |ms: f64| (ms / dt).round().max(0.0) as u64;
         world.insert_resource(crate::experiment::DistalReward::new(
             *pre,

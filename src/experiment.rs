@@ -40,7 +40,19 @@ pub struct DistalReward {
 impl DistalReward {
     /// A protocol for synapse `synapse` (`pre → post`).
     pub fn new(pre: u32, post: u32, synapse: Entity, window_steps: u64, delay_steps: (u64, u64), amount: f64, deliver: bool) -> Self {
-        Self { pre, post, synapse, window_steps, delay_steps, amount, deliver, pairings: 0, rewards: 0, last_pre: None, pending: VecDeque::new() }
+        Self {
+            pre,
+            post,
+            synapse,
+            window_steps,
+            delay_steps,
+            amount,
+            deliver,
+            pairings: 0,
+            rewards: 0,
+            last_pre: None,
+            pending: VecDeque::new(),
+        }
     }
 }
 

@@ -38,8 +38,14 @@ pub enum PlotError {
 }
 
 static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-const PALETTE: [RGBColor; 6] =
-    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(255, 127, 14), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
 const SIZE: (u32, u32) = (1000, 600);
 
 /// A table read whole: its columns by name, and the file's metadata.
@@ -63,7 +69,8 @@ impl Table {
             .map(|kv| kv.iter().filter_map(|k| Some((k.key.clone(), k.value.clone()?))).collect())
             .unwrap_or_default();
         let schema = builder.schema().clone();
-        let batches: Vec<RecordBatch> = builder.build().map_err(|e| err(e.to_string()))?.collect::<Result<_, _>>().map_err(|e| err(e.to_string()))?;
+        let batches: Vec<RecordBatch> =
+            builder.build().map_err(|e| err(e.to_string()))?.collect::<Result<_, _>>().map_err(|e| err(e.to_string()))?;
         let mut cols = BTreeMap::new();
         for (i, f) in schema.fields().iter().enumerate() {
             let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
@@ -229,7 +236,8 @@ fn raster(
     let pops: std::collections::BTreeSet<u16> = pop.iter().map(|&p| p as u16).collect();
     for p in pops {
         let color = PALETTE[usize::from(p) % PALETTE.len()];
-        let pts = t.iter().zip(id).zip(pop).filter(|&((&ti, _), &pi)| pi as u16 == p && ti >= t0 && ti <= t1).map(|((&ti, &ni), _)| (ti, ni));
+        let pts =
+            t.iter().zip(id).zip(pop).filter(|&((&ti, _), &pi)| pi as u16 == p && ti >= t0 && ti <= t1).map(|((&ti, &ni), _)| (ti, ni));
         let label = names.get(&p).cloned().unwrap_or_else(|| format!("pop {p}"));
         chart
             .draw_series(pts.map(|(x, y)| Rectangle::new([(x, y), (x + (t1 - t0) / 900.0, y + 1.0)], color.filled())))
@@ -351,9 +359,16 @@ fn isi_cv(path: &Path, scene: &str, t: &[f64], id: &[f64]) -> Result<PathBuf, Pl
     root.fill(&WHITE).map_err(&e)?;
     let (l, r) = root.split_horizontally(SIZE.0 / 2);
     let (_, imax) = range_of(isis.iter().copied());
-    bar_panel(&l, &format!("Inter-spike intervals — {scene}"), "ISI (ms)", &[("ISI", histogram(&isis, 0.0, imax.max(1.0), 50), PALETTE[0])]).map_err(|m| derr(path, m))?;
+    bar_panel(
+        &l,
+        &format!("Inter-spike intervals — {scene}"),
+        "ISI (ms)",
+        &[("ISI", histogram(&isis, 0.0, imax.max(1.0), 50), PALETTE[0])],
+    )
+    .map_err(|m| derr(path, m))?;
     let (_, cmax) = range_of(cvs.iter().copied());
-    bar_panel(&r, "CV of ISI per neuron", "CV", &[("CV", histogram(&cvs, 0.0, cmax.max(1.0), 40), PALETTE[1])]).map_err(|m| derr(path, m))?;
+    bar_panel(&r, "CV of ISI per neuron", "CV", &[("CV", histogram(&cvs, 0.0, cmax.max(1.0), 40), PALETTE[1])])
+        .map_err(|m| derr(path, m))?;
     root.present().map_err(&e)?;
     Ok(path.to_owned())
 }

@@ -1121,7 +1121,12 @@ impl Scene {
             if let PlasticDesc::Pairs(pairs) = &pl.plastic
                 && let Some(bad) = pairs.iter().flat_map(|(a, b)| [a, b]).find(|x| !known(x))
             {
-                return Err(self.invalid("plasticity.plastic".into(), "plastic", 0, format!("unknown population {bad:?}; allowed: {allowed}")));
+                return Err(self.invalid(
+                    "plasticity.plastic".into(),
+                    "plastic",
+                    0,
+                    format!("unknown population {bad:?}; allowed: {allowed}"),
+                ));
             }
         }
         if let Some(ExperimentDesc::DistalReward { pre, reward_delay_ms: (lo, hi), .. }) = &d.experiment {

@@ -45,5 +45,10 @@ fn rewarded_synapse_outgrows_the_control() {
     assert_eq!(control.rewards, 0, "the control run releases no dopamine");
     assert!(control.pairings > 0);
     assert!(control.weight < 0.1, "control weight {} should stay near 0", control.weight);
-    assert!(reward.weight > 0.15 && reward.weight > 3.0 * control.weight, "rewarded weight {} vs control {}", reward.weight, control.weight);
+    assert!(
+        reward.weight > 0.15 && reward.weight > 3.0 * control.weight,
+        "rewarded weight {} vs control {}",
+        reward.weight,
+        control.weight
+    );
 }

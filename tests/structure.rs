@@ -51,7 +51,8 @@ fn index_stays_consistent_and_degrees_reach_the_target() {
     let world = app.world_mut();
     let diag = *world.resource::<biospike_structure::StructureDiagnostics>();
     assert!(diag.created > 0 && diag.pruned > 0, "{diag:?}");
-    let mut entities: Vec<(Entity, u32, u32)> = world.query::<(Entity, &Synapse)>().iter(world).map(|(e, s)| (e, s.pre.0, s.post.0)).collect();
+    let mut entities: Vec<(Entity, u32, u32)> =
+        world.query::<(Entity, &Synapse)>().iter(world).map(|(e, s)| (e, s.pre.0, s.post.0)).collect();
     entities.sort_unstable_by_key(|x| x.0.to_bits());
     let index = world.resource::<SynapseIndex>();
     let mut indexed: Vec<(Entity, u32, u32)> = index.edges().map(|e| (e.entity, e.pre, e.post)).collect();
@@ -77,7 +78,8 @@ fn structural_runs_are_reproducible() {
         biospike_synapses::prepare_synapse_index(app.world_mut());
         biospike::testing::run_steps(&mut app, 500);
         let world = app.world_mut();
-        let mut edges: Vec<(u32, u32, u32)> = world.resource::<SynapseIndex>().edges().map(|e| (e.pre, e.post, e.weight.to_bits())).collect();
+        let mut edges: Vec<(u32, u32, u32)> =
+            world.resource::<SynapseIndex>().edges().map(|e| (e.pre, e.post, e.weight.to_bits())).collect();
         edges.sort_unstable();
         edges
     };

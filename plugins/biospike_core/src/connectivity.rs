@@ -230,7 +230,6 @@ impl SynapseIndex {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,8 +77,8 @@ pub use schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, Si
 pub mod prelude {
     pub use crate::components::*;
     pub use crate::connectivity::SynapseIndex;
-    pub use crate::modulators::{Modulator, NeuromodulatorLevels};
     pub use crate::guard::{GuardSettings, HaltReason, SimStatus};
+    pub use crate::modulators::{Modulator, NeuromodulatorLevels};
     pub use crate::plugin::{CoreSimPlugin, step_simulation};
     pub use crate::populations::{PopulationInfo, PopulationKind, PopulationTable};
     pub use crate::rng::{KeyedRng, SimSeed, StreamPurpose};

@@ -31,14 +31,15 @@
 mod plugin;
 
 pub use plugin::{
-    LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiDense, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, ProjectionReport, QuantizationMode,
-    QuantizationReport, quantize_network,
+    LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiDense, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, ProjectionReport,
+    QuantizationMode, QuantizationReport, quantize_network,
 };
 
 /// The plugins, their components and settings.
 pub mod prelude {
     pub use crate::plugin::{
-        LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, QuantizationMode, QuantizationReport,
+        LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, QuantizationMode,
+        QuantizationReport,
     };
     pub use crate::{LifParams, SignMode};
 }

@@ -110,7 +110,14 @@ impl Plugin for LoihiLifPlugin {
     }
 }
 
-type LifItem = (&'static NeuronId, &'static LoihiLifNeuron, &'static LifBias, &'static mut LifCurrent, &'static mut LifVoltage, &'static mut LifSpiked);
+type LifItem = (
+    &'static NeuronId,
+    &'static LoihiLifNeuron,
+    &'static LifBias,
+    &'static mut LifCurrent,
+    &'static mut LifVoltage,
+    &'static mut LifSpiked,
+);
 
 fn integrate_lif(mut q: Query<LifItem>, dense: Res<LoihiDense>) {
     for (id, neuron, bias, mut u, mut v, mut spiked) in &mut q {
@@ -121,7 +128,11 @@ fn integrate_lif(mut q: Query<LifItem>, dense: Res<LoihiDense>) {
     }
 }
 
-fn inject_lif_spikes(mut q: Query<(&NeuronId, &LifSpiked, &mut LastSpikeStep), With<LoihiLifNeuron>>, mut spikes: ResMut<StepSpikes>, clock: Res<SimClock>) {
+fn inject_lif_spikes(
+    mut q: Query<(&NeuronId, &LifSpiked, &mut LastSpikeStep), With<LoihiLifNeuron>>,
+    mut spikes: ResMut<StepSpikes>,
+    clock: Res<SimClock>,
+) {
     let before = spikes.ids.len();
     for (id, s, mut last) in &mut q {
         if s.0 {
@@ -201,7 +212,14 @@ fn rebuild(dense: &mut LoihiDense, index: &SynapseIndex, lifs: &Query<&NeuronId,
             let mut targets: Vec<u32> = edges.iter().map(|e| e.1).collect();
             targets.sort_unstable();
             targets.dedup();
-            Projection { weight_exp: q.weight_exp, pre_ids, row_start, post: edges.iter().map(|e| e.1).collect(), weight: q.effective, targets }
+            Projection {
+                weight_exp: q.weight_exp,
+                pre_ids,
+                row_start,
+                post: edges.iter().map(|e| e.1).collect(),
+                weight: q.effective,
+                targets,
+            }
         })
         .collect();
     dense.pending = vec![0; n];

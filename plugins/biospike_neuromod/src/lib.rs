@@ -49,8 +49,7 @@ mod plugin;
 
 pub use biospike_core::{Modulator, NeuromodulatorLevels};
 pub use plugin::{
-    ModulationDiagnostics, ModulatorSettings, NeuromodulationPlugin, NeuromodulationSettings, OuProcess, ScheduledRelease, Tonic,
-    ou_step,
+    ModulationDiagnostics, ModulatorSettings, NeuromodulationPlugin, NeuromodulationSettings, OuProcess, ScheduledRelease, Tonic, ou_step,
 };
 
 #[allow(unused_imports, reason = "intra-doc links")]

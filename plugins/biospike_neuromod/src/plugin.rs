@@ -177,7 +177,12 @@ impl Plugin for NeuromodulationPlugin {
 const BASELINE: u64 = 0;
 const TONIC: u64 = 1;
 
-fn update_levels(settings: Res<NeuromodulationSettings>, mut levels: ResMut<NeuromodulatorLevels>, clock: Res<SimClock>, seed: Res<SimSeed>) {
+fn update_levels(
+    settings: Res<NeuromodulationSettings>,
+    mut levels: ResMut<NeuromodulatorLevels>,
+    clock: Res<SimClock>,
+    seed: Res<SimSeed>,
+) {
     let (step, dt) = (clock.step(), clock.dt_ms());
     for m in Modulator::ALL {
         let i = m.index();

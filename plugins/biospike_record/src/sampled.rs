@@ -167,7 +167,14 @@ pub(crate) fn record_sampled(
                 t.weights = open(settings, "weights.parquet", &f, status);
             }
             if w.histogram.is_some() {
-                let f = [("step", UInt64), ("time_ms", Float64), ("bin", UInt32), ("bin_low", Float64), ("bin_high", Float64), ("count", UInt64)];
+                let f = [
+                    ("step", UInt64),
+                    ("time_ms", Float64),
+                    ("bin", UInt32),
+                    ("bin_low", Float64),
+                    ("bin_high", Float64),
+                    ("count", UInt64),
+                ];
                 t.histogram = open(settings, "weight_histogram.parquet", &f, status);
             }
         }

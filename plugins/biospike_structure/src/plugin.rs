@@ -72,8 +72,9 @@ fn adjust_network(
         return;
     }
     let pop = table.population_per_neuron(ids.last().map_or(0, |&m| m as usize + 1));
-    let inhibitory =
-        |id: u32| pop.get(id as usize).and_then(|&p| table.populations.get(usize::from(p))).is_some_and(|p| p.kind == PopulationKind::Inhibitory);
+    let inhibitory = |id: u32| {
+        pop.get(id as usize).and_then(|&p| table.populations.get(usize::from(p))).is_some_and(|p| p.kind == PopulationKind::Inhibitory)
+    };
     let rate = settings.adjustment_rate;
     for &i in &ids {
         let mut rng = KeyedRng::new(seed.0, StreamPurpose::Rewiring, u64::from(i), step);
@@ -127,7 +128,14 @@ pub struct DriftSettings {
 
 impl Default for DriftSettings {
     fn default() -> Self {
-        Self { every_steps: 100, step_size: 0.01, v_range: (-70.0, -60.0), u_range: (-14.0, -12.0), excitability_range: (0.9, 1.1), weight_range: None }
+        Self {
+            every_steps: 100,
+            step_size: 0.01,
+            v_range: (-70.0, -60.0),
+            u_range: (-14.0, -12.0),
+            excitability_range: (0.9, 1.1),
+            weight_range: None,
+        }
     }
 }
 
@@ -162,7 +170,12 @@ fn drift(
     let s = settings.step_size;
     let draw = |rng: &mut KeyedRng, (lo, hi): (f64, f64)| lo + (hi - lo) * rng.uniform();
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::Drift, step);
-    biospike_core::for_each_entity_mut!(q, |(id, mut v, mut u, mut e): (&NeuronId, Mut<MembranePotential>, Mut<RecoveryVariable>, Mut<Excitability>)| {
+    biospike_core::for_each_entity_mut!(q, |(id, mut v, mut u, mut e): (
+        &NeuronId,
+        Mut<MembranePotential>,
+        Mut<RecoveryVariable>,
+        Mut<Excitability>
+    )| {
         let mut rng = KeyedRng::from_base(base, u64::from(id.0));
         v.0 += s * (draw(&mut rng, settings.v_range) - v.0);
         u.0 += s * (draw(&mut rng, settings.u_range) - u.0);

@@ -64,7 +64,7 @@ use biospike_core::{InputSystems, SimSystems};
 /// The plugin, its index and diagnostics, and the synapse components.
 pub mod prelude {
     pub use crate::index::DelayRing;
-    pub use biospike_core::SynapseIndex;
     pub use crate::plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin};
+    pub use biospike_core::SynapseIndex;
     pub use biospike_core::{Synapse, SynapticDelay, SynapticWeight};
 }
