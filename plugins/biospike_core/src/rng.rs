@@ -226,11 +226,6 @@ impl Ziggurat {
         x[256] = 0.0;
         Self { x, f: x.map(f) }
     }
-
-    /// Boundary `x[i]`, `i ≤ 256`.
-    pub fn boundary(&self, i: usize) -> f64 {
-        self.x[i]
-    }
 }
 
 impl TryRng for KeyedRng {
@@ -294,7 +289,7 @@ mod tests {
         let v = Ziggurat::layer_area();
         // Marsaglia & Tsang (2000) give v = 4.928673233992e-3 for 256 layers of exp(−x²/2).
         assert!((v - 4.928_673_233_99e-3).abs() < 1e-13, "v {v}");
-        assert!(z.boundary(255) > 0.0 && z.boundary(255) < 0.3, "x[255] {}", z.boundary(255));
+        assert!(z.x[255] > 0.0 && z.x[255] < 0.3, "x[255] {}", z.x[255]);
         // Boundaries from V = R·f(R) + √(π/2)·erfc(R/√2) with an independent erfc (CPython's
         // `math.erfc`) and the same recursion: x[0], x[2], x[3], and x[255] after 254 steps.
         for (i, want, tol) in [
@@ -303,10 +298,10 @@ mod tests {
             (3, 3.320_244_733_839_825, 1e-12),
             (255, 0.215_241_895_984_871_56, 1e-9),
         ] {
-            assert!((z.boundary(i) - want).abs() < tol, "x[{i}] = {} vs {want}", z.boundary(i));
+            assert!((z.x[i] - want).abs() < tol, "x[{i}] = {} vs {want}", z.x[i]);
         }
         for i in 1..256 {
-            let area = z.boundary(i) * ((-0.5 * z.boundary(i + 1).powi(2)).exp() - (-0.5 * z.boundary(i).powi(2)).exp());
+            let area = z.x[i] * ((-0.5 * z.x[i + 1].powi(2)).exp() - (-0.5 * z.x[i].powi(2)).exp());
             assert!((area - v).abs() < 1e-9, "layer {i}: area {area}");
         }
     }

@@ -90,10 +90,16 @@ impl IzhikevichParams {
         self.k2 * (v * v) + self.k1 * v + self.k0 - u + i
     }
 
+    /// `b·v − u`, the drive of the standard recovery equation.
+    #[inline(always)]
+    fn u_drive_standard(&self, v: f64, u: f64) -> f64 {
+        self.b * v - u
+    }
+
     #[inline(always)]
     fn u_drive(&self, v: f64, u: f64) -> f64 {
         // Both forms, then a select: branch-free, so lanes of neurons pack into SIMD.
-        let standard = self.b * v - u;
+        let standard = self.u_drive_standard(v, u);
         let accommodation = self.b * (v + 65.0);
         if self.recovery == RecoveryForm::Accommodation { accommodation } else { standard }
     }
@@ -185,7 +191,7 @@ pub fn izhikevich_half_step_lanes(
     }
     // The common case, every lane on the standard recovery equation, skips the other form.
     let u: [f64; LANES] = if p.iter().all(|p| p.recovery == RecoveryForm::Standard) {
-        core::array::from_fn(|l| u[l] + dt_ms * p[l].a * (p[l].b * v[l] - u[l]))
+        core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive_standard(v[l], u[l]))
     } else {
         core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive(v[l], u[l]))
     };

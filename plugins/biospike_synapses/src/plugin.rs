@@ -159,12 +159,7 @@ fn propagate_spikes(
         return;
     }
     let pool = ComputeTaskPool::get();
-    let threads = pool.thread_num().max(1);
-    if threads == 1 || events < PARALLEL_EVENTS {
-        let mut rows: Vec<&mut [f64]> = ring.buf.chunks_exact_mut(neurons).collect();
-        deliver_range(&index, &spikes.ids, &mut rows, 0, neurons as u32, base);
-        return;
-    }
+    let threads = if events < PARALLEL_EVENTS { 1 } else { pool.thread_num().max(1) };
     // Thread t owns neurons lo..hi in every slot.
     let chunk = neurons.div_ceil(threads);
     let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
@@ -176,10 +171,13 @@ fn propagate_spikes(
             rest = tail;
         }
     }
+    if let [rows] = &mut blocks[..] {
+        deliver_range(&index, &spikes.ids, rows, 0, neurons as u32, base);
+        return;
+    }
     pool.scope(|scope| {
         for (t, mut rows) in blocks.into_iter().enumerate() {
-            let lo = (t * chunk).min(neurons) as u32;
-            let hi = ((t + 1) * chunk).min(neurons) as u32;
+            let (lo, hi) = ((t * chunk).min(neurons) as u32, ((t + 1) * chunk).min(neurons) as u32);
             let (index, ids) = (&*index, &spikes.ids[..]);
             scope.spawn(async move {
                 deliver_range(index, ids, &mut rows, lo, hi, base);
