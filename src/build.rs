@@ -10,8 +10,8 @@ use biospike_topology as topo;
 use std::path::Path;
 
 use crate::scene::{
-    DependenceDesc, DistDesc, ExperimentDesc, IntegrationDesc, KindDesc, ModulatorDesc, NeuromodulationDesc, NeuronDesc, PlasticDesc,
-    PlasticityDesc, PresetDesc, ProcessDesc, Scene, TopologyDesc, TracesDesc,
+    DependenceDesc, DistDesc, ExperimentDesc, IntegrationDesc, KindDesc, LtpTimingDesc, ModulatorDesc, NeuromodulationDesc, NeuronDesc,
+    PlasticDesc, PlasticityDesc, PresetDesc, ProcessDesc, Scene, TopologyDesc, TracesDesc,
 };
 use biospike_neuromod::prelude::*;
 use biospike_stdp::prelude::*;
@@ -123,6 +123,22 @@ pub fn neuromodulation_settings(scene: &Scene, n: &NeuromodulationDesc) -> Neuro
     NeuromodulationSettings { modulators, tau_excitability_ms: n.tau_excitability, sensitivity }
 }
 
+/// Flush period of deferred potentiation: one simulated second, shortened so that every step
+/// where something reads the weights (weight recording, structural adjustment, drift) is a flush
+/// point (`LtpTiming::Deferred` flushes where `s % period == 0` or `(s + 1) % period == 0`).
+pub fn deferred_ltp_flush_period(scene: &Scene) -> u64 {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let d = &scene.desc;
+    let second = ((1000.0 / d.dt_ms).round() as u64).max(1);
+    [d.record.weights.as_ref().map(|w| w.every_steps), d.structure.map(|s| s.every_steps), d.drift.map(|s| s.every_steps)]
+        .into_iter()
+        .flatten()
+        .fold(second, gcd)
+        .max(1)
+}
+
 /// [`StdpSettings`] of a scene.
 pub fn stdp_settings(scene: &Scene, p: &PlasticityDesc) -> StdpSettings {
     StdpSettings {
@@ -149,6 +165,10 @@ pub fn stdp_settings(scene: &Scene, p: &PlasticityDesc) -> StdpSettings {
             }
         } else {
             StdpMode::Direct
+        },
+        ltp: match p.ltp_timing {
+            LtpTimingDesc::AtPostSpike => LtpTiming::AtPostSpike,
+            LtpTimingDesc::Deferred => LtpTiming::Deferred { flush_every_steps: deferred_ltp_flush_period(scene) },
         },
         plastic: match &p.plastic {
             PlasticDesc::ExcitatorySources => PlasticProjections::ExcitatorySources,

@@ -742,6 +742,22 @@ pub struct PlasticityDesc {
     /// Plastic synapses. Default `ExcitatorySources`.
     #[serde(default)]
     pub plastic: PlasticDesc,
+    /// When potentiation is applied with `dopamine_gated: false`: `AtPostSpike` (default) or
+    /// `Deferred` (at the presynaptic neuron's next spike, as NEST does; same weights wherever
+    /// they are read, faster on large networks). Not allowed with `dopamine_gated: true`.
+    #[serde(default)]
+    pub ltp_timing: LtpTimingDesc,
+}
+
+/// When STDP potentiation reaches the weights (`biospike_stdp::LtpTiming`).
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LtpTimingDesc {
+    /// At the postsynaptic spike.
+    #[default]
+    AtPostSpike,
+    /// At the presynaptic neuron's next spike; flushed every second, before weights are
+    /// recorded, before structural passes and at the end of the run.
+    Deferred,
 }
 
 /// A protocol run on top of the model.
@@ -1117,6 +1133,14 @@ impl Scene {
         if let Some(pl) = &d.plasticity {
             if pl.w_min > pl.w_max {
                 return Err(self.invalid("plasticity.w_max".into(), "w_max", 0, format!("{} is below w_min = {}", pl.w_max, pl.w_min)));
+            }
+            if pl.dopamine_gated && pl.ltp_timing == LtpTimingDesc::Deferred {
+                return Err(self.invalid(
+                    "plasticity.ltp_timing".into(),
+                    "ltp_timing",
+                    0,
+                    "Deferred needs dopamine_gated: false (gated STDP applies potentiation at the postsynaptic spike); allowed: AtPostSpike".into(),
+                ));
             }
             if let PlasticDesc::Pairs(pairs) = &pl.plastic
                 && let Some(bad) = pairs.iter().flat_map(|(a, b)| [a, b]).find(|x| !known(x))

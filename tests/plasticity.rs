@@ -116,3 +116,102 @@ fn without_dopamine_only_the_bias_acts() {
     let expected = 1.0 + 0.002 * e0 * (1.0 - 0.99f64.powi(updates)) / (1.0 - 0.99);
     approx::assert_relative_eq!(live_weight(&app), expected, epsilon = 1e-6);
 }
+
+/// A small random network with mixed delays and strong drive, STDP applied directly.
+fn deferred_scene(traces: &str, dependence: &str, timing: &str, structure: bool) -> biospike::Scene {
+    let structure =
+        if structure { "structure: Some((every_steps: 10, target_out_degree: 6, adjustment_rate: 0.3, prune_below: 0.2))," } else { "" };
+    let text = format!(
+        r#"(
+        seed: 11, dt_ms: 1.0, time_steps: 600,
+        populations: [
+            (name: "exc", size: 160, noise: Some((mean: 3.0, std: 6.0)),
+             synapses: (weight: Uniform(low: 0.0, high: 4.0), delay_ms: Uniform(low: 1.0, high: 6.0))),
+            (name: "inh", size: 40, kind: Inhibitory, neuron: Preset(FS), noise: Some((mean: 3.0, std: 6.0)),
+             synapses: (weight: Uniform(low: 1.0, high: 3.0), delay_ms: Constant(1.0))),
+        ],
+        topology: ErdosRenyi(p: 0.08),
+        plasticity: Some((dopamine_gated: false, a_plus: 0.05, a_minus: 0.06, w_max: 4.0,
+                          traces: {traces}, dependence: {dependence}, ltp_timing: {timing})),
+        {structure}
+    )"#
+    );
+    match biospike::Scene::parse(&text, "<deferred test>".as_ref()) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Spikes of every step, the live weights at steps 0, 100, 200, …, and the final weights.
+fn deferred_run(scene: &biospike::Scene, flush_every: Option<u64>) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
+    let mut app = match biospike::build_app(scene, None) {
+        Ok(a) => a,
+        Err(e) => panic!("{e}"),
+    };
+    if let Some(f) = flush_every {
+        app.world_mut().resource_mut::<StdpSettings>().ltp = LtpTiming::Deferred { flush_every_steps: f };
+    }
+    biospike_synapses::prepare_synapse_index(app.world_mut());
+    let (mut spikes, mut weights) = (Vec::new(), Vec::new());
+    for step in 0..600u64 {
+        if step == 250 {
+            // A user's weight edit mid-run: it lands at the next propagation in both timings.
+            let world = app.world_mut();
+            let some: Vec<Entity> = world.query_filtered::<Entity, With<Synapse>>().iter(world).step_by(7).collect();
+            for e in some {
+                world.entity_mut(e).insert(SynapticWeight(0.25));
+            }
+        }
+        run_steps(&mut app, 1);
+        spikes.push(app.world().resource::<StepSpikes>().ids.clone());
+        if step % 100 == 0 && flush_every.is_none_or(|f| step % f == 0) {
+            weights.push(app.world().resource::<SynapseIndex>().weights().iter().map(|w| w.to_bits()).collect());
+        }
+    }
+    biospike_stdp::flush_deferred_ltp(app.world_mut());
+    weights.push(app.world().resource::<SynapseIndex>().weights().iter().map(|w| w.to_bits()).collect());
+    (spikes, weights)
+}
+
+/// Deferred potentiation (at the presynaptic neuron's next spike) changes when the work is
+/// done, not the result: the same spikes every step and bit-identical weights wherever they are
+/// flushed, for both pairing rules and both weight dependences, with mixed delays, a user's weight
+/// edit mid-run and structural plasticity.
+#[test]
+fn deferred_ltp_is_bit_identical_to_ltp_at_the_post_spike() {
+    for (traces, dependence, structure) in [
+        ("AllToAll", "Additive", false),
+        ("Nearest", "Additive", false),
+        ("AllToAll", "Multiplicative", false),
+        ("AllToAll", "Additive", true),
+    ] {
+        let eager = deferred_run(&deferred_scene(traces, dependence, "AtPostSpike", structure), None);
+        let total: usize = eager.0.iter().map(Vec::len).sum();
+        assert!(total > 1_500, "the network is active ({total} spikes)");
+        let scene = deferred_scene(traces, dependence, "Deferred", structure);
+        let flushes = if structure { vec![None] } else { vec![Some(1), Some(50), Some(1000)] };
+        for f in flushes {
+            let deferred = deferred_run(&scene, f);
+            assert!(eager.0 == deferred.0, "{traces} {dependence} structure={structure} flush={f:?}: spikes differ");
+            if f.is_none_or(|f| 100 % f == 0) {
+                assert!(eager.1 == deferred.1, "{traces} {dependence} structure={structure} flush={f:?}: weights differ");
+            } else {
+                assert!(eager.1.last() == deferred.1.last(), "{traces} {dependence} flush={f:?}: final weights differ");
+            }
+        }
+    }
+}
+
+/// The analytic pair changes hold with deferred potentiation too (read after a flush).
+#[test]
+fn deferred_ltp_gives_the_analytic_pair_change() {
+    for (delay, trace) in [(1u16, TraceUpdate::Add), (1, TraceUpdate::Reset), (4, TraceUpdate::Add)] {
+        let s = StdpSettings { trace, ltp: LtpTiming::Deferred { flush_every_steps: 1000 }, ..StdpSettings::song_2000() };
+        let (mut app, _) = pair_app(s, 0.5, delay, vec![(10, 0), (20, 1)]);
+        run_steps(&mut app, 30);
+        assert_eq!(live_weight(&app), 0.5, "pending until the next presynaptic spike or a flush");
+        biospike_stdp::flush_deferred_ltp(app.world_mut());
+        let expected = 0.5 + 0.005 * (-(10.0 - f64::from(delay)) / 20.0f64).exp();
+        approx::assert_relative_eq!(live_weight(&app), expected, epsilon = 1e-6);
+    }
+}

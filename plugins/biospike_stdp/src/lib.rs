@@ -28,6 +28,16 @@
 //! lookup table. The gated update is one sweep over the plastic synapses per update period
 //! (every 10 ms in Izhikevich 2007), not per step.
 //!
+//! At a postsynaptic spike, LTP walks the neuron's in-edges, whose weights are scattered over
+//! the index: on large networks each is a cache miss. [`LtpTiming::Deferred`] (direct mode)
+//! moves that work to the presynaptic neuron's next spike, which walks its own contiguous row
+//! anyway for LTD and delivery, replaying the postsynaptic spikes logged since (NEST's scheme,
+//! Morrison et al. 2007). Each synapse sees the same changes and clips in the same order, so the
+//! weights are bit-identical at every flush point and the spikes are identical at every step
+//! (tested): a row catches up before it delivers, and everything pending is flushed periodically,
+//! before queued synapse edits, and by [`flush_deferred_ltp`]. On `sparse_stdp_10k` this took
+//! the stepping loop from ≈ 320 to ≈ 250 ms per simulated second (`BENCHMARKS.md`, round 5).
+//!
 //! # Where the weights live
 //! Plastic weights are the live weights of [`SynapseIndex`] (core's side structure that
 //! delivery reads). The `SynapticWeight` components are brought up to date by
@@ -53,17 +63,23 @@
 //! # References
 //! - S. Song, K. D. Miller, L. F. Abbott, *Competitive Hebbian learning through
 //!   spike-timing-dependent synaptic plasticity*, Nat. Neurosci. 3:919 (2000).
+//! - A. Morrison, A. Aertsen, M. Diesmann, *Spike-timing-dependent plasticity in balanced
+//!   random networks*, Neural Comput. 19:1437 (2007) (the deferred, presynaptically driven
+//!   update).
 //! - E. M. Izhikevich, *Solving the distal reward problem through linkage of STDP and dopamine
 //!   signaling*, Cereb. Cortex 17:2443 (2007), and its `daspnet.m`.
 
 mod plugin;
 
-pub use plugin::{PlasticProjections, StdpDiagnostics, StdpMode, StdpPlugin, StdpSettings, StdpState, TraceUpdate, WeightDependence};
+pub use plugin::{
+    LtpTiming, PlasticProjections, StdpDiagnostics, StdpMode, StdpPlugin, StdpSettings, StdpState, TraceUpdate, WeightDependence,
+    flush_deferred_ltp,
+};
 
 #[allow(unused_imports, reason = "intra-doc links")]
 use biospike_core::{NeuromodulatorLevels, SynapseIndex};
 
 /// The plugin and its settings.
 pub mod prelude {
-    pub use crate::plugin::{PlasticProjections, StdpMode, StdpPlugin, StdpSettings, TraceUpdate, WeightDependence};
+    pub use crate::plugin::{LtpTiming, PlasticProjections, StdpMode, StdpPlugin, StdpSettings, TraceUpdate, WeightDependence};
 }

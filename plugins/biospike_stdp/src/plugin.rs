@@ -1,5 +1,6 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
+use bevy_tasks::ComputeTaskPool;
 use biospike_core::prelude::*;
 use biospike_core::rows::prefetch;
 
@@ -37,6 +38,36 @@ pub enum StdpMode {
         dopamine_bias: f64,
         /// Update period in steps, `>= 1` (Izhikevich 2007: 10 steps of 1 ms).
         update_every_steps: u64,
+    },
+}
+
+/// When LTP (a postsynaptic spike pairing with earlier presynaptic spikes) reaches the weights.
+///
+/// The result is the same either way: each synapse sees the same sequence of changes and
+/// clips, so the weights are bit-identical at every point where [`LtpTiming::Deferred`] has
+/// flushed (tested). Only [`StdpMode::Direct`] defers; the gated mode always applies at the
+/// postsynaptic spike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LtpTiming {
+    /// At the postsynaptic spike: the spiking neuron's plastic in-edges, whose weights are
+    /// scattered over the index (one cache miss per edge on large networks). Weights are
+    /// current after every step.
+    #[default]
+    AtPostSpike,
+    /// At the presynaptic neuron's next spike, walking its own (contiguous) row, as NEST does
+    /// (Morrison et al. 2007): a spike only needs the weight it is delivered with, and each
+    /// synapse replays the postsynaptic spikes it has not seen yet. Postsynaptic spike times are
+    /// kept since the last flush. Everything pending is flushed
+    /// - at the end of the steps `s` with `s % flush_every_steps == 0` or
+    ///   `(s + 1) % flush_every_steps == 0` (so a recorder sampling at multiples of the period
+    ///   and a structure pass running after every period-th step both see current weights),
+    /// - before queued synapse edits are applied (a changed weight replaces a current one),
+    /// - when a driver calls [`flush_deferred_ltp`] (the CLI does, before the final weights).
+    ///
+    /// Between flushes the weights in [`SynapseIndex`] lack the pending potentiation.
+    Deferred {
+        /// Flush period in steps, `1..=2^31`.
+        flush_every_steps: u64,
     },
 }
 
@@ -78,6 +109,8 @@ pub struct StdpSettings {
     pub mode: StdpMode,
     /// Plastic synapses.
     pub plastic: PlasticProjections,
+    /// When LTP is applied (direct mode).
+    pub ltp: LtpTiming,
 }
 
 impl StdpSettings {
@@ -96,6 +129,7 @@ impl StdpSettings {
             trace: TraceUpdate::Add,
             mode: StdpMode::Direct,
             plastic: PlasticProjections::ExcitatorySources,
+            ltp: LtpTiming::AtPostSpike,
         }
     }
 
@@ -116,6 +150,7 @@ impl StdpSettings {
             trace: TraceUpdate::Reset,
             mode: StdpMode::DopamineGated { tau_eligibility_ms: -10.0 / 0.99f64.ln(), dopamine_bias: 0.002, update_every_steps: 10 },
             plastic: PlasticProjections::ExcitatorySources,
+            ltp: LtpTiming::AtPostSpike,
         }
     }
 
@@ -157,6 +192,12 @@ pub struct StdpDiagnostics {
 
 const NEVER: u64 = u64::MAX;
 
+/// End of a chain in the postsynaptic spike log.
+const NONE: u32 = u32::MAX;
+
+/// Postsynaptic spikes kept inline per neuron for deferred LTP.
+const RECENT: usize = 8;
+
 /// How many in-edges ahead LTP prefetches weights.
 const PREFETCH: usize = 16;
 
@@ -165,9 +206,11 @@ const TABLE: usize = 4096;
 /// Plasticity side state, aligned with [`SynapseIndex`] positions (rebuilt or remapped by
 /// entity when the index's generation changes).
 ///
-/// Memory: 1 byte per synapse (plastic flag), 8 per plastic synapse (in-edge list); in gated
-/// mode 4 per plastic synapse (eligibility) and 12 per synapse (slot, and the entity list used
-/// to remap eligibility after a rebuild); 24 bytes per neuron (last spike, two trace values).
+/// Memory: 1 byte per synapse (plastic flag); with [`LtpTiming::AtPostSpike`] 8 per plastic
+/// synapse (in-edge list); in gated mode 4 per plastic synapse (eligibility) and 12 per synapse
+/// (slot, and the entity list used to remap eligibility after a rebuild); about 50 bytes per
+/// neuron (last spike, two trace values, in-degree, and for deferred LTP the log heads and
+/// marks), plus 12 bytes per postsynaptic spike since the last flush (deferred LTP).
 #[derive(Resource, Debug, Default)]
 pub struct StdpState {
     generation: Option<u64>,
@@ -189,6 +232,24 @@ pub struct StdpState {
     y_val: Vec<f64>,
     decay_plus: Vec<f64>,
     decay_minus: Vec<f64>,
+    /// Deferred LTP: the spikes since the last flush, one backward chain per neuron
+    /// (`head[i]` is neuron `i`'s latest entry, `log_prev` the one before it).
+    log_step: Vec<u64>,
+    log_prev: Vec<u32>,
+    head: Vec<u32>,
+    /// Deferred LTP: each neuron's `RECENT` latest logged spikes, newest first, stored as
+    /// `step − log_base + 1` (0: none; 32 bytes per neuron). Most replays find everything they
+    /// need here, without walking the log (whose entries are scattered over memory).
+    recent: Vec<[u32; RECENT]>,
+    /// Deferred LTP: first step the log can hold (the step after the last flush).
+    log_base: u64,
+    /// Deferred LTP: the plastic row of neuron `i` has seen the postsynaptic spikes up to
+    /// step `mark[i]`.
+    mark: Vec<u64>,
+    /// Deferred LTP: the marks of the rows being replayed.
+    marks: Vec<u64>,
+    /// Deferred LTP: `(last spike, x)` of this step's spiking neurons before their update.
+    deferred_old: Vec<(u64, f64)>,
 }
 
 impl StdpState {
@@ -204,7 +265,13 @@ impl StdpState {
 
     /// Number of plastic synapses.
     pub fn plastic_count(&self) -> usize {
-        self.in_pos.len()
+        self.in_start.last().map_or(0, |&n| n as usize)
+    }
+
+    /// Postsynaptic spikes whose potentiation has not reached every weight yet
+    /// ([`LtpTiming::Deferred`]; 0 otherwise and after a flush).
+    pub fn pending_spikes(&self) -> usize {
+        self.log_step.len()
     }
 
     fn decay(table: &[f64], steps: u64, dt: f64, tau: f64) -> f64 {
@@ -214,11 +281,34 @@ impl StdpState {
         }
     }
 
+    /// Presynaptic trace of `pre` seen by a postsynaptic spike at step `t` through a synapse
+    /// with delay `d`: only spikes that have arrived by `t` count. 0 when `pre` has not fired.
+    #[inline]
+    fn pre_trace(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
+        self.trace_at(settings, self.last_spike[pre], self.x_val[pre], t, d, dt)
+    }
+
+    /// [`Self::pre_trace`] for a neuron whose last spike was `last` with trace `x` just after it.
+    #[inline]
+    fn trace_at(&self, settings: &StdpSettings, last: u64, x: f64, t: u64, d: u64, dt: f64) -> f64 {
+        if last == NEVER {
+            0.0
+        } else if last + d <= t {
+            x * Self::decay(&self.decay_plus, t - last - d, dt, settings.tau_plus_ms)
+        } else if settings.trace == TraceUpdate::Add {
+            // The last spike is still in flight; earlier ones (all arrived) pair.
+            (x - 1.0) * ((last + d - t) as f64 * dt / settings.tau_plus_ms).exp()
+        } else {
+            0.0
+        }
+    }
+
     fn prepare(&mut self, index: &SynapseIndex, settings: &StdpSettings, table: &PopulationTable, dt: f64) {
         if self.generation == Some(index.generation()) && self.plastic.len() == index.len() {
             return;
         }
         let gated = matches!(settings.mode, StdpMode::DopamineGated { .. });
+        let deferred = deferred(settings).is_some();
         let n = index.neuron_count();
         let pop = table.population_per_neuron(n);
         let excitatory = |p: u16| table.populations.get(usize::from(p)).is_none_or(|i| i.kind == PopulationKind::Excitatory);
@@ -245,16 +335,20 @@ impl StdpState {
         for i in 0..n {
             in_deg[i + 1] += in_deg[i];
         }
-        let total = in_deg[n] as usize;
-        let mut fill = in_deg.clone();
-        let (mut in_pos, mut in_pre) = (vec![0u32; total], vec![0u32; total]);
-        for pre in 0..n {
-            for k in starts[pre] as usize..starts[pre + 1] as usize {
-                if plastic[k] {
-                    let slot = &mut fill[posts[k] as usize];
-                    in_pos[*slot as usize] = k as u32;
-                    in_pre[*slot as usize] = pre as u32;
-                    *slot += 1;
+        // Deferred LTP walks presynaptic rows only: no in-edge lists.
+        let (mut in_pos, mut in_pre) = (Vec::new(), Vec::new());
+        if !deferred {
+            let total = in_deg[n] as usize;
+            let mut fill = in_deg.clone();
+            (in_pos, in_pre) = (vec![0u32; total], vec![0u32; total]);
+            for pre in 0..n {
+                for k in starts[pre] as usize..starts[pre + 1] as usize {
+                    if plastic[k] {
+                        let slot = &mut fill[posts[k] as usize];
+                        in_pos[*slot as usize] = k as u32;
+                        in_pre[*slot as usize] = pre as u32;
+                        *slot += 1;
+                    }
                 }
             }
         }
@@ -296,10 +390,243 @@ impl StdpState {
             self.x_val.resize(n, 0.0);
             self.y_val.resize(n, 0.0);
         }
+        if deferred && self.head.len() < n {
+            self.head.resize(n, NONE);
+            self.recent.resize(n, [0; RECENT]);
+            self.mark.resize(n, 0);
+        }
         self.decay_plus = (0..TABLE).map(|s| (-(s as f64) * dt / settings.tau_plus_ms).exp()).collect();
         self.decay_minus = (0..TABLE).map(|s| (-(s as f64) * dt / settings.tau_minus_ms).exp()).collect();
         self.generation = Some(index.generation());
     }
+
+    /// Deferred LTP: replays on the plastic row of `pre` the postsynaptic spikes logged after
+    /// `mark`, oldest first, with the presynaptic trace as it was at each of them (`pre` has
+    /// not fired since its mark, so its trace state is still the one they saw). `weights` holds
+    /// index positions `offset..`.
+    #[allow(clippy::too_many_arguments, reason = "one row of a split: the row, its weights and the replay window")]
+    fn replay_into(
+        &self,
+        settings: &StdpSettings,
+        index: &RowView<'_>,
+        weights: &mut [f32],
+        offset: usize,
+        pre: usize,
+        mark: u64,
+        dt: f64,
+        scratch: &mut Vec<u64>,
+    ) {
+        let (last, x_last) = (self.last_spike[pre], self.x_val[pre]);
+        if last == NEVER {
+            return;
+        }
+        let (lr, lo, hi) = (settings.learning_rate, settings.w_min, settings.w_max);
+        let range = index.row(pre);
+        let (posts, delays) = (index.posts, index.delays);
+        // Logged spikes after the mark, in the encoding of `recent`.
+        let base = self.log_base;
+        let m1 = if mark >= base { (mark - base + 1) as u32 } else { 0 };
+        // One pairing: the change and clip of the eager path, rounded to f32 in between.
+        let pair = |w: &mut f32, t: u64, d: u64| {
+            let x = self.trace_at(settings, last, x_last, t, d, dt);
+            if x != 0.0 {
+                let old = f64::from(*w);
+                *w = (old + lr * settings.ltp(old, x)).clamp(lo, hi) as f32;
+            }
+        };
+        let end = range.end;
+        for k in range {
+            // Whether a target fired since the mark is a coin flip for the branch predictor:
+            // ask for the target state PREFETCH edges ahead so the misses overlap.
+            if k + PREFETCH < end
+                && let Some(r) = self.recent.get(posts[k + PREFETCH] as usize)
+            {
+                prefetch(r);
+            }
+            if !self.plastic[k] {
+                continue;
+            }
+            let recent = self.recent[posts[k] as usize];
+            if recent[0] <= m1 {
+                continue;
+            }
+            let d = u64::from(index.uniform.unwrap_or(delays[k]));
+            let w = &mut weights[k - offset];
+            if recent[RECENT - 1] <= m1 {
+                for &r in recent.iter().rev() {
+                    if r > m1 {
+                        pair(w, u64::from(r - 1) + base, d);
+                    }
+                }
+            } else {
+                // More than RECENT pending: the log has them all (newest first).
+                scratch.clear();
+                let mut e = self.head[posts[k] as usize];
+                while e != NONE && self.log_step[e as usize] > mark {
+                    scratch.push(self.log_step[e as usize]);
+                    e = self.log_prev[e as usize];
+                }
+                for &t in scratch.iter().rev() {
+                    pair(w, t, d);
+                }
+            }
+        }
+    }
+
+    /// Deferred LTP: replays the rows of `pres` (ascending) up to step `upto` and moves their
+    /// marks there; large batches are split over the compute pool.
+    fn replay_rows(&mut self, index: &mut SynapseIndex, settings: &StdpSettings, pres: &[u32], upto: u64, dt: f64) {
+        let mut marks = std::mem::take(&mut self.marks);
+        marks.clear();
+        marks.extend(pres.iter().map(|&p| self.mark.get(p as usize).map_or(upto, |&m| m)));
+        for &p in pres {
+            if let Some(m) = self.mark.get_mut(p as usize) {
+                *m = upto;
+            }
+        }
+        let (view, weights) = RowView::of(index);
+        let st = &*self;
+        for_each_row_chunk(pres, view.starts, weights, |range, weights, offset| {
+            let mut scratch = Vec::new();
+            for i in range {
+                if (pres[i] as usize) < st.mark.len() {
+                    st.replay_into(settings, &view, weights, offset, pres[i] as usize, marks[i], dt, &mut scratch);
+                }
+            }
+        });
+        self.marks = marks;
+    }
+
+    /// Deferred LTP: applies everything pending to every plastic row and empties the log.
+    fn flush(&mut self, index: &mut SynapseIndex, settings: &StdpSettings, dt: f64) {
+        if self.log_step.is_empty() {
+            return;
+        }
+        let upto = self.log_step.iter().copied().max().unwrap_or(0);
+        let all: Vec<u32> = (0..self.mark.len().min(index.neuron_count()) as u32).collect();
+        self.replay_rows(index, settings, &all, upto, dt);
+        for i in 0..self.head.len() {
+            if self.head[i] != NONE {
+                self.head[i] = NONE;
+                self.recent[i] = [0; RECENT];
+            }
+        }
+        self.log_step.clear();
+        self.log_prev.clear();
+        self.log_base = upto + 1;
+    }
+}
+
+/// The read-only side of [`SynapseIndex`], split off its weights so rows can be processed in
+/// parallel on disjoint weight slices.
+struct RowView<'a> {
+    starts: &'a [u32],
+    posts: &'a [u32],
+    delays: &'a [u16],
+    uniform: Option<u16>,
+}
+
+impl<'a> RowView<'a> {
+    fn of(index: &'a mut SynapseIndex) -> (Self, &'a mut [f32]) {
+        let uniform = index.uniform_delay();
+        let (starts, posts, weights, delays) = index.rows_mut();
+        (Self { starts, posts, delays, uniform }, weights)
+    }
+
+    #[inline]
+    fn row(&self, pre: usize) -> std::ops::Range<usize> {
+        match (self.starts.get(pre), self.starts.get(pre + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+}
+
+/// Row entries in one batch below which plasticity stays on one thread (a compute-pool
+/// hand-off costs about as much as 20 µs of row work).
+const PARALLEL_ROW_ENTRIES: usize = 32_768;
+
+/// Runs `kernel(spike range, weights, offset)` over the rows of `pres`: once with all
+/// weights (`offset` 0) for small batches, one thread, or ids that are not strictly ascending
+/// and in range; otherwise on contiguous runs of `pres` holding about equal numbers of row
+/// entries, one per compute-pool thread, each with the weights of its own rows only (positions
+/// `offset..`). Every synapse is touched by one run, in the same order: results do not depend
+/// on the thread count.
+fn for_each_row_chunk(
+    pres: &[u32],
+    starts: &[u32],
+    weights: &mut [f32],
+    kernel: impl Fn(std::ops::Range<usize>, &mut [f32], usize) + Sync,
+) {
+    split_rows(pres, starts, weights, PARALLEL_ROW_ENTRIES, kernel);
+}
+
+/// [`for_each_row_chunk`] with its threshold as a parameter.
+fn split_rows(
+    pres: &[u32],
+    starts: &[u32],
+    weights: &mut [f32],
+    min_entries: usize,
+    kernel: impl Fn(std::ops::Range<usize>, &mut [f32], usize) + Sync,
+) {
+    let n = starts.len().saturating_sub(1);
+    let row = |p: u32| starts[p as usize] as usize..starts[p as usize + 1] as usize;
+    let pool = ComputeTaskPool::get_or_init(Default::default);
+    let threads = pool.thread_num().max(1);
+    let ordered = pres.windows(2).all(|w| w[0] < w[1]) && pres.last().is_none_or(|&p| (p as usize) < n);
+    if threads == 1 || !ordered || pres.iter().map(|&p| row(p).len()).sum::<usize>() < min_entries {
+        kernel(0..pres.len(), weights, 0);
+        return;
+    }
+    let per = pres.iter().map(|&p| row(p).len()).sum::<usize>().div_ceil(threads);
+    let kernel = &kernel;
+    pool.scope(|scope| {
+        let (mut rest, mut rest_offset) = (weights, 0usize);
+        let mut i = 0;
+        while i < pres.len() {
+            let first = i;
+            let mut entries = 0;
+            while i < pres.len() && (entries < per || i == first) {
+                entries += row(pres[i]).len();
+                i += 1;
+            }
+            let (a, b) = (row(pres[first]).start, row(pres[i - 1]).end);
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(a - rest_offset);
+            let (mine, tail) = tail.split_at_mut(b - a);
+            (rest, rest_offset) = (tail, b);
+            let range = first..i;
+            scope.spawn(async move { kernel(range, mine, a) });
+        }
+    });
+}
+
+/// `Some(flush period)` when `settings` defer LTP (direct mode only).
+fn deferred(settings: &StdpSettings) -> Option<u64> {
+    match (settings.mode, settings.ltp) {
+        // At most 2^31 steps between flushes: `recent` counts steps from the last flush in u32.
+        (StdpMode::Direct, LtpTiming::Deferred { flush_every_steps }) => Some(flush_every_steps.clamp(1, 1 << 31)),
+        _ => None,
+    }
+}
+
+/// Applies all deferred potentiation ([`LtpTiming::Deferred`]) to the weights of
+/// [`SynapseIndex`]. Drivers call it before reading weights outside the flush points (the CLI
+/// does before the summary and the final weights). A no-op otherwise.
+pub fn flush_deferred_ltp(world: &mut World) {
+    let (Some(settings), Some(clock)) = (world.get_resource::<StdpSettings>().cloned(), world.get_resource::<SimClock>()) else {
+        return;
+    };
+    let dt = clock.dt_ms();
+    world.resource_scope(|world, mut state: Mut<StdpState>| {
+        if state.log_step.is_empty() {
+            return;
+        }
+        if let Some(mut index) = world.get_resource_mut::<SynapseIndex>()
+            && state.generation == Some(index.generation())
+        {
+            state.flush(&mut index, &settings, dt);
+        }
+    });
 }
 
 /// Pair-based STDP in [`SimSystems::Plasticity`], on the live weights of [`SynapseIndex`].
@@ -312,7 +639,47 @@ impl Plugin for StdpPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before StdpPlugin");
         app.init_resource::<StdpSettings>().init_resource::<StdpState>().init_resource::<StdpDiagnostics>().init_resource::<SynapseIndex>();
         app.add_systems(SimSchedule, apply_stdp.in_set(SimSystems::Plasticity));
+        app.add_systems(
+            SimSchedule,
+            (
+                flush_before_synapse_edits.before(PropagationSystems::Index),
+                catch_up_before_delivery.after(PropagationSystems::Index).before(PropagationSystems::Deliver),
+            )
+                .in_set(SimSystems::Propagation),
+        );
     }
+}
+
+/// Deferred LTP: queued synapse edits replace weights at [`PropagationSystems::Index`]; the
+/// potentiation owed to earlier spikes goes in first, as it would have without deferral.
+fn flush_before_synapse_edits(
+    edits: Option<Res<biospike_synapses::SynapseEdits>>,
+    settings: Res<StdpSettings>,
+    mut state: ResMut<StdpState>,
+    mut index: ResMut<SynapseIndex>,
+    clock: Res<SimClock>,
+) {
+    if state.log_step.is_empty() || edits.is_none_or(|e| e.is_empty()) || state.generation != Some(index.generation()) {
+        return;
+    }
+    state.flush(&mut index, &settings, clock.dt_ms());
+}
+
+/// Deferred LTP: the rows about to deliver this step's spikes take the potentiation owed to
+/// the postsynaptic spikes of earlier steps, so every spike leaves with the weight it would have
+/// had without deferral.
+fn catch_up_before_delivery(
+    settings: Res<StdpSettings>,
+    mut state: ResMut<StdpState>,
+    mut index: ResMut<SynapseIndex>,
+    spikes: Res<StepSpikes>,
+    clock: Res<SimClock>,
+) {
+    let s = clock.step();
+    if state.log_step.is_empty() || spikes.ids.is_empty() || s == 0 || state.generation != Some(index.generation()) {
+        return;
+    }
+    state.replay_rows(&mut index, &settings, &spikes.ids, s - 1, clock.dt_ms());
 }
 
 #[allow(clippy::too_many_arguments, reason = "one stage reading the spikes, the index, dopamine and the settings")]
@@ -333,7 +700,10 @@ fn apply_stdp(
         }
         StdpMode::Direct => None,
     };
-    if spikes.ids.is_empty() && gated.is_none_or(|(_, _, p)| !(s + 1).is_multiple_of(p)) {
+    let flush_every = deferred(&settings);
+    let flush_now = flush_every.is_some_and(|f| s.is_multiple_of(f) || (s + 1).is_multiple_of(f));
+    let flush_due = flush_now && !state.log_step.is_empty();
+    if spikes.ids.is_empty() && gated.is_none_or(|(_, _, p)| !(s + 1).is_multiple_of(p)) && !flush_due {
         return;
     }
     if index.is_empty() {
@@ -348,46 +718,59 @@ fn apply_stdp(
     let mut ltd_events = 0u64;
     let uniform_delay = index.uniform_delay();
     let skip_weight = gated.is_some() && settings.dependence == WeightDependence::Additive;
-    // 1. LTP at each postsynaptic spike, with presynaptic traces of spikes that have arrived.
-    for &post in &spikes.ids {
-        let p = post as usize;
-        if p >= n {
-            continue;
+    // 1. LTP with presynaptic traces of spikes that have arrived.
+    if flush_every.is_some() {
+        // Deferred: log this step's spikes as postsynaptic events. The rows of this step's
+        // presynaptic spikes caught up to the previous step before delivery
+        // (`catch_up_before_delivery`); this step's own pairings happen in the LTD loop below,
+        // with the presynaptic trace as it was before this step's update.
+        st.deferred_old.clear();
+        for &id in &spikes.ids {
+            let i = id as usize;
+            if i >= n {
+                st.deferred_old.push((NEVER, 0.0));
+                continue;
+            }
+            st.log_prev.push(st.head[i]);
+            st.head[i] = st.log_step.len() as u32;
+            st.log_step.push(s);
+            let r = &mut st.recent[i];
+            r.copy_within(0..RECENT - 1, 1);
+            r[0] = (s - st.log_base + 1) as u32;
+            ltp_events += u64::from(st.in_start[i + 1] - st.in_start[i]);
+            st.deferred_old.push((st.last_spike[i], st.x_val[i]));
         }
-        let range = st.in_start[p] as usize..st.in_start[p + 1] as usize;
-        ltp_events += range.len() as u64;
-        let row_end = range.end;
-        for j in range {
-            // The weights of a neuron's in-edges are scattered over the whole array (one cache
-            // miss each): ask for the one PREFETCH edges ahead now.
-            if let Some(&ahead) = st.in_pos.get(j + PREFETCH).filter(|_| j + PREFETCH < row_end) {
-                prefetch(&index.weights()[ahead as usize]);
-            }
-            let (k, pre) = (st.in_pos[j] as usize, st.in_pre[j] as usize);
-            let last = st.last_spike[pre];
-            if last == NEVER {
+    } else {
+        // At each postsynaptic spike, over its plastic in-edges.
+        for &post in &spikes.ids {
+            let p = post as usize;
+            if p >= n {
                 continue;
             }
-            let d = u64::from(uniform_delay.unwrap_or_else(|| index.delays()[k]));
-            let x = if last + d <= s {
-                st.x_val[pre] * StdpState::decay(&st.decay_plus, s - last - d, dt, settings.tau_plus_ms)
-            } else if settings.trace == TraceUpdate::Add {
-                // The last spike is still in flight; earlier ones (all arrived) pair.
-                (st.x_val[pre] - 1.0) * ((last + d - s) as f64 * dt / settings.tau_plus_ms).exp()
-            } else {
-                0.0
-            };
-            if x == 0.0 {
-                continue;
-            }
-            // An additive change into eligibility does not depend on w: skip the weight read.
-            let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
-            let dw = settings.ltp(w, x);
-            if gated.is_some() {
-                let e = st.in_slot[j] as usize;
-                st.eligibility[e] += dw as f32;
-            } else {
-                index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
+            let range = st.in_start[p] as usize..st.in_start[p + 1] as usize;
+            ltp_events += range.len() as u64;
+            let row_end = range.end;
+            for j in range {
+                // The weights of a neuron's in-edges are scattered over the whole array (one
+                // cache miss each): ask for the one PREFETCH edges ahead now.
+                if let Some(&ahead) = st.in_pos.get(j + PREFETCH).filter(|_| j + PREFETCH < row_end) {
+                    prefetch(&index.weights()[ahead as usize]);
+                }
+                let (k, pre) = (st.in_pos[j] as usize, st.in_pre[j] as usize);
+                let d = u64::from(uniform_delay.unwrap_or_else(|| index.delays()[k]));
+                let x = st.pre_trace(&settings, pre, s, d, dt);
+                if x == 0.0 {
+                    continue;
+                }
+                // An additive change into eligibility does not depend on w: skip the weight read.
+                let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
+                let dw = settings.ltp(w, x);
+                if gated.is_some() {
+                    let e = st.in_slot[j] as usize;
+                    st.eligibility[e] += dw as f32;
+                } else {
+                    index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
+                }
             }
         }
     }
@@ -409,32 +792,74 @@ fn apply_stdp(
         st.y_val[i] = y;
         st.last_spike[i] = s;
     }
-    // 3. LTD at each presynaptic spike, with postsynaptic traces including this step.
+    // 3. LTD at each presynaptic spike, with postsynaptic traces including this step (deferred
+    //    LTP: preceded, on synapses whose target fired this step too, by that pairing).
     for &pre in &spikes.ids {
-        let range = index.row(pre);
-        ltd_events += range.len() as u64;
-        for k in range {
-            if !st.plastic[k] {
-                continue;
-            }
-            let post = index.posts()[k] as usize;
-            let last = st.last_spike.get(post).copied().unwrap_or(NEVER);
-            if last == NEVER {
-                continue;
-            }
-            let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
-            let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
-            let dw = settings.ltd(w, y);
-            if gated.is_some() {
-                let j = st.slot[k] as usize;
-                st.eligibility[j] += dw as f32;
-            } else {
-                index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
+        ltd_events += index.row(pre).len() as u64;
+    }
+    if let Some((..)) = gated {
+        for &pre in &spikes.ids {
+            let range = index.row(pre);
+            let posts = index.posts();
+            for k in range {
+                if !st.plastic[k] {
+                    continue;
+                }
+                let post = posts[k] as usize;
+                let last = st.last_spike.get(post).copied().unwrap_or(NEVER);
+                if last == NEVER {
+                    continue;
+                }
+                let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
+                let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
+                st.eligibility[st.slot[k] as usize] += settings.ltd(w, y) as f32;
             }
         }
+    } else {
+        let deferred_now = flush_every.is_some();
+        if deferred_now {
+            for &pre in &spikes.ids {
+                if let Some(m) = st.mark.get_mut(pre as usize) {
+                    *m = s;
+                }
+            }
+        }
+        let (view, weights) = RowView::of(&mut index);
+        let st = &*st;
+        let settings = &*settings;
+        for_each_row_chunk(&spikes.ids, view.starts, weights, |range, weights, offset| {
+            for i in range {
+                let (pre_last, pre_x) = if deferred_now { st.deferred_old[i] } else { (NEVER, 0.0) };
+                for k in view.row(spikes.ids[i] as usize) {
+                    if !st.plastic[k] {
+                        continue;
+                    }
+                    let post = view.posts[k] as usize;
+                    let last = st.last_spike.get(post).copied().unwrap_or(NEVER);
+                    if last == NEVER {
+                        continue;
+                    }
+                    let w = &mut weights[k - offset];
+                    if deferred_now && last == s && pre_last != NEVER {
+                        let d = u64::from(view.uniform.unwrap_or(view.delays[k]));
+                        let x = st.trace_at(settings, pre_last, pre_x, s, d, dt);
+                        if x != 0.0 {
+                            let old = f64::from(*w);
+                            *w = (old + lr * settings.ltp(old, x)).clamp(lo, hi) as f32;
+                        }
+                    }
+                    let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
+                    let old = f64::from(*w);
+                    *w = (old + lr * settings.ltd(old, y)).clamp(lo, hi) as f32;
+                }
+            }
+        });
     }
     diag.ltp_events += ltp_events;
     diag.ltd_events += ltd_events;
+    if flush_now {
+        st.flush(&mut index, &settings, dt);
+    }
     // 4. Dopamine-gated update.
     if let Some((tau_e, bias, period)) = gated
         && (s + 1).is_multiple_of(period)
@@ -457,5 +882,40 @@ fn apply_stdp(
             offset += len;
         }
         diag.sweeps += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Split over two threads, every position of every listed row is visited exactly once, with
+    /// the right weight slice, and nothing else is touched.
+    #[test]
+    fn row_chunks_cover_each_listed_row_once() {
+        ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(2).build());
+        // 12 rows of lengths 0, 3, 1, 7, 0, 5, 2, 9, 4, 0, 6, 1.
+        let lengths = [0u32, 3, 1, 7, 0, 5, 2, 9, 4, 0, 6, 1];
+        let mut starts = vec![0u32];
+        for l in lengths {
+            starts.push(starts[starts.len() - 1] + l);
+        }
+        let total = starts[lengths.len()] as usize;
+        for pres in [vec![1u32, 3, 4, 7, 10, 11], vec![0, 2, 5, 6, 8, 9], vec![7], vec![]] {
+            let mut weights: Vec<f32> = (0..total).map(|k| k as f32).collect();
+            split_rows(&pres, &starts, &mut weights, 0, |range, w, offset| {
+                for i in range {
+                    let p = pres[i] as usize;
+                    for k in starts[p] as usize..starts[p + 1] as usize {
+                        assert_eq!(w[k - offset], k as f32, "slice offset");
+                        w[k - offset] += 1000.0;
+                    }
+                }
+            });
+            for (k, w) in weights.iter().enumerate() {
+                let listed = pres.iter().any(|&p| (starts[p as usize] as usize..starts[p as usize + 1] as usize).contains(&k));
+                assert_eq!(*w, k as f32 + if listed { 1000.0 } else { 0.0 }, "position {k} with rows {pres:?}");
+            }
+        }
     }
 }
