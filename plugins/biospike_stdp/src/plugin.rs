@@ -215,6 +215,9 @@ const TABLE: usize = 4096;
 pub struct StdpState {
     generation: Option<u64>,
     plastic: Vec<bool>,
+    /// Per presynaptic row: no plastic synapse, all plastic, or mixed (rows without plastic
+    /// synapses, e.g. inhibitory ones, are skipped whole).
+    row_plastic: Vec<RowPlastic>,
     /// Runs of consecutive plastic positions `(first k, length)`; eligibility is stored
     /// run after run, so the gated sweep works on contiguous slices.
     runs: Vec<(u32, u32)>,
@@ -261,6 +264,11 @@ impl StdpState {
     /// Whether index position `k` is plastic.
     pub fn is_plastic(&self, k: usize) -> bool {
         self.plastic.get(k).copied().unwrap_or(false)
+    }
+
+    #[inline]
+    fn row_kind(&self, pre: usize) -> RowPlastic {
+        self.row_plastic.get(pre).copied().unwrap_or(RowPlastic::Mixed)
     }
 
     /// Number of plastic synapses.
@@ -381,6 +389,18 @@ impl StdpState {
         }
         self.runs = runs;
         self.in_slot = if gated { in_pos.iter().map(|&k| self.slot[k as usize]).collect() } else { Vec::new() };
+        self.row_plastic = (0..n)
+            .map(|pre| {
+                let row = &plastic[starts[pre] as usize..starts[pre + 1] as usize];
+                if !row.contains(&true) {
+                    RowPlastic::None
+                } else if !row.contains(&false) {
+                    RowPlastic::All
+                } else {
+                    RowPlastic::Mixed
+                }
+            })
+            .collect();
         self.plastic = plastic;
         self.in_start = in_deg;
         self.in_pos = in_pos;
@@ -417,7 +437,8 @@ impl StdpState {
         scratch: &mut Vec<u64>,
     ) {
         let (last, x_last) = (self.last_spike[pre], self.x_val[pre]);
-        if last == NEVER {
+        let kind = self.row_kind(pre);
+        if last == NEVER || kind == RowPlastic::None {
             return;
         }
         let (lr, lo, hi) = (settings.learning_rate, settings.w_min, settings.w_max);
@@ -443,7 +464,7 @@ impl StdpState {
             {
                 prefetch(r);
             }
-            if !self.plastic[k] {
+            if kind == RowPlastic::Mixed && !self.plastic[k] {
                 continue;
             }
             let recent = self.recent[posts[k] as usize];
@@ -515,6 +536,15 @@ impl StdpState {
         self.log_prev.clear();
         self.log_base = upto + 1;
     }
+}
+
+/// Plastic synapses in one presynaptic row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum RowPlastic {
+    None,
+    All,
+    #[default]
+    Mixed,
 }
 
 /// The read-only side of [`SynapseIndex`], split off its weights so rows can be processed in
@@ -617,6 +647,9 @@ pub fn flush_deferred_ltp(world: &mut World) {
         return;
     };
     let dt = clock.dt_ms();
+    if !world.contains_resource::<StdpState>() {
+        return;
+    }
     world.resource_scope(|world, mut state: Mut<StdpState>| {
         if state.log_step.is_empty() {
             return;
@@ -830,8 +863,12 @@ fn apply_stdp(
         for_each_row_chunk(&spikes.ids, view.starts, weights, |range, weights, offset| {
             for i in range {
                 let (pre_last, pre_x) = if deferred_now { st.deferred_old[i] } else { (NEVER, 0.0) };
+                let kind = st.row_kind(spikes.ids[i] as usize);
+                if kind == RowPlastic::None {
+                    continue;
+                }
                 for k in view.row(spikes.ids[i] as usize) {
-                    if !st.plastic[k] {
+                    if kind == RowPlastic::Mixed && !st.plastic[k] {
                         continue;
                     }
                     let post = view.posts[k] as usize;
