@@ -115,12 +115,6 @@ impl SynapseIndex {
         &mut self.weight
     }
 
-    /// Targets, mutable weights and delays at once (a plasticity rule walking rows reads the
-    /// target and writes the weight of the same position).
-    pub fn posts_weights_delays_mut(&mut self) -> (&[u32], &mut [f32], &[u16]) {
-        (&self.post, &mut self.weight, &self.delay)
-    }
-
     /// Row starts, targets, mutable weights and delays at once (for rules that split the
     /// weights between threads by row).
     pub fn rows_mut(&mut self) -> (&[u32], &[u32], &mut [f32], &[u16]) {

@@ -54,6 +54,10 @@ pub use modulators::{Modulator, NeuromodulatorLevels};
 /// `BENCHMARKS.md`), more than 16k Izhikevich updates take on one core.
 pub const PARALLEL_MIN_ENTITIES: usize = 16_384;
 
+/// Below this many synaptic events (delivery) or row entries (plasticity) in one step, a
+/// row-wise pass runs serially: the same ~20 µs hand-off costs more than that much row work.
+pub const PARALLEL_MIN_EVENTS: usize = 32_768;
+
 /// Runs `$body` for every item of `$query`, in parallel when the query holds at least
 /// [`PARALLEL_MIN_ENTITIES`] entities, serially otherwise. Each item must only touch its own
 /// entity, so both paths give the same result.

@@ -163,6 +163,13 @@ impl StdpSettings {
         }
     }
 
+    /// Applies a direct-mode change: `w ← clip(w + learning_rate · dw(w))`, rounded to f32.
+    #[inline]
+    fn apply(&self, w: &mut f32, dw: impl FnOnce(f64) -> f64) {
+        let old = f64::from(*w);
+        *w = (old + self.learning_rate * dw(old)).clamp(self.w_min, self.w_max) as f32;
+    }
+
     /// LTD change (negative) for weight `w` and postsynaptic trace `y` (before the learning rate).
     #[inline]
     pub fn ltd(&self, w: f64, y: f64) -> f64 {
@@ -441,7 +448,6 @@ impl StdpState {
         if last == NEVER || kind == RowPlastic::None {
             return;
         }
-        let (lr, lo, hi) = (settings.learning_rate, settings.w_min, settings.w_max);
         let range = index.row(pre);
         let (posts, delays) = (index.posts, index.delays);
         // Logged spikes after the mark, in the encoding of `recent`.
@@ -451,8 +457,7 @@ impl StdpState {
         let pair = |w: &mut f32, t: u64, d: u64| {
             let x = self.trace_at(settings, last, x_last, t, d, dt);
             if x != 0.0 {
-                let old = f64::from(*w);
-                *w = (old + lr * settings.ltp(old, x)).clamp(lo, hi) as f32;
+                settings.apply(w, |old| settings.ltp(old, x));
             }
         };
         let end = range.end;
@@ -572,10 +577,6 @@ impl<'a> RowView<'a> {
     }
 }
 
-/// Row entries in one batch below which plasticity stays on one thread (a compute-pool
-/// hand-off costs about as much as 20 µs of row work).
-const PARALLEL_ROW_ENTRIES: usize = 32_768;
-
 /// Runs `kernel(spike range, weights, offset)` over the rows of `pres`: once with all
 /// weights (`offset` 0) for small batches, one thread, or ids that are not strictly ascending
 /// and in range; otherwise on contiguous runs of `pres` holding about equal numbers of row
@@ -588,7 +589,7 @@ fn for_each_row_chunk(
     weights: &mut [f32],
     kernel: impl Fn(std::ops::Range<usize>, &mut [f32], usize) + Sync,
 ) {
-    split_rows(pres, starts, weights, PARALLEL_ROW_ENTRIES, kernel);
+    split_rows(pres, starts, weights, biospike_core::PARALLEL_MIN_EVENTS, kernel);
 }
 
 /// [`for_each_row_chunk`] with its threshold as a parameter.
@@ -604,11 +605,12 @@ fn split_rows(
     let pool = ComputeTaskPool::get_or_init(Default::default);
     let threads = pool.thread_num().max(1);
     let ordered = pres.windows(2).all(|w| w[0] < w[1]) && pres.last().is_none_or(|&p| (p as usize) < n);
-    if threads == 1 || !ordered || pres.iter().map(|&p| row(p).len()).sum::<usize>() < min_entries {
+    let total = if ordered { pres.iter().map(|&p| row(p).len()).sum::<usize>() } else { 0 };
+    if threads == 1 || !ordered || total < min_entries {
         kernel(0..pres.len(), weights, 0);
         return;
     }
-    let per = pres.iter().map(|&p| row(p).len()).sum::<usize>().div_ceil(threads);
+    let per = total.div_ceil(threads);
     let kernel = &kernel;
     pool.scope(|scope| {
         let (mut rest, mut rest_offset) = (weights, 0usize);
@@ -643,13 +645,12 @@ fn deferred(settings: &StdpSettings) -> Option<u64> {
 /// [`SynapseIndex`]. Drivers call it before reading weights outside the flush points (the CLI
 /// does before the summary and the final weights). A no-op otherwise.
 pub fn flush_deferred_ltp(world: &mut World) {
-    let (Some(settings), Some(clock)) = (world.get_resource::<StdpSettings>().cloned(), world.get_resource::<SimClock>()) else {
+    let (Some(settings), Some(clock), true) =
+        (world.get_resource::<StdpSettings>().cloned(), world.get_resource::<SimClock>(), world.contains_resource::<StdpState>())
+    else {
         return;
     };
     let dt = clock.dt_ms();
-    if !world.contains_resource::<StdpState>() {
-        return;
-    }
     world.resource_scope(|world, mut state: Mut<StdpState>| {
         if state.log_step.is_empty() {
             return;
@@ -744,8 +745,6 @@ fn apply_stdp(
     }
     let st = &mut *state;
     st.prepare(&index, &settings, &table, dt);
-    let lr = settings.learning_rate;
-    let (lo, hi) = (settings.w_min, settings.w_max);
     let n = st.last_spike.len();
     let mut ltp_events = 0u64;
     let mut ltd_events = 0u64;
@@ -795,14 +794,12 @@ fn apply_stdp(
                 if x == 0.0 {
                     continue;
                 }
-                // An additive change into eligibility does not depend on w: skip the weight read.
-                let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
-                let dw = settings.ltp(w, x);
                 if gated.is_some() {
-                    let e = st.in_slot[j] as usize;
-                    st.eligibility[e] += dw as f32;
+                    // An additive change into eligibility does not depend on w: skip the weight read.
+                    let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
+                    st.eligibility[st.in_slot[j] as usize] += settings.ltp(w, x) as f32;
                 } else {
-                    index.weights_mut()[k] = (w + lr * dw).clamp(lo, hi) as f32;
+                    settings.apply(&mut index.weights_mut()[k], |old| settings.ltp(old, x));
                 }
             }
         }
@@ -881,13 +878,11 @@ fn apply_stdp(
                         let d = u64::from(view.uniform.unwrap_or(view.delays[k]));
                         let x = st.trace_at(settings, pre_last, pre_x, s, d, dt);
                         if x != 0.0 {
-                            let old = f64::from(*w);
-                            *w = (old + lr * settings.ltp(old, x)).clamp(lo, hi) as f32;
+                            settings.apply(w, |old| settings.ltp(old, x));
                         }
                     }
                     let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
-                    let old = f64::from(*w);
-                    *w = (old + lr * settings.ltd(old, y)).clamp(lo, hi) as f32;
+                    settings.apply(w, |old| settings.ltd(old, y));
                 }
             }
         });
@@ -903,9 +898,9 @@ fn apply_stdp(
     {
         let da = levels.map_or(0.0, |l| l.level(Modulator::Dopamine));
         // f32 arithmetic on contiguous runs: the loop vectorizes.
-        let gain = (lr * (bias + da)) as f32;
+        let gain = (settings.learning_rate * (bias + da)) as f32;
         let keep = (-(period as f64) * dt / tau_e).exp() as f32;
-        let (lo, hi) = (lo as f32, hi as f32);
+        let (lo, hi) = (settings.w_min as f32, settings.w_max as f32);
         let weights = index.weights_mut();
         let mut offset = 0usize;
         for &(start, len) in &st.runs {

@@ -79,9 +79,6 @@ fn queue_changed(mut world: DeferredWorld, ctx: HookContext) {
     world.resource_mut::<SynapseEdits>().changed.push(ctx.entity);
 }
 
-/// Minimum synaptic events in one step before delivery is split over threads.
-const PARALLEL_EVENTS: usize = 32_768;
-
 fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: ResMut<DelayRing>, clock: Res<SimClock>) {
     if ring.slots == 0 {
         return;
@@ -159,7 +156,7 @@ fn propagate_spikes(
         return;
     }
     let pool = ComputeTaskPool::get();
-    let threads = if events < PARALLEL_EVENTS { 1 } else { pool.thread_num().max(1) };
+    let threads = if events < biospike_core::PARALLEL_MIN_EVENTS { 1 } else { pool.thread_num().max(1) };
     // Thread t owns neurons lo..hi in every slot.
     let chunk = neurons.div_ceil(threads);
     let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
