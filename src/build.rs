@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::scene::{
     DependenceDesc, DistDesc, ExperimentDesc, IntegrationDesc, KindDesc, LtpTimingDesc, ModulatorDesc, NeuromodulationDesc, NeuronDesc,
-    PlasticDesc, PlasticityDesc, PresetDesc, ProcessDesc, Scene, TopologyDesc, TracesDesc,
+    PlasticDesc, PlasticityDesc, PresetDesc, ProcessDesc, Scene, SynapseStorageDesc, TopologyDesc, TracesDesc,
 };
 use biospike_neuromod::prelude::*;
 use biospike_stdp::prelude::*;
@@ -224,39 +224,55 @@ fn position(pop: usize, local: u32, size: u32) -> [f32; 3] {
 
 /// The directed edges `(pre, post)` of the scene's topology.
 pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
+    let n = scene.neuron_count() as usize;
+    let expected = match scene.desc.topology {
+        TopologyDesc::AllToAll { .. } => n * n,
+        TopologyDesc::FixedInDegree { k, .. } | TopologyDesc::FixedOutDegree { k, .. } => n * k as usize,
+        _ => 0,
+    };
+    let mut edges = Vec::with_capacity(expected);
+    for_each_edge(scene, &mut |a, b| edges.push((a, b)))?;
+    Ok(edges)
+}
+
+/// Hands the directed edges `(pre, post)` of the scene's topology to `emit`, in the order of
+/// [`edges`], without storing them (except for the small-world and scale-free generators,
+/// which build a graph first). The same scene gives the same edges on every call.
+pub fn for_each_edge(scene: &Scene, emit: &mut dyn FnMut(u32, u32)) -> Result<(), BuildError> {
     let d = &scene.desc;
     let n = scene.neuron_count();
-    Ok(match d.topology {
-        TopologyDesc::Disconnected => Vec::new(),
-        TopologyDesc::AllToAll { self_connections } => topo::all_to_all(n, self_connections),
-        TopologyDesc::ErdosRenyi { p, self_connections } => topo::erdos_renyi(n, p, self_connections, d.seed)?,
-        TopologyDesc::SmallWorld { k, rewire_p } => topo::watts_strogatz(n, k, rewire_p, d.seed)?,
-        TopologyDesc::ScaleFree { m, directed } => topo::barabasi_albert(n, m, directed, d.seed)?,
+    let mut sink = |a, b| emit(a, b);
+    match d.topology {
+        TopologyDesc::Disconnected => {}
+        TopologyDesc::AllToAll { self_connections } => topo::all_to_all_each(n, self_connections, &mut sink),
+        TopologyDesc::ErdosRenyi { p, self_connections } => topo::erdos_renyi_each(n, p, self_connections, d.seed, &mut sink)?,
+        TopologyDesc::SmallWorld { k, rewire_p } => topo::watts_strogatz(n, k, rewire_p, d.seed)?.into_iter().for_each(|(a, b)| sink(a, b)),
+        TopologyDesc::ScaleFree { m, directed } => {
+            topo::barabasi_albert(n, m, directed, d.seed)?.into_iter().for_each(|(a, b)| sink(a, b));
+        }
         TopologyDesc::FixedOutDegree { k, multapses, self_connections } => {
+            let draw = |k, i: usize| topo::FixedDegree { k, multapses, self_connections, seed: d.seed, stream: i as u64 };
             let ranges = population_ranges(scene);
-            let mut edges = Vec::with_capacity(n as usize * k as usize);
             for (i, p) in d.populations.iter().enumerate() {
                 let targets: Vec<std::ops::Range<u32>> = match &p.synapses.targets {
                     Some(names) => names.iter().map(|t| ranges[usize::from(pop_id(scene, t))].clone()).collect(),
                     None => std::iter::once(0..n).collect(),
                 };
-                edges.extend(topo::fixed_out_degree(ranges[i].clone(), &targets, k, multapses, self_connections, d.seed, i as u64)?);
+                topo::fixed_out_degree_each(ranges[i].clone(), &targets, draw(k, i), &mut sink)?;
             }
-            edges
         }
         TopologyDesc::FixedInDegree { k, multapses, self_connections } => {
+            let draw = |k, i: usize| topo::FixedDegree { k, multapses, self_connections, seed: d.seed, stream: i as u64 };
             let sizes: Vec<u32> = d.populations.iter().map(|p| p.size).collect();
             let split = split_in_degree(k, &sizes);
-            let mut edges = Vec::with_capacity(n as usize * k as usize);
             let mut first = 0u32;
             for (i, (&size, &ki)) in sizes.iter().zip(&split).enumerate() {
-                let part = topo::fixed_in_degree(first..first + size, 0..n, ki, multapses, self_connections, d.seed, i as u64)?;
-                edges.extend(part);
+                topo::fixed_in_degree_each(first..first + size, 0..n, draw(ki, i), &mut sink)?;
                 first += size;
             }
-            edges
         }
-    })
+    }
+    Ok(())
 }
 
 /// Id ranges of the populations, in order.
@@ -328,25 +344,27 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
-        let entities: Vec<Entity> = world
-            .spawn_batch(ids.clone().map(|id| {
-                let params = neuron_params(p.neuron, seed, id);
-                let v0 = p.v_init_mv;
-                let u0 = p.u_init.unwrap_or(params.b * v0);
-                (
-                    IzhikevichNeuron,
-                    NeuronId(id),
-                    PopulationId(pi as u16),
-                    params,
-                    MembranePotential(v0),
-                    RecoveryVariable(u0),
-                    Position(position(pi, id - first, p.size)),
-                )
-            }))
-            .collect();
-        if let Some(n) = p.noise {
-            world.insert_batch(entities.iter().map(|&e| (e, NoiseCurrent { mean: n.mean, std: n.std })));
-        }
+        let neuron = |id: u32| {
+            let params = neuron_params(p.neuron, seed, id);
+            let v0 = p.v_init_mv;
+            let u0 = p.u_init.unwrap_or(params.b * v0);
+            (
+                IzhikevichNeuron,
+                NeuronId(id),
+                PopulationId(pi as u16),
+                params,
+                MembranePotential(v0),
+                RecoveryVariable(u0),
+                Position(position(pi, id - first, p.size)),
+            )
+        };
+        // The usual noise source is spawned with the neuron: a later insert would move every
+        // neuron to a new table and leave the first one's capacity allocated (≈ 200 bytes per
+        // neuron at 100 000 neurons).
+        let entities: Vec<Entity> = match p.noise {
+            Some(n) => world.spawn_batch(ids.clone().map(|id| (neuron(id), NoiseCurrent { mean: n.mean, std: n.std }))).collect(),
+            None => world.spawn_batch(ids.clone().map(neuron)).collect(),
+        };
         if let Some(u) = p.uniform_noise {
             world.insert_batch(entities.iter().map(|&e| (e, UniformNoiseCurrent { low: u.low, high: u.high })));
         }
@@ -368,23 +386,47 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);
     world.insert_resource(table);
 
-    let edges = edges(scene)?;
     let dt = d.dt_ms;
+    // Weight and delay of edge `k`, from its own random stream.
+    let attributes = |k: usize, pre: u32| {
+        let src = &d.populations[usize::from(pop_of[pre as usize])];
+        let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, 0);
+        let magnitude = sample(src.synapses.weight, &mut rng);
+        let w = match src.kind {
+            KindDesc::Excitatory => magnitude,
+            KindDesc::Inhibitory => -magnitude,
+        };
+        let delay = (sample(src.synapses.delay_ms, &mut rng) / dt).round().clamp(1.0, f64::from(u16::MAX)) as u16;
+        (w as f32, delay)
+    };
+    if d.synapse_storage == SynapseStorageDesc::IndexOnly {
+        // Straight from the generator (run twice) into the index: no edge list, no entities.
+        let mut generated = Ok(());
+        let index = SynapseIndex::index_only_generated(
+            scene.neuron_count() as usize,
+            |emit| {
+                let r = for_each_edge(scene, emit);
+                if generated.is_ok() {
+                    generated = r;
+                }
+            },
+            |k, pre, _| attributes(k, pre),
+            0,
+        );
+        generated?;
+        world.insert_resource(index);
+        return Ok(());
+    }
+    let edges = edges(scene)?;
     let synapses: Vec<_> = edges
         .iter()
         .enumerate()
         .map(|(k, &(pre, post))| {
-            let src = &d.populations[usize::from(pop_of[pre as usize])];
-            let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, 0);
-            let magnitude = sample(src.synapses.weight, &mut rng);
-            let w = match src.kind {
-                KindDesc::Excitatory => magnitude,
-                KindDesc::Inhibitory => -magnitude,
-            };
-            let delay = (sample(src.synapses.delay_ms, &mut rng) / dt).round().clamp(1.0, f64::from(u16::MAX)) as u16;
-            (Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w as f32), SynapticDelay(delay))
+            let (w, delay) = attributes(k, pre);
+            (Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w), SynapticDelay(delay))
         })
         .collect();
+    drop(edges);
     let mut synapses = synapses;
     // The experiment's synapse: the first out-edge of `pre` by target id.
     let chosen = match &d.experiment {

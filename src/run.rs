@@ -258,11 +258,16 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
 fn notes(world: &World) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let (Some(state), Some(index)) = (world.get_resource::<biospike_stdp::StdpState>(), world.get_resource::<SynapseIndex>()) {
-        let w: Vec<f64> = (0..index.len()).filter(|&k| state.is_plastic(k)).map(|k| f64::from(index.weights()[k])).collect();
-        if !w.is_empty() {
-            let mean = w.iter().sum::<f64>() / w.len() as f64;
-            let max = w.iter().copied().fold(f64::MIN, f64::max);
-            out.push(("plasticity".into(), format!("{} plastic synapses: mean weight {mean:.4}, max {max:.4}", w.len())));
+        // One pass, no copy of the weights (10 M synapses would be 80 MB).
+        let (mut n, mut sum, mut max) = (0usize, 0.0f64, f64::MIN);
+        for (_, &w) in index.weights().iter().enumerate().filter(|&(k, _)| state.is_plastic(k)) {
+            n += 1;
+            sum += f64::from(w);
+            max = max.max(f64::from(w));
+        }
+        if n > 0 {
+            let mean = sum / n as f64;
+            out.push(("plasticity".into(), format!("{n} plastic synapses: mean weight {mean:.4}, max {max:.4}")));
         }
     }
     if let Some(d) = world.get_resource::<biospike_structure::StructureDiagnostics>() {

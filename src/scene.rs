@@ -760,6 +760,20 @@ pub enum LtpTimingDesc {
     Deferred,
 }
 
+/// Where a scene's synapses live.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SynapseStorageDesc {
+    /// One entity per synapse (`Synapse`, `SynapticWeight`, `SynapticDelay`), indexed for
+    /// delivery: user systems query, edit and despawn them (≈ 120 bytes per synapse).
+    #[default]
+    Entities,
+    /// In the delivery index only (`SynapseIndex::index_only`, 10 bytes per synapse, plus 1 for
+    /// STDP): for large fixed networks. Weights are read and changed through the index; not
+    /// allowed with `structure`, `drift`, `quantize` or an `experiment`, which edit or name
+    /// synapse entities.
+    IndexOnly,
+}
+
 /// A protocol run on top of the model.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -822,6 +836,9 @@ pub struct SceneDesc {
     /// Connectivity. Default `Disconnected`.
     #[serde(default)]
     pub topology: TopologyDesc,
+    /// Where the synapses live. Default `Entities`.
+    #[serde(default)]
+    pub synapse_storage: SynapseStorageDesc,
     /// Recording. Default: spikes, neurons, synapses.
     #[serde(default)]
     pub record: RecordDesc,
@@ -1172,6 +1189,22 @@ impl Scene {
                     "experiment",
                     0,
                     "DistalReward needs `neuromodulation` (dopamine) and `plasticity` (STDP) in the scene".into(),
+                ));
+            }
+        }
+        if d.synapse_storage == SynapseStorageDesc::IndexOnly {
+            let needs_entities = [
+                ("structure", d.structure.is_some()),
+                ("drift", d.drift.is_some()),
+                ("quantize", d.quantize.is_some()),
+                ("experiment", d.experiment.is_some()),
+            ];
+            if let Some((what, _)) = needs_entities.iter().find(|x| x.1) {
+                return Err(self.invalid(
+                    "synapse_storage".into(),
+                    "synapse_storage",
+                    0,
+                    format!("IndexOnly cannot be used with `{what}`, which edits or names synapse entities; allowed: Entities"),
                 ));
             }
         }

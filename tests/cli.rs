@@ -284,3 +284,38 @@ fn seed_demo_runs_every_feature_and_plots() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no biospike tables"));
 }
+
+/// `synapse_storage: IndexOnly` records the same spikes and the same synapse table (start and
+/// end weights, with STDP) as synapse entities.
+#[test]
+fn index_only_storage_writes_the_same_tables_as_entities() {
+    let dir = tmp("index-only");
+    let scene = |storage: &str| {
+        format!(
+            r#"(
+            seed: 4, dt_ms: 1.0, time_steps: 300,
+            populations: [
+                (name: "exc", size: 160, noise: Some((mean: 3.0, std: 6.0)),
+                 synapses: (weight: Uniform(low: 0.0, high: 4.0), delay_ms: Uniform(low: 1.0, high: 4.0))),
+                (name: "inh", size: 40, kind: Inhibitory, neuron: Preset(FS), noise: Some((mean: 3.0, std: 6.0)),
+                 synapses: (weight: Constant(2.0), delay_ms: Constant(1.0))),
+            ],
+            synapse_storage: {storage},
+            topology: ErdosRenyi(p: 0.1),
+            plasticity: Some((dopamine_gated: false, a_plus: 0.05, a_minus: 0.06, w_max: 4.0, ltp_timing: Deferred)),
+            record: (spikes: true, neurons: false, synapses: true),
+        )"#
+        )
+    };
+    let mut tables = Vec::new();
+    for storage in ["Entities", "IndexOnly"] {
+        let path = dir.join(format!("{storage}.ron"));
+        std::fs::write(&path, scene(storage)).expect("write scene");
+        let out = dir.join(storage);
+        ok(&bin().args(["run"]).arg(&path).arg("--out").arg(&out).output().expect("run"));
+        tables.push((read_all(&out.join("spikes.parquet")), read_all(&out.join("synapses.parquet"))));
+    }
+    let (spikes, synapses) = &tables[0];
+    assert!(spikes.0 > 1_000 && synapses.0 > 3_000, "{} spikes, {} synapses", spikes.0, synapses.0);
+    assert!(tables[0] == tables[1], "the two storages wrote different tables");
+}

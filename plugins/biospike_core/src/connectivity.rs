@@ -15,7 +15,7 @@ pub struct IndexedSynapse {
     pub weight: f32,
     /// Delay in steps (`>= 1`).
     pub delay: u16,
-    /// The synapse entity.
+    /// The synapse entity ([`Entity::PLACEHOLDER`] for an index-only synapse).
     pub entity: Entity,
 }
 
@@ -28,12 +28,21 @@ pub struct IndexedSynapse {
 ///
 /// Memory: 4 (post) + 4 (weight) + 2 (delay) + 8 (entity) = 18 bytes per synapse, plus
 /// 4 bytes per neuron for `row_start`.
+///
+/// # Index-only synapses
+/// Large networks with a fixed topology can skip the synapse entities (≈ 100 bytes each in
+/// the ECS) and live in the index alone: build it with [`SynapseIndex::index_only`] and insert
+/// it as the resource. Such an index keeps no entity column (10 bytes per synapse). Their
+/// weights are read and changed through [`SynapseIndex::weights_mut`]; synapse entities spawned
+/// later are added next to them (the index-only ones report [`Entity::PLACEHOLDER`]), but an
+/// index-only synapse cannot be despawned.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct SynapseIndex {
     row_start: Vec<u32>,
     post: Vec<u32>,
     weight: Vec<f32>,
     delay: Vec<u16>,
+    /// One entity per position, or empty when every synapse is index-only.
     entity: Vec<Entity>,
     max_delay: u16,
     /// `Some(d)` when every synapse has delay `d` (delivery then skips the delay array).
@@ -126,9 +135,22 @@ impl SynapseIndex {
         &self.delay
     }
 
-    /// Synapse entity of each position.
+    /// Synapse entity of each position; **empty** when every synapse is index-only (see
+    /// [`SynapseIndex::index_only`]), and [`Entity::PLACEHOLDER`] at index-only positions of a
+    /// mixed index. [`SynapseIndex::entity`] covers both.
     pub fn entities(&self) -> &[Entity] {
         &self.entity
+    }
+
+    /// The synapse entity at position `k`, `None` for an index-only synapse (or out of range).
+    #[inline]
+    pub fn entity(&self, k: usize) -> Option<Entity> {
+        self.entity.get(k).copied().filter(|&e| e != Entity::PLACEHOLDER)
+    }
+
+    /// `true` when the synapses have no entities (an index built by [`SynapseIndex::index_only`]).
+    pub fn is_index_only(&self) -> bool {
+        self.entity.is_empty() && !self.post.is_empty()
     }
 
     /// First position of each presynaptic row, plus the end (`neuron_count() + 1` values).
@@ -155,7 +177,8 @@ impl SynapseIndex {
     /// in-place edits with the same values, which the synapse plugin applies harmlessly.
     pub fn write_back(world: &mut World) -> usize {
         let Some(index) = world.get_resource::<SynapseIndex>() else { return 0 };
-        let live: Vec<(Entity, f32)> = index.entity.iter().copied().zip(index.weight.iter().copied()).collect();
+        let live: Vec<(Entity, f32)> =
+            index.entity.iter().copied().zip(index.weight.iter().copied()).filter(|&(e, _)| e != Entity::PLACEHOLDER).collect();
         let mut changed = Vec::new();
         for (e, w) in live {
             if world.get::<crate::SynapticWeight>(e).is_some_and(|c| c.0 != w) {
@@ -172,20 +195,32 @@ impl SynapseIndex {
         self.row(pre).len()
     }
 
-    /// Out-edges of `pre` as `(post, weight, delay_steps, entity)`, sorted by post.
+    /// Out-edges of `pre` as `(post, weight, delay_steps, entity)`, sorted by post
+    /// ([`Entity::PLACEHOLDER`] for index-only synapses).
     pub fn out_edges(&self, pre: u32) -> impl Iterator<Item = (u32, f32, u16, Entity)> + '_ {
-        self.row(pre).map(move |k| (self.post[k], self.weight[k], self.delay[k], self.entity[k]))
+        self.row(pre).map(move |k| (self.post[k], self.weight[k], self.delay[k], self.entity_or_placeholder(k)))
+    }
+
+    #[inline]
+    fn entity_or_placeholder(&self, k: usize) -> Entity {
+        self.entity.get(k).copied().unwrap_or(Entity::PLACEHOLDER)
     }
 
     /// Position of the synapse `entity` from `pre` to `post`, if indexed.
     pub fn find(&self, pre: u32, post: u32, entity: Entity) -> Option<usize> {
         let r = self.row(pre);
         let start = r.start;
-        let posts = &self.post[r.clone()];
-        let ents = &self.entity[r];
+        let posts = &self.post[r];
         let lo = posts.partition_point(|&p| p < post);
         let hi = posts.partition_point(|&p| p <= post);
-        (lo..hi).find(|&k| ents[k] == entity).map(|k| start + k)
+        (lo..hi).find(|&k| self.entity_or_placeholder(start + k) == entity).map(|k| start + k)
+    }
+
+    /// Position of the first synapse from `pre` to `post` (by entity, index-only ones last).
+    pub fn find_pair(&self, pre: u32, post: u32) -> Option<usize> {
+        let r = self.row(pre);
+        let k = r.start + self.post[r.clone()].partition_point(|&p| p < post);
+        (k < r.end && self.post[k] == post).then_some(k)
     }
 
     /// Every indexed synapse, in CSR order.
@@ -196,7 +231,7 @@ impl SynapseIndex {
                 post: self.post[k],
                 weight: self.weight[k],
                 delay: self.delay[k],
-                entity: self.entity[k],
+                entity: self.entity_or_placeholder(k),
             })
         })
     }
@@ -204,7 +239,8 @@ impl SynapseIndex {
     /// Builds the CSR arrays from an edge list (any order) for `n_neurons` presynaptic rows;
     /// the generation is `generation`.
     pub fn from_edges(n_neurons: usize, mut edges: Vec<IndexedSynapse>, generation: u64) -> Self {
-        edges.sort_unstable_by_key(|e| (e.pre, e.post, e.entity.to_bits()));
+        // Stable: index-only synapses (all `PLACEHOLDER`) keep their order within a pair.
+        edges.sort_by_key(|e| (e.pre, e.post, e.entity.to_bits()));
         let mut row_start = vec![0u32; n_neurons + 1];
         for e in &edges {
             row_start[e.pre as usize + 1] += 1;
@@ -230,7 +266,115 @@ impl SynapseIndex {
             post: edges.iter().map(|e| e.post).collect(),
             weight: edges.iter().map(|e| e.weight).collect(),
             delay: edges.iter().map(|e| e.delay).collect(),
-            entity: edges.iter().map(|e| e.entity).collect(),
+            // No column when every synapse is index-only.
+            entity: if edges.iter().all(|e| e.entity == Entity::PLACEHOLDER) {
+                Vec::new()
+            } else {
+                edges.iter().map(|e| e.entity).collect()
+            },
+            generation,
+        }
+    }
+
+    /// Builds an index of **index-only** synapses (no entities) for `n_neurons` rows (more if
+    /// an edge names a larger id) from a `(pre, post)` list: `attributes(k, pre, post)` gives
+    /// the weight and delay (steps, `>= 1`) of edge `k`. Rows are sorted by target, as in
+    /// [`SynapseIndex::from_edges`]; edges with the same `pre` and `post` (multapses) keep their
+    /// list order (with entities they follow the entity ids).
+    ///
+    /// ```
+    /// use biospike_core::SynapseIndex;
+    /// let index = SynapseIndex::index_only(3, &[(2, 0), (0, 2), (0, 1)], |k, _, _| (k as f32, 1), 0);
+    /// assert!(index.is_index_only());
+    /// let row0: Vec<_> = index.out_edges(0).map(|(post, w, _, _)| (post, w)).collect();
+    /// assert_eq!(row0, [(1, 2.0), (2, 1.0)]);
+    /// ```
+    pub fn index_only(
+        n_neurons: usize,
+        pairs: &[(u32, u32)],
+        attributes: impl FnMut(usize, u32, u32) -> (f32, u16),
+        generation: u64,
+    ) -> Self {
+        Self::index_only_generated(
+            n_neurons,
+            |emit| {
+                for &(a, b) in pairs {
+                    emit(a, b);
+                }
+            },
+            attributes,
+            generation,
+        )
+    }
+
+    /// [`SynapseIndex::index_only`] without an edge list: `generate` hands every edge to its
+    /// sink, and is called **twice** (once to count each row, once to fill it), so it must give
+    /// the same edges in the same order both times (the keyed generators of
+    /// `biospike_topology` do). Peak memory is the index itself (10 bytes per synapse): no
+    /// list, entity, component or edge record is made per synapse.
+    pub fn index_only_generated(
+        n_neurons: usize,
+        mut generate: impl FnMut(&mut dyn FnMut(u32, u32)),
+        mut attributes: impl FnMut(usize, u32, u32) -> (f32, u16),
+        generation: u64,
+    ) -> Self {
+        let mut row_start = vec![0u32; n_neurons + 1];
+        let mut total = 0usize;
+        generate(&mut |pre, post| {
+            let need = pre.max(post) as usize + 2;
+            if row_start.len() < need {
+                row_start.resize(need, 0);
+            }
+            row_start[pre as usize + 1] += 1;
+            total += 1;
+        });
+        let n_neurons = row_start.len() - 1;
+        for i in 0..n_neurons {
+            row_start[i + 1] += row_start[i];
+        }
+        let (mut post, mut weight, mut delay) = (vec![0u32; total], vec![0f32; total], vec![0u16; total]);
+        let mut fill: Vec<u32> = row_start[..n_neurons].to_vec();
+        let mut k = 0usize;
+        generate(&mut |pre, p| {
+            // A generator that gives more edges the second time has broken its contract;
+            // extra edges are dropped rather than written out of bounds.
+            let end = row_start.get(pre as usize + 1).copied().unwrap_or(0);
+            let Some(at) = fill.get_mut(pre as usize).filter(|at| **at < end) else { return };
+            let (w, d) = attributes(k, pre, p);
+            let i = *at as usize;
+            *at += 1;
+            k += 1;
+            (post[i], weight[i], delay[i]) = (p, w, d.max(1));
+        });
+        drop(fill);
+        let mut scratch: Vec<(u32, f32, u16)> = Vec::new();
+        let mut consecutive_from = Vec::with_capacity(n_neurons);
+        for i in 0..n_neurons {
+            let r = row_start[i] as usize..row_start[i + 1] as usize;
+            if !post[r.clone()].is_sorted() {
+                scratch.clear();
+                scratch.extend(r.clone().map(|k| (post[k], weight[k], delay[k])));
+                // Stable: equal targets keep list order.
+                scratch.sort_by_key(|e| e.0);
+                for (k, &(p, w, d)) in r.clone().zip(&scratch) {
+                    (post[k], weight[k], delay[k]) = (p, w, d);
+                }
+            }
+            let posts = &post[r];
+            consecutive_from.push(match (posts.first(), posts.last()) {
+                (Some(&a), Some(&b)) if (b - a) as usize + 1 == posts.len() => a,
+                _ => Self::SCATTERED,
+            });
+        }
+        Self {
+            row_start,
+            consecutive_from,
+            max_delay: delay.iter().copied().max().unwrap_or(0),
+            uniform_delay: delay.first().copied().filter(|&d| delay.iter().all(|&x| x == d)),
+            post,
+            weight,
+            delay,
+            entity: Vec::new(),
             generation,
         }
     }
@@ -260,5 +404,34 @@ mod tests {
         assert_eq!(gap.consecutive_from(0), SynapseIndex::SCATTERED);
         let multapse = SynapseIndex::from_edges(2, vec![e(0, 1, 1.0, 1), e(0, 1, 1.0, 2)], 0);
         assert_eq!(multapse.consecutive_from(0), SynapseIndex::SCATTERED);
+    }
+
+    #[test]
+    fn index_only_matches_the_entity_index_layout() {
+        // Unsorted rows, a consecutive row (3 → 0, 1, 2), mixed delays.
+        let pairs = [(3, 2), (0, 2), (3, 0), (0, 3), (1, 4), (3, 1), (0, 1)];
+        let attr = |k: usize| (k as f32 + 0.5, 1 + (k % 3) as u16);
+        let only = SynapseIndex::index_only(5, &pairs, |k, _, _| attr(k), 4);
+        let edges = pairs.iter().enumerate().map(|(k, &(pre, post))| {
+            let (w, d) = attr(k);
+            IndexedSynapse { delay: d, ..e(pre, post, w, k as u32 + 1) }
+        });
+        let full = SynapseIndex::from_edges(5, edges.collect(), 4);
+        assert!(only.is_index_only() && !full.is_index_only());
+        assert!(only.entities().is_empty() && only.entity(0).is_none());
+        assert_eq!((only.row_starts(), only.posts(), only.delays()), (full.row_starts(), full.posts(), full.delays()));
+        assert_eq!(only.weights(), full.weights());
+        assert_eq!((only.max_delay(), only.uniform_delay(), only.generation()), (3, None, 4));
+        for pre in 0..5 {
+            assert_eq!(only.consecutive_from(pre), full.consecutive_from(pre));
+        }
+        assert_eq!(only.out_edges(0).map(|(p, w, _, _)| (p, w)).collect::<Vec<_>>(), [(1, 6.5), (2, 1.5), (3, 3.5)]);
+        assert_eq!(only.find_pair(0, 2), Some(1));
+        assert_eq!(only.find_pair(0, 4), None);
+        // Multapses keep list order.
+        let multapse = SynapseIndex::index_only(2, &[(0, 1), (1, 0), (0, 1)], |k, _, _| (k as f32, 1), 0);
+        assert_eq!(multapse.weights(), [0.0, 2.0, 1.0]);
+        // An edge naming a neuron beyond `n_neurons` grows the rows.
+        assert_eq!(SynapseIndex::index_only(1, &[(0, 6)], |_, _, _| (1.0, 1), 0).neuron_count(), 7);
     }
 }

@@ -141,7 +141,10 @@ struct StateBuffer {
 }
 
 struct SynapseStart {
+    /// `PLACEHOLDER` for an index-only synapse.
     entity: Entity,
+    /// Position in the index at start (orders index-only synapses of one pair).
+    position: usize,
     pre: u32,
     post: u32,
     delay: u16,
@@ -201,6 +204,7 @@ fn start_recording(
     table: Res<PopulationTable>,
     neurons: Query<(Entity, &NeuronId)>,
     synapses: Query<(Entity, &Synapse, &SynapticWeight, &SynapticDelay)>,
+    index: Option<Res<SynapseIndex>>,
 ) {
     rec.started = true;
     if let Err(e) = std::fs::create_dir_all(&settings.out_dir) {
@@ -231,9 +235,18 @@ fn start_recording(
     if settings.synapses {
         let mut start: Vec<SynapseStart> = synapses
             .iter()
-            .map(|(entity, s, w, d)| SynapseStart { entity, pre: s.pre.0, post: s.post.0, delay: d.0, weight: w.0 })
+            .map(|(entity, s, w, d)| SynapseStart { entity, position: 0, pre: s.pre.0, post: s.post.0, delay: d.0, weight: w.0 })
             .collect();
-        start.sort_unstable_by_key(|s| (s.pre, s.post, s.entity.to_bits()));
+        // Index-only synapses (no entity) are read from the index.
+        if let Some(index) = &index {
+            for pre in 0..index.neuron_count() as u32 {
+                for k in index.row(pre).filter(|&k| index.entity(k).is_none()) {
+                    let (post, weight, delay) = (index.posts()[k], index.weights()[k], index.delays()[k]);
+                    start.push(SynapseStart { entity: Entity::PLACEHOLDER, position: k, pre, post, delay, weight });
+                }
+            }
+        }
+        start.sort_unstable_by_key(|s| (s.pre, s.post, s.entity.to_bits(), s.position));
         rec.synapse_start = start;
     }
 }
@@ -381,9 +394,24 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
             .get_resource::<SynapseIndex>()
             .map(|i| i.entities().iter().copied().zip(i.weights().iter().copied()).collect())
             .unwrap_or_default();
+        // Index-only synapses cannot be removed, and every rebuild keeps their relative (CSR)
+        // order, which is the order of `start`: the n-th one at the end is the n-th at start.
+        let mut index_only = world
+            .get_resource::<SynapseIndex>()
+            .map(|i| (0..i.len()).filter(|&k| i.entity(k).is_none()).map(|k| i.weights()[k]).collect::<Vec<f32>>())
+            .unwrap_or_default()
+            .into_iter();
         let mut q = world.query::<&SynapticWeight>();
-        let weight_end: Vec<Option<f32>> =
-            start.iter().map(|s| q.get(world, s.entity).ok().map(|w| live.get(&s.entity).copied().unwrap_or(w.0))).collect();
+        let weight_end: Vec<Option<f32>> = start
+            .iter()
+            .map(|s| {
+                if s.entity == Entity::PLACEHOLDER {
+                    index_only.next()
+                } else {
+                    q.get(world, s.entity).ok().map(|w| live.get(&s.entity).copied().unwrap_or(w.0))
+                }
+            })
+            .collect();
         let path = settings.out_dir.join("synapses.parquet");
         keep(write_parquet(
             &path,

@@ -82,7 +82,7 @@ pub(crate) fn setup(
     mut commands: Commands,
     settings: Res<ViewerSettings>,
     neurons: Query<(&NeuronId, Option<&PopulationId>, Option<&Position>)>,
-    synapses: Query<&Synapse>,
+    (synapses, index): (Query<&Synapse>, Option<Res<SynapseIndex>>),
     table: Option<Res<PopulationTable>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
@@ -94,7 +94,11 @@ pub(crate) fn setup(
         scene_pos[id.0 as usize] = pos.map_or(Vec3::ZERO, |p| Vec3::from_array(p.0));
         population[id.0 as usize] = pop.map_or(0, |p| p.0);
     }
-    let edges: Vec<(u32, u32)> = synapses.iter().map(|s| (s.pre.0, s.post.0)).collect();
+    let mut edges: Vec<(u32, u32)> = synapses.iter().map(|s| (s.pre.0, s.post.0)).collect();
+    // Index-only synapses have no entity: the layout takes them from the index.
+    if let Some(index) = &index {
+        edges.extend(index.edges().filter(|e| e.entity == Entity::PLACEHOLDER).map(|e| (e.pre, e.post)));
+    }
     let positions = compute_layout(settings.layout, &scene_pos, &population, &edges);
     let radius = sphere_radius(&positions);
 

@@ -382,7 +382,7 @@ impl StdpState {
                 .iter()
                 .copied()
                 .zip(self.slot.iter().map(|&j| self.eligibility.get(j as usize).copied().unwrap_or(0.0)))
-                .filter(|&(_, e)| e != 0.0)
+                .filter(|&(e, x)| x != 0.0 && e != Entity::PLACEHOLDER)
                 .collect();
             self.entities = index.entities().to_vec();
             self.slot = vec![u32::MAX; index.len()];
@@ -390,7 +390,9 @@ impl StdpState {
             for &(start, len) in &runs {
                 for k in start..start + len {
                     self.slot[k as usize] = self.eligibility.len() as u32;
-                    self.eligibility.push(old.get(&self.entities[k as usize]).copied().unwrap_or(0.0));
+                    // Index-only synapses (no entity) start again from 0 after a rebuild.
+                    let kept = index.entity(k as usize).and_then(|e| old.get(&e));
+                    self.eligibility.push(kept.copied().unwrap_or(0.0));
                 }
             }
         }

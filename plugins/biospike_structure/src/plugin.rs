@@ -100,8 +100,11 @@ fn adjust_network(
             *w = (f64::from(*w) * (1.0 - rate)) as f32;
             diag.weakened += 1;
             for k in index.row(i) {
-                if f64::from(index.weights()[k].abs()) < settings.prune_below {
-                    commands.entity(index.entities()[k]).despawn();
+                // Index-only synapses (no entity) are weakened but never pruned.
+                if f64::from(index.weights()[k].abs()) < settings.prune_below
+                    && let Some(e) = index.entity(k)
+                {
+                    commands.entity(e).despawn();
                     diag.pruned += 1;
                 }
             }
@@ -182,9 +185,10 @@ fn drift(
         e.0 += s * (draw(&mut rng, settings.excitability_range) - e.0);
     });
     if let Some(range) = settings.weight_range {
-        let entities: Vec<Entity> = index.entities().to_vec();
-        for (w, e) in index.weights_mut().iter_mut().zip(entities) {
-            let mut rng = KeyedRng::from_base(base, (1 << 63) | e.to_bits());
+        // Keyed by entity; index-only synapses (no entity) by position.
+        let keys: Vec<u64> = (0..index.len()).map(|k| index.entity(k).map_or((1 << 62) | k as u64, |e| (1 << 63) | e.to_bits())).collect();
+        for (w, key) in index.weights_mut().iter_mut().zip(keys) {
+            let mut rng = KeyedRng::from_base(base, key);
             let m = f64::from(w.abs());
             let next = m + s * (draw(&mut rng, range) - m);
             *w = (next.max(0.0) * f64::from(w.signum())) as f32;

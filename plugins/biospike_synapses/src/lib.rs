@@ -6,6 +6,10 @@
 //! proportional to spikes × fan-out, never to the number of synapses. The choice and its
 //! measurements are in `docs/architecture.md`.
 //!
+//! Large fixed networks can skip the synapse entities: an index built by
+//! [`SynapseIndex::index_only_generated`] and inserted as the resource is delivered the same way
+//! (10 bytes per synapse instead of ≈ 120); see `docs/architecture.md`.
+//!
 //! Component hooks queue every insertion, replacement and removal of those components in
 //! [`SynapseEdits`]; `apply_synapse_edits` applies the queue at the start of
 //! [`SimSystems::Propagation`]: O(changes) for weight and delay edits, one rebuild of the CSR

@@ -40,14 +40,19 @@ fn invalid<T>(msg: String) -> Result<T, TopologyError> {
 /// Every ordered pair; with `self_connections`, also `(i, i)`.
 pub fn all_to_all(n: u32, self_connections: bool) -> EdgeList {
     let mut edges = Vec::with_capacity(n as usize * n as usize);
+    all_to_all_each(n, self_connections, &mut |a, b| edges.push((a, b)));
+    edges
+}
+
+/// [`all_to_all`], handing each edge to `emit` in list order instead of collecting them.
+pub fn all_to_all_each(n: u32, self_connections: bool, emit: &mut impl FnMut(u32, u32)) {
     for pre in 0..n {
         for post in 0..n {
             if self_connections || pre != post {
-                edges.push((pre, post));
+                emit(pre, post);
             }
         }
     }
-    edges
 }
 
 /// Fills `chosen` with `k` partners of neuron `me` from `draw`, rejecting `me` itself unless
@@ -64,19 +69,41 @@ fn draw_partners(chosen: &mut Vec<u32>, k: u32, me: u32, multapses: bool, self_c
     }
 }
 
+/// The draw of a fixed in- or out-degree generator: `k` partners per neuron, with or without
+/// multapses (repeated partners) and self-connections, from the random stream `stream` of
+/// `seed` (`stream` separates independent calls, e.g. one per source population).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedDegree {
+    /// Partners per neuron.
+    pub k: u32,
+    /// Draw with replacement (as NEST's `allow_multapses`).
+    pub multapses: bool,
+    /// Allow `(i, i)`.
+    pub self_connections: bool,
+    /// Master seed.
+    pub seed: u64,
+    /// Stream of this call.
+    pub stream: u64,
+}
+
 /// For every target in `targets`, `k` sources drawn uniformly from `sources`.
 /// With `multapses`, draws are with replacement (as NEST's `fixed_indegree` with
 /// `allow_multapses`); otherwise without. Self-connections are skipped unless allowed.
-/// `stream` separates independent calls (e.g. one per source population).
-pub fn fixed_in_degree(
+pub fn fixed_in_degree(sources: Range<u32>, targets: Range<u32>, draw: FixedDegree) -> Result<EdgeList, TopologyError> {
+    let mut edges = Vec::with_capacity(targets.len() * draw.k as usize);
+    fixed_in_degree_each(sources, targets, draw, &mut |a, b| edges.push((a, b)))?;
+    Ok(edges)
+}
+
+/// [`fixed_in_degree`], handing each edge to `emit` in list order instead of collecting them
+/// (the same edges for the same arguments: a caller can generate twice instead of storing).
+pub fn fixed_in_degree_each(
     sources: Range<u32>,
     targets: Range<u32>,
-    k: u32,
-    multapses: bool,
-    self_connections: bool,
-    seed: u64,
-    stream: u64,
-) -> Result<EdgeList, TopologyError> {
+    draw: FixedDegree,
+    emit: &mut impl FnMut(u32, u32),
+) -> Result<(), TopologyError> {
+    let FixedDegree { k, multapses, self_connections, seed, stream } = draw;
     let n_src = sources.len() as u64;
     let available = |t: u32| n_src - u64::from(!self_connections && sources.contains(&t));
     if k > 0 && n_src == 0 {
@@ -85,28 +112,34 @@ pub fn fixed_in_degree(
     if !multapses && targets.clone().any(|t| u64::from(k) > available(t)) {
         return invalid(format!("in-degree {k} without multapses needs at least {k} distinct sources, there are {n_src}"));
     }
-    let mut edges = Vec::with_capacity(targets.len() * k as usize);
     let mut chosen = Vec::with_capacity(k as usize);
     for t in targets {
         let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(t), stream);
         draw_partners(&mut chosen, k, t, multapses, self_connections, || sources.start + rng.below(n_src) as u32);
-        edges.extend(chosen.iter().map(|&s| (s, t)));
+        for &s in &chosen {
+            emit(s, t);
+        }
     }
-    Ok(edges)
+    Ok(())
 }
 
 /// For every source in `sources`, `k` targets drawn uniformly from `targets` (the union of
 /// the given ranges), as Izhikevich's `spnet.m`/`daspnet.m` wire their networks. With
 /// `multapses`, draws are with replacement; self-connections are skipped unless allowed.
-pub fn fixed_out_degree(
+pub fn fixed_out_degree(sources: Range<u32>, targets: &[Range<u32>], draw: FixedDegree) -> Result<EdgeList, TopologyError> {
+    let mut edges = Vec::with_capacity(sources.len() * draw.k as usize);
+    fixed_out_degree_each(sources, targets, draw, &mut |a, b| edges.push((a, b)))?;
+    Ok(edges)
+}
+
+/// [`fixed_out_degree`], handing each edge to `emit` in list order instead of collecting them.
+pub fn fixed_out_degree_each(
     sources: Range<u32>,
     targets: &[Range<u32>],
-    k: u32,
-    multapses: bool,
-    self_connections: bool,
-    seed: u64,
-    stream: u64,
-) -> Result<EdgeList, TopologyError> {
+    draw: FixedDegree,
+    emit: &mut impl FnMut(u32, u32),
+) -> Result<(), TopologyError> {
+    let FixedDegree { k, multapses, self_connections, seed, stream } = draw;
     let n_tgt: u64 = targets.iter().map(|r| r.len() as u64).sum();
     let nth = |mut i: u64| {
         for r in targets {
@@ -124,25 +157,32 @@ pub fn fixed_out_degree(
     if !multapses && sources.clone().any(|s| u64::from(k) > available(s)) {
         return invalid(format!("out-degree {k} without multapses needs at least {k} distinct targets, there are {n_tgt}"));
     }
-    let mut edges = Vec::with_capacity(sources.len() * k as usize);
     let mut chosen = Vec::with_capacity(k as usize);
     for s in sources {
         let mut rng = KeyedRng::new(seed, StreamPurpose::Topology, u64::from(s), (1 << 32) | stream);
         draw_partners(&mut chosen, k, s, multapses, self_connections, || nth(rng.below(n_tgt)));
-        edges.extend(chosen.iter().map(|&t| (s, t)));
+        for &t in &chosen {
+            emit(s, t);
+        }
     }
-    Ok(edges)
+    Ok(())
 }
 
 /// Erdős–Rényi G(n, p) over ordered pairs: each directed edge exists with probability `p`.
 /// Rows are drawn by geometric skipping, so the cost is O(n + edges).
 pub fn erdos_renyi(n: u32, p: f64, self_connections: bool, seed: u64) -> Result<EdgeList, TopologyError> {
+    let mut edges = Vec::new();
+    erdos_renyi_each(n, p, self_connections, seed, &mut |a, b| edges.push((a, b)))?;
+    Ok(edges)
+}
+
+/// [`erdos_renyi`], handing each edge to `emit` in list order instead of collecting them.
+pub fn erdos_renyi_each(n: u32, p: f64, self_connections: bool, seed: u64, emit: &mut impl FnMut(u32, u32)) -> Result<(), TopologyError> {
     if !(0.0..=1.0).contains(&p) {
         return invalid(format!("p = {p} is outside [0, 1]"));
     }
-    let mut edges = Vec::new();
     if p == 0.0 {
-        return Ok(edges);
+        return Ok(());
     }
     let log_q = (1.0 - p).ln();
     for pre in 0..n {
@@ -155,11 +195,11 @@ pub fn erdos_renyi(n: u32, p: f64, self_connections: bool, seed: u64) -> Result<
                 break;
             }
             if self_connections || post != i64::from(pre) {
-                edges.push((pre, post as u32));
+                emit(pre, post as u32);
             }
         }
     }
-    Ok(edges)
+    Ok(())
 }
 
 /// Watts–Strogatz small world: a ring where each node links to its `k/2` nearest neighbours
@@ -318,10 +358,13 @@ mod tests {
 
     #[test]
     fn fixed_in_degree_without_multapses_is_distinct() {
-        let e = fixed_in_degree(0..20, 0..20, 19, false, false, 5, 0).expect("valid");
+        let e = fixed_in_degree(0..20, 0..20, FixedDegree { k: 19, multapses: false, self_connections: false, seed: 5, stream: 0 })
+            .expect("valid");
         assert!(in_degrees(20, &e).iter().all(|&d| d == 19));
         assert!(e.iter().all(|&(a, b)| a != b));
-        assert!(fixed_in_degree(0..20, 0..20, 20, false, false, 5, 0).is_err());
+        assert!(
+            fixed_in_degree(0..20, 0..20, FixedDegree { k: 20, multapses: false, self_connections: false, seed: 5, stream: 0 }).is_err()
+        );
     }
 
     #[test]
