@@ -514,7 +514,7 @@ impl StdpState {
         }
         let (view, weights) = RowView::of(index);
         let st = &*self;
-        for_each_row_chunk(pres, view.starts, weights, |range, weights, offset| {
+        for_each_row_chunk(st, pres, view.starts, weights, |range, weights, offset| {
             let mut scratch = Vec::new();
             for i in range {
                 if (pres[i] as usize) < st.mark.len() {
@@ -581,25 +581,32 @@ impl<'a> RowView<'a> {
 
 /// Runs `kernel(spike range, weights, offset)` over the rows of `pres`: once with all
 /// weights (`offset` 0) for small batches, one thread, or ids that are not strictly ascending
-/// and in range; otherwise on contiguous runs of `pres` holding about equal numbers of row
-/// entries, one per compute-pool thread, each with the weights of its own rows only (positions
-/// `offset..`). Every synapse is touched by one run, in the same order: results do not depend
-/// on the thread count.
+/// and in range; otherwise on contiguous runs of `pres` holding about equal numbers of
+/// **plastic** row entries (rows without plastic synapses cost nothing: the passes skip them,
+/// and counting them put the excitatory rows of W2 on one thread), one per compute-pool
+/// thread, each with the weights of its own rows only (positions `offset..`). Every synapse is
+/// touched by one run, in the same order: results do not depend on the thread count.
 fn for_each_row_chunk(
+    state: &StdpState,
     pres: &[u32],
     starts: &[u32],
     weights: &mut [f32],
     kernel: impl Fn(std::ops::Range<usize>, &mut [f32], usize) + Sync,
 ) {
-    split_rows(pres, starts, weights, biospike_core::PARALLEL_MIN_EVENTS, kernel);
+    let cost = |p: u32| match state.row_kind(p as usize) {
+        RowPlastic::None => 0,
+        _ => (starts[p as usize + 1] - starts[p as usize]) as usize,
+    };
+    split_rows(pres, starts, weights, biospike_core::PARALLEL_MIN_EVENTS, cost, kernel);
 }
 
-/// [`for_each_row_chunk`] with its threshold as a parameter.
+/// [`for_each_row_chunk`] with its threshold and row cost as parameters.
 fn split_rows(
     pres: &[u32],
     starts: &[u32],
     weights: &mut [f32],
-    min_entries: usize,
+    min_cost: usize,
+    cost: impl Fn(u32) -> usize,
     kernel: impl Fn(std::ops::Range<usize>, &mut [f32], usize) + Sync,
 ) {
     let n = starts.len().saturating_sub(1);
@@ -607,8 +614,8 @@ fn split_rows(
     let pool = ComputeTaskPool::get_or_init(Default::default);
     let threads = pool.thread_num().max(1);
     let ordered = pres.windows(2).all(|w| w[0] < w[1]) && pres.last().is_none_or(|&p| (p as usize) < n);
-    let total = if ordered { pres.iter().map(|&p| row(p).len()).sum::<usize>() } else { 0 };
-    if threads == 1 || !ordered || total < min_entries {
+    let total = if ordered { pres.iter().map(|&p| cost(p)).sum::<usize>() } else { 0 };
+    if threads == 1 || !ordered || total < min_cost {
         kernel(0..pres.len(), weights, 0);
         return;
     }
@@ -616,14 +623,17 @@ fn split_rows(
     let kernel = &kernel;
     pool.scope(|scope| {
         let (mut rest, mut rest_offset) = (weights, 0usize);
-        let mut i = 0;
+        let (mut i, mut allotted, mut runs) = (0, 0, 0);
         while i < pres.len() {
             let first = i;
-            let mut entries = 0;
-            while i < pres.len() && (entries < per || i == first) {
-                entries += row(pres[i]).len();
+            let mut spent = 0;
+            // The last run takes whatever is left, and so does a run once no cost is left.
+            let last = runs + 1 == threads;
+            while i < pres.len() && (last || spent < per || i == first || allotted + spent == total) {
+                spent += cost(pres[i]);
                 i += 1;
             }
+            (allotted, runs) = (allotted + spent, runs + 1);
             let (a, b) = (row(pres[first]).start, row(pres[i - 1]).end);
             let (_, tail) = std::mem::take(&mut rest).split_at_mut(a - rest_offset);
             let (mine, tail) = tail.split_at_mut(b - a);
@@ -859,7 +869,7 @@ fn apply_stdp(
         let (view, weights) = RowView::of(&mut index);
         let st = &*st;
         let settings = &*settings;
-        for_each_row_chunk(&spikes.ids, view.starts, weights, |range, weights, offset| {
+        for_each_row_chunk(st, &spikes.ids, view.starts, weights, |range, weights, offset| {
             for i in range {
                 let (pre_last, pre_x) = if deferred_now { st.deferred_old[i] } else { (NEVER, 0.0) };
                 let kind = st.row_kind(spikes.ids[i] as usize);
@@ -923,6 +933,25 @@ fn apply_stdp(
 mod tests {
     use super::*;
 
+    /// Rows without plastic synapses cost nothing: with two threads, two plastic rows of 10 and
+    /// two static rows of 10 split as one plastic row per thread, not as plastic | static.
+    #[test]
+    fn row_chunks_balance_the_plastic_entries() {
+        ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(2).build());
+        let starts = [0u32, 10, 20, 30, 40];
+        let mut weights = vec![0.0f32; 40];
+        let runs = std::sync::Mutex::new(Vec::new());
+        let plastic = |p: u32| if p < 2 { 10 } else { 0 };
+        split_rows(&[0, 1, 2, 3], &starts, &mut weights, 0, plastic, |range, _, _| {
+            if let Ok(mut r) = runs.lock() {
+                r.push(range);
+            }
+        });
+        let mut runs = runs.into_inner().unwrap_or_default();
+        runs.sort_by_key(|r| r.start);
+        assert_eq!(runs, [0..1, 1..4]);
+    }
+
     /// Split over two threads, every position of every listed row is visited exactly once, with
     /// the right weight slice, and nothing else is touched.
     #[test]
@@ -937,15 +966,22 @@ mod tests {
         let total = starts[lengths.len()] as usize;
         for pres in [vec![1u32, 3, 4, 7, 10, 11], vec![0, 2, 5, 6, 8, 9], vec![7], vec![]] {
             let mut weights: Vec<f32> = (0..total).map(|k| k as f32).collect();
-            split_rows(&pres, &starts, &mut weights, 0, |range, w, offset| {
-                for i in range {
-                    let p = pres[i] as usize;
-                    for k in starts[p] as usize..starts[p + 1] as usize {
-                        assert_eq!(w[k - offset], k as f32, "slice offset");
-                        w[k - offset] += 1000.0;
+            split_rows(
+                &pres,
+                &starts,
+                &mut weights,
+                0,
+                |p| starts[p as usize + 1] as usize - starts[p as usize] as usize,
+                |range, w, offset| {
+                    for i in range {
+                        let p = pres[i] as usize;
+                        for k in starts[p] as usize..starts[p + 1] as usize {
+                            assert_eq!(w[k - offset], k as f32, "slice offset");
+                            w[k - offset] += 1000.0;
+                        }
                     }
-                }
-            });
+                },
+            );
             for (k, w) in weights.iter().enumerate() {
                 let listed = pres.iter().any(|&p| (starts[p as usize] as usize..starts[p as usize + 1] as usize).contains(&k));
                 assert_eq!(*w, k as f32 + if listed { 1000.0 } else { 0.0 }, "position {k} with rows {pres:?}");
