@@ -22,7 +22,8 @@ fn scene_steps(c: &mut Criterion, name: &str, steps: u64, label: &str) {
                 let mut app = build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
                 biospike_synapses::prepare_synapse_index(app.world_mut());
                 let t = Instant::now();
-                biospike::testing::run_steps(&mut app, steps);
+                let world = app.world_mut();
+                biospike_core::parallel::install(|| (0..steps).for_each(|_| biospike_core::step_simulation(world)));
                 total += t.elapsed();
             }
             total
@@ -33,10 +34,14 @@ fn scene_steps(c: &mut Criterion, name: &str, steps: u64, label: &str) {
 
 fn scenes(c: &mut Criterion) {
     if let Some(n) = std::env::var("BIOSPIKE_THREADS").ok().and_then(|s| s.parse::<usize>().ok()) {
+        biospike_core::parallel::set_threads(n);
         bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n).build());
     }
     scene_second(c, "izhikevich_2003");
     scene_second(c, "sparse_10k");
+    // W2 with STDP (issue #3's speed targets): 10k and 100k neurons, 1 s each.
+    scene_second(c, "sparse_stdp_10k");
+    scene_second(c, "sparse_stdp_100k");
     // Izhikevich (2007) distal reward with STDP, dopamine and the reward protocol: 10 s from a
     // fresh network (the hour is `biospike run izhikevich_2007_distal_reward`, BENCHMARKS.md).
     scene_steps(c, "izhikevich_2007_distal_reward", 10_000, "10 s simulated");

@@ -179,26 +179,29 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let mut outcome = Outcome::Completed;
     let mut done = 0;
     let t1 = Instant::now();
-    while done < steps {
-        if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
-            outcome = Outcome::Interrupted;
-            break;
-        }
-        step_simulation(world);
-        done += 1;
-        for &id in &world.resource::<StepSpikes>().ids {
-            if let Some(&p) = pop_of.get(id as usize) {
-                counts[usize::from(p)] += 1;
+    // On a compute thread: the parallel passes inside hand out their parts cheaply.
+    biospike_core::parallel::install(|| {
+        while done < steps {
+            if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+                outcome = Outcome::Interrupted;
+                break;
+            }
+            step_simulation(world);
+            done += 1;
+            for &id in &world.resource::<StepSpikes>().ids {
+                if let Some(&p) = pop_of.get(id as usize) {
+                    counts[usize::from(p)] += 1;
+                }
+            }
+            if let SimStatus::Halted { .. } = world.resource::<SimStatus>() {
+                outcome = Outcome::Halted(world.resource::<SimStatus>().to_string());
+                break;
+            }
+            if done % 100 == 0 {
+                bar.set_position(done);
             }
         }
-        if let SimStatus::Halted { .. } = world.resource::<SimStatus>() {
-            outcome = Outcome::Halted(world.resource::<SimStatus>().to_string());
-            break;
-        }
-        if done % 100 == 0 {
-            bar.set_position(done);
-        }
-    }
+    });
     let wall = t1.elapsed();
     bar.finish_and_clear();
 

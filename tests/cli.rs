@@ -51,7 +51,7 @@ fn metadata(path: &Path, key: &str) -> Option<String> {
 }
 
 /// A network big enough that delivery and neuron loops take their parallel paths
-/// (≥ 16 384 neurons, ≥ 32 768 events per step).
+/// (≥ 4 096 neurons, ≥ 4 096 events per step).
 const PARALLEL_SCENE: &str = r#"(
     name: Some("parallel"), seed: 5, dt_ms: 1.0, time_steps: 150,
     populations: [
@@ -81,6 +81,36 @@ fn same_seed_gives_identical_output_on_one_and_two_threads() {
     }
     assert!(outputs[0] == outputs[1], "1 thread and 2 threads differ");
     assert!(outputs[1] == outputs[2], "two 2-thread runs differ");
+}
+
+/// Deferred STDP whose catch-up, depression and flush split their rows over the threads
+/// (≥ 4 096 plastic row entries per step): the same spikes and final weights on 1 and 2 threads.
+#[test]
+fn stdp_rows_give_identical_weights_on_one_and_two_threads() {
+    let dir = tmp("stdp-threads");
+    let scene = dir.join("stdp.ron");
+    let text = r#"(
+        seed: 9, dt_ms: 1.0, time_steps: 300,
+        populations: [
+            (name: "exc", size: 4800, noise: Some((mean: 2.0, std: 5.0)),
+             synapses: (weight: Uniform(low: 0.5, high: 1.5), delay_ms: Uniform(low: 1.0, high: 3.0))),
+            (name: "inh", size: 1200, kind: Inhibitory, neuron: Preset(FS), noise: Some((mean: 2.0, std: 5.0)),
+             synapses: (weight: Constant(2.0), delay_ms: Constant(1.0))),
+        ],
+        synapse_storage: IndexOnly,
+        topology: FixedInDegree(k: 100, multapses: true, self_connections: true),
+        plasticity: Some((dopamine_gated: false, a_plus: 0.01, a_minus: 0.012, w_max: 2.0, ltp_timing: Deferred)),
+        record: (spikes: true, neurons: false, synapses: true),
+    )"#;
+    std::fs::write(&scene, text).expect("write scene");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.join(format!("t{threads}"));
+        ok(&bin().args(["run"]).arg(&scene).args(["--threads", threads, "--out"]).arg(&out).output().expect("spawn"));
+        outputs.push((read_all(&out.join("spikes.parquet")), read_all(&out.join("synapses.parquet"))));
+    }
+    assert!(outputs[0].0.0 > 10_000, "the network is active: {} spikes", outputs[0].0.0);
+    assert!(outputs[0] == outputs[1], "1 thread and 2 threads differ");
 }
 
 #[test]

@@ -39,6 +39,7 @@ mod components;
 pub mod connectivity;
 mod guard;
 pub mod modulators;
+pub mod parallel;
 mod plugin;
 mod populations;
 pub mod rng;
@@ -51,12 +52,18 @@ pub use modulators::{Modulator, NeuromodulatorLevels};
 
 /// Below this many entities a per-neuron loop runs serially: handing a batch to bevy's
 /// task pool costs ~20 µs per call on the 2-core reference machine (measured, see
-/// `BENCHMARKS.md`), more than 16k Izhikevich updates take on one core.
+/// `BENCHMARKS.md`), more than 16k Izhikevich updates take on one core. (Used by
+/// [`for_each_entity_mut!`], which runs on bevy's pool.)
 pub const PARALLEL_MIN_ENTITIES: usize = 16_384;
 
-/// Below this many synaptic events (delivery) or row entries (plasticity) in one step, a
-/// row-wise pass runs serially: the same ~20 µs hand-off costs more than that much row work.
-pub const PARALLEL_MIN_EVENTS: usize = 32_768;
+/// Below this many rows a column kernel ([`rows::for_each_chunk`]) runs serially; above, it
+/// splits over the [`parallel`] threads, whose hand-off costs a few µs.
+pub const PARALLEL_MIN_ROWS: usize = 4_096;
+
+/// Below this many synaptic events (delivery) or plastic row entries (plasticity) in one step, a
+/// row-wise pass runs serially on the calling thread instead of splitting over the [`parallel`]
+/// threads.
+pub const PARALLEL_MIN_EVENTS: usize = 4_096;
 
 /// Runs `$body` for every item of `$query`, in parallel when the query holds at least
 /// [`PARALLEL_MIN_ENTITIES`] entities, serially otherwise. Each item must only touch its own

@@ -6,8 +6,8 @@
 //! one-entity-at-a-time iterator does not (figures in `BENCHMARKS.md`).
 //!
 //! [`Rows`] is a set of equally long column slices (a slice or a tuple of slices) that can be
-//! split at a row; [`for_each_chunk`] runs a kernel on it, split over the compute pool when
-//! it holds at least [`crate::PARALLEL_MIN_ENTITIES`] rows. Each row is touched by exactly one
+//! split at a row; [`for_each_chunk`] runs a kernel on it, split over the [`crate::parallel`]
+//! threads when it holds at least [`crate::PARALLEL_MIN_ROWS`] rows. Each row is touched by exactly one
 //! call, so the result does not depend on the thread count.
 //!
 //! [`Query::contiguous_iter_mut`]: bevy_ecs::system::Query::contiguous_iter_mut
@@ -25,8 +25,6 @@
 //! });
 //! assert!(v.iter().all(|&x| x == 2.0));
 //! ```
-
-use bevy_tasks::ComputeTaskPool;
 
 /// Equally long column slices that can be split at a row.
 pub trait Rows: Sized + Send {
@@ -86,27 +84,25 @@ impl_rows_for_tuple!(A, B, C, D, E, F);
 impl_rows_for_tuple!(A, B, C, D, E, F, G);
 impl_rows_for_tuple!(A, B, C, D, E, F, G, H);
 
-/// Runs `kernel` on `rows`: once, serially, below [`crate::PARALLEL_MIN_ENTITIES`] rows (or
-/// with one thread); otherwise on one contiguous chunk per compute-pool thread.
+/// Runs `kernel` on `rows`: once, serially, below [`crate::PARALLEL_MIN_ROWS`] rows (or
+/// with one thread); otherwise on one contiguous chunk per [`crate::parallel`] thread.
 pub fn for_each_chunk<R: Rows>(rows: R, kernel: impl Fn(R) + Sync) {
     let n = rows.rows();
-    let pool = ComputeTaskPool::get_or_init(Default::default);
-    let threads = pool.thread_num().max(1);
-    if n < crate::PARALLEL_MIN_ENTITIES || threads == 1 {
+    let threads = crate::parallel::threads();
+    if n < crate::PARALLEL_MIN_ROWS || threads == 1 {
         kernel(rows);
         return;
     }
     let chunk = n.div_ceil(threads);
-    let kernel = &kernel;
-    pool.scope(|scope| {
-        let mut rest = rows;
-        while rest.rows() > chunk {
-            let (mine, tail) = rest.split_rows(chunk);
-            rest = tail;
-            scope.spawn(async move { kernel(mine) });
-        }
-        scope.spawn(async move { kernel(rest) });
-    });
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = rows;
+    while rest.rows() > chunk {
+        let (mine, tail) = rest.split_rows(chunk);
+        parts.push(mine);
+        rest = tail;
+    }
+    parts.push(rest);
+    crate::parallel::run_parts(parts, kernel);
 }
 
 /// Hints the CPU to bring `x`'s cache line in (a no-op off x86-64).
@@ -141,8 +137,8 @@ mod tests {
     /// Large inputs go through the parallel path; every row must be visited exactly once.
     #[test]
     fn every_row_once_in_parallel() {
-        ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(2).build());
-        let n = crate::PARALLEL_MIN_ENTITIES * 3 + 17;
+        crate::parallel::set_threads(2);
+        let n = crate::PARALLEL_MIN_ROWS * 3 + 17;
         let mut hits = vec![0u8; n];
         let idx: Vec<usize> = (0..n).collect();
         for_each_chunk((&mut hits[..], &idx[..]), |(h, i)| {

@@ -1,6 +1,5 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
-use bevy_tasks::ComputeTaskPool;
 use biospike_core::prelude::*;
 use biospike_core::rows::prefetch;
 
@@ -611,8 +610,7 @@ fn split_rows(
 ) {
     let n = starts.len().saturating_sub(1);
     let row = |p: u32| starts[p as usize] as usize..starts[p as usize + 1] as usize;
-    let pool = ComputeTaskPool::get_or_init(Default::default);
-    let threads = pool.thread_num().max(1);
+    let threads = biospike_core::parallel::threads();
     let ordered = pres.windows(2).all(|w| w[0] < w[1]) && pres.last().is_none_or(|&p| (p as usize) < n);
     let total = if ordered { pres.iter().map(|&p| cost(p)).sum::<usize>() } else { 0 };
     if threads == 1 || !ordered || total < min_cost {
@@ -620,8 +618,8 @@ fn split_rows(
         return;
     }
     let per = total.div_ceil(threads);
-    let kernel = &kernel;
-    pool.scope(|scope| {
+    let mut parts = Vec::with_capacity(threads);
+    {
         let (mut rest, mut rest_offset) = (weights, 0usize);
         let (mut i, mut allotted, mut runs) = (0, 0, 0);
         while i < pres.len() {
@@ -638,10 +636,10 @@ fn split_rows(
             let (_, tail) = std::mem::take(&mut rest).split_at_mut(a - rest_offset);
             let (mine, tail) = tail.split_at_mut(b - a);
             (rest, rest_offset) = (tail, b);
-            let range = first..i;
-            scope.spawn(async move { kernel(range, mine, a) });
+            parts.push((first..i, mine, a));
         }
-    });
+    }
+    biospike_core::parallel::run_parts(parts, |(range, weights, offset)| kernel(range, weights, offset));
 }
 
 /// `Some(flush period)` when `settings` defer LTP (direct mode only).
@@ -937,7 +935,7 @@ mod tests {
     /// two static rows of 10 split as one plastic row per thread, not as plastic | static.
     #[test]
     fn row_chunks_balance_the_plastic_entries() {
-        ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(2).build());
+        biospike_core::parallel::set_threads(2);
         let starts = [0u32, 10, 20, 30, 40];
         let mut weights = vec![0.0f32; 40];
         let runs = std::sync::Mutex::new(Vec::new());
@@ -956,7 +954,7 @@ mod tests {
     /// the right weight slice, and nothing else is touched.
     #[test]
     fn row_chunks_cover_each_listed_row_once() {
-        ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(2).build());
+        biospike_core::parallel::set_threads(2);
         // 12 rows of lengths 0, 3, 1, 7, 0, 5, 2, 9, 4, 0, 6, 1.
         let lengths = [0u32, 3, 1, 7, 0, 5, 2, 9, 4, 0, 6, 1];
         let mut starts = vec![0u32];

@@ -3,7 +3,6 @@ use bevy_ecs::entity::EntityHashSet;
 use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
-use bevy_tasks::ComputeTaskPool;
 use biospike_core::prelude::*;
 use biospike_core::rows::for_each_chunk;
 
@@ -160,8 +159,7 @@ fn propagate_spikes(
     if neurons == 0 {
         return;
     }
-    let pool = ComputeTaskPool::get();
-    let threads = if events < biospike_core::PARALLEL_MIN_EVENTS { 1 } else { pool.thread_num().max(1) };
+    let threads = if events < biospike_core::PARALLEL_MIN_EVENTS { 1 } else { biospike_core::parallel::threads() };
     // Thread t owns neurons lo..hi in every slot.
     let chunk = neurons.div_ceil(threads);
     let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
@@ -177,14 +175,10 @@ fn propagate_spikes(
         deliver_range(&index, &spikes.ids, rows, 0, neurons as u32, base);
         return;
     }
-    pool.scope(|scope| {
-        for (t, mut rows) in blocks.into_iter().enumerate() {
-            let (lo, hi) = ((t * chunk).min(neurons) as u32, ((t + 1) * chunk).min(neurons) as u32);
-            let (index, ids) = (&*index, &spikes.ids[..]);
-            scope.spawn(async move {
-                deliver_range(index, ids, &mut rows, lo, hi, base);
-            });
-        }
+    let (index, ids) = (&*index, &spikes.ids[..]);
+    biospike_core::parallel::run_parts(blocks.into_iter().enumerate(), |(t, mut rows)| {
+        let (lo, hi) = ((t * chunk).min(neurons) as u32, ((t + 1) * chunk).min(neurons) as u32);
+        deliver_range(index, ids, &mut rows, lo, hi, base);
     });
 }
 
