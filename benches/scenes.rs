@@ -22,8 +22,8 @@ fn scene_steps(c: &mut Criterion, name: &str, steps: u64, label: &str) {
                 let mut app = build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
                 biospike_synapses::prepare_synapse_index(app.world_mut());
                 let t = Instant::now();
-                let world = app.world_mut();
-                biospike_core::parallel::install(|| (0..steps).for_each(|_| biospike_core::step_simulation(world)));
+                // On a compute thread (`parallel::install`), as the CLI steps.
+                biospike::testing::run_steps(&mut app, steps);
                 total += t.elapsed();
             }
             total

@@ -7,9 +7,13 @@ use biospike_izhikevich::prelude::*;
 
 /// Runs [`SimSchedule`] `n` times.
 pub fn run_steps(app: &mut App, n: u64) {
-    for _ in 0..n {
-        step_simulation(app.world_mut());
-    }
+    let world = app.world_mut();
+    // On a compute thread, where the parallel passes hand out their parts cheaply.
+    biospike_core::parallel::install(|| {
+        for _ in 0..n {
+            step_simulation(world);
+        }
+    });
 }
 
 /// An app with one Izhikevich neuron (id 0) driven by `stimulus`, integrated with `scheme`

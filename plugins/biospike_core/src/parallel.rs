@@ -3,11 +3,13 @@
 //!
 //! A step hands work to the other threads several times (neurons, delivery, plasticity), with
 //! short serial stretches in between. Bevy's task pool parks its workers as soon as they run
-//! out of work, and waking them costs more than a 10 000-neuron pass takes (measured: one
-//! hand-off per 30 µs of work cost ≈ 40 µs with bevy's pool, ≈ 3 µs inside a rayon pool whose
-//! workers stay awake briefly between parts; `BENCHMARKS.md`). So these passes use a rayon pool
-//! of their own, and drivers run the stepping loop inside it ([`install`]), where handing out a
-//! part is a push onto the local work queue.
+//! out of work, and waking them costs more than a 10 000-neuron pass takes. Measured on a
+//! model of a step (15 µs serial, then 2 × 15 µs of work, 2 threads; `docs/architecture.md`):
+//! 46–48 µs per round serially, 74 µs with bevy's `scope`, 35–46 µs in a rayon pool whose
+//! workers stay awake briefly between parts. So these passes use a rayon pool of their own, and
+//! drivers run the stepping loop inside it ([`install`]; `biospike::testing::run_steps` and the
+//! CLI do), where handing out a part is a push onto the local work queue. Called from outside
+//! the pool the passes still work, with a costlier hand-off.
 //!
 //! The number of parts a pass splits into depends only on [`threads`], and each part always
 //! covers the same rows, so results are bit-identical whichever thread runs which part.
