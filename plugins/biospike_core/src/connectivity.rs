@@ -332,7 +332,9 @@ impl SynapseIndex {
         for i in 0..n_neurons {
             row_start[i + 1] += row_start[i];
         }
-        let (mut post, mut weight, mut delay) = (vec![0u32; total], vec![0f32; total], vec![0u16; total]);
+        // Delay 1 by default: a generator that breaks its contract (fewer edges the second time)
+        // leaves weight-0 edges, never a delay of 0.
+        let (mut post, mut weight, mut delay) = (vec![0u32; total], vec![0f32; total], vec![1u16; total]);
         let mut fill: Vec<u32> = row_start[..n_neurons].to_vec();
         let mut k = 0usize;
         generate(&mut |pre, p| {

@@ -32,7 +32,7 @@ impl Default for CoreSimPlugin {
 
 impl Plugin for CoreSimPlugin {
     fn build(&self, app: &mut App) {
-        // Parallel loops inside systems use bevy's compute pool; make sure one exists
+        // `for_each_entity_mut!` passes use bevy's compute pool; make sure one exists
         // (the application may have created it first with a chosen thread count).
         ComputeTaskPool::get_or_init(|| TaskPoolBuilder::new().thread_name("biospike compute".into()).build());
 

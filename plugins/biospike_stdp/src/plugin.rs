@@ -501,7 +501,7 @@ impl StdpState {
     }
 
     /// Deferred LTP: replays the rows of `pres` (ascending) up to step `upto` and moves their
-    /// marks there; large batches are split over the compute pool.
+    /// marks there; large batches are split over the compute threads (`biospike_core::parallel`).
     fn replay_rows(&mut self, index: &mut SynapseIndex, settings: &StdpSettings, pres: &[u32], upto: u64, dt: f64) {
         let mut marks = std::mem::take(&mut self.marks);
         marks.clear();
@@ -582,7 +582,7 @@ impl<'a> RowView<'a> {
 /// weights (`offset` 0) for small batches, one thread, or ids that are not strictly ascending
 /// and in range; otherwise on contiguous runs of `pres` holding about equal numbers of
 /// **plastic** row entries (rows without plastic synapses cost nothing: the passes skip them,
-/// and counting them put the excitatory rows of W2 on one thread), one per compute-pool
+/// and counting them put the excitatory rows of W2 on one thread), one per compute
 /// thread, each with the weights of its own rows only (positions `offset..`). Every synapse is
 /// touched by one run, in the same order: results do not depend on the thread count.
 fn for_each_row_chunk(
