@@ -78,6 +78,16 @@ pub struct RunSummary {
     pub recorder_error: Option<String>,
     /// Extra lines from plasticity and experiments (`label`, text).
     pub notes: Vec<(String, String)>,
+    /// Peak resident memory of the process so far, bytes (Linux `VmHWM`; `None` elsewhere).
+    pub peak_memory: Option<u64>,
+}
+
+/// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), bytes.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl RunSummary {
@@ -120,6 +130,11 @@ impl fmt::Display for RunSummary {
                 self.synapses,
                 self.events as f64 / wall / 1e6
             )?;
+        }
+        if let Some(bytes) = self.peak_memory {
+            let per_synapse =
+                if self.synapses > 0 { format!(", {:.0} B per synapse", bytes as f64 / self.synapses as f64) } else { String::new() };
+            writeln!(f, "memory       {:.1} MB peak resident{per_synapse}", bytes as f64 / 1e6)?;
         }
         writeln!(f, "population       neurons      spikes   rate (Hz)")?;
         for p in &self.populations {
@@ -254,6 +269,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         files,
         recorder_error,
         notes,
+        peak_memory: peak_memory(),
     })
 }
 
@@ -305,4 +321,17 @@ fn progress_bar(show: bool, steps: u64) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    /// The summary's memory line reads the kernel's high-water mark: at least what this test
+    /// has just touched.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn peak_memory_reads_the_high_water_mark() {
+        let block = vec![1u8; 32 << 20];
+        std::hint::black_box(&block);
+        assert!(super::peak_memory().is_some_and(|b| b >= 32 << 20));
+    }
 }
