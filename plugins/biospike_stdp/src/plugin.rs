@@ -480,10 +480,10 @@ impl StdpState {
             let d = u64::from(index.uniform.unwrap_or(delays[k]));
             let w = &mut weights[k - offset];
             if recent[RECENT - 1] <= m1 {
-                for &r in recent.iter().rev() {
-                    if r > m1 {
-                        pair(w, u64::from(r - 1) + base, d);
-                    }
+                // Newest first: the entries after the mark are a prefix (usually one entry).
+                let n = recent.iter().take_while(|&&r| r > m1).count();
+                for &r in recent[..n].iter().rev() {
+                    pair(w, u64::from(r - 1) + base, d);
                 }
             } else {
                 // More than RECENT pending: the log has them all (newest first).
