@@ -279,7 +279,10 @@ fn notes(world: &World) -> Vec<(String, String)> {
     if let (Some(state), Some(index)) = (world.get_resource::<biospike_stdp::StdpState>(), world.get_resource::<SynapseIndex>()) {
         // One pass, no copy of the weights (10 M synapses would be 80 MB).
         let (mut n, mut sum, mut max) = (0usize, 0.0f64, f64::MIN);
-        for (_, &w) in index.weights().iter().enumerate().filter(|&(k, _)| state.is_plastic(k)) {
+        for (k, &w) in index.weights().iter().enumerate() {
+            if !state.is_plastic(k) {
+                continue;
+            }
             n += 1;
             sum += f64::from(w);
             max = max.max(f64::from(w));

@@ -248,12 +248,29 @@ impl SynapseIndex {
         for i in 0..n_neurons {
             row_start[i + 1] += row_start[i];
         }
-        let consecutive_from = (0..n_neurons)
-            .map(|i| {
-                let row = &edges[row_start[i] as usize..row_start[i + 1] as usize];
-                match (row.first(), row.last()) {
+        // No column when every synapse is index-only.
+        let entity =
+            if edges.iter().all(|e| e.entity == Entity::PLACEHOLDER) { Vec::new() } else { edges.iter().map(|e| e.entity).collect() };
+        Self::from_rows(
+            row_start,
+            edges.iter().map(|e| e.post).collect(),
+            edges.iter().map(|e| e.weight).collect(),
+            edges.iter().map(|e| e.delay).collect(),
+            entity,
+            generation,
+        )
+    }
+
+    /// The index of CSR columns whose rows are already sorted by target; derives the
+    /// per-row run markers and the delay summary.
+    fn from_rows(row_start: Vec<u32>, post: Vec<u32>, weight: Vec<f32>, delay: Vec<u16>, entity: Vec<Entity>, generation: u64) -> Self {
+        let consecutive_from = row_start
+            .windows(2)
+            .map(|w| {
+                let posts = &post[w[0] as usize..w[1] as usize];
+                match (posts.first(), posts.last()) {
                     // Sorted by post: spanning exactly len targets means each once, in a run.
-                    (Some(a), Some(b)) if (b.post - a.post) as usize + 1 == row.len() => a.post,
+                    (Some(&a), Some(&b)) if (b - a) as usize + 1 == posts.len() => a,
                     _ => Self::SCATTERED,
                 }
             })
@@ -261,17 +278,12 @@ impl SynapseIndex {
         Self {
             row_start,
             consecutive_from,
-            max_delay: edges.iter().map(|e| e.delay).max().unwrap_or(0),
-            uniform_delay: edges.first().map(|e| e.delay).filter(|&d| edges.iter().all(|e| e.delay == d)),
-            post: edges.iter().map(|e| e.post).collect(),
-            weight: edges.iter().map(|e| e.weight).collect(),
-            delay: edges.iter().map(|e| e.delay).collect(),
-            // No column when every synapse is index-only.
-            entity: if edges.iter().all(|e| e.entity == Entity::PLACEHOLDER) {
-                Vec::new()
-            } else {
-                edges.iter().map(|e| e.entity).collect()
-            },
+            max_delay: delay.iter().copied().max().unwrap_or(0),
+            uniform_delay: delay.first().copied().filter(|&d| delay.iter().all(|&x| x == d)),
+            post,
+            weight,
+            delay,
+            entity,
             generation,
         }
     }
@@ -350,7 +362,6 @@ impl SynapseIndex {
         });
         drop(fill);
         let mut scratch: Vec<(u32, f32, u16)> = Vec::new();
-        let mut consecutive_from = Vec::with_capacity(n_neurons);
         for i in 0..n_neurons {
             let r = row_start[i] as usize..row_start[i + 1] as usize;
             if !post[r.clone()].is_sorted() {
@@ -362,23 +373,8 @@ impl SynapseIndex {
                     (post[k], weight[k], delay[k]) = (p, w, d);
                 }
             }
-            let posts = &post[r];
-            consecutive_from.push(match (posts.first(), posts.last()) {
-                (Some(&a), Some(&b)) if (b - a) as usize + 1 == posts.len() => a,
-                _ => Self::SCATTERED,
-            });
         }
-        Self {
-            row_start,
-            consecutive_from,
-            max_delay: delay.iter().copied().max().unwrap_or(0),
-            uniform_delay: delay.first().copied().filter(|&d| delay.iter().all(|&x| x == d)),
-            post,
-            weight,
-            delay,
-            entity: Vec::new(),
-            generation,
-        }
+        Self::from_rows(row_start, post, weight, delay, Vec::new(), generation)
     }
 }
 

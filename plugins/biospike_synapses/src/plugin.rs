@@ -110,11 +110,11 @@ fn apply_synapse_edits(
     clock: Res<SimClock>,
 ) {
     if edits.is_empty() {
-        // An index inserted directly (index-only synapses) still needs a ring that fits it.
-        if index.is_empty() || (ring.slots > usize::from(index.max_delay()) && ring.neurons >= index.neuron_count()) {
-            return;
+        // An index inserted directly (index-only synapses) still needs a ring that fits it
+        // (`ensure` does nothing when it already does).
+        if !index.is_empty() {
+            ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step());
         }
-        ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step());
         return;
     }
     let edits = std::mem::take(&mut *edits);
