@@ -45,6 +45,7 @@ mod populations;
 pub mod rng;
 pub mod rows;
 mod schedule;
+pub mod simd;
 
 pub use components::*;
 pub use connectivity::{IndexedSynapse, SynapseIndex};

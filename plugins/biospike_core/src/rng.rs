@@ -110,6 +110,33 @@ impl KeyedRng {
         Self { state: base ^ index.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7) }.normal()
     }
 
+    /// [`KeyedRng::normal_at`] for `N` indices at once, bit-identical to `N` single calls.
+    /// The common path (one word, one table lookup, one comparison: ≈ 99 % of draws) runs on
+    /// all lanes together, so it vectorises; lanes it rejects are redrawn by
+    /// [`KeyedRng::normal_at`] itself.
+    #[inline(always)]
+    pub fn normal_at_lanes<const N: usize>(base: u64, index: [u64; N]) -> [f64; N] {
+        let z = Ziggurat::get();
+        // Plain loops rather than `core::array::from_fn`, whose closures are not always
+        // inlined into an AVX2 copy of the caller.
+        let mut x = [0.0; N];
+        let mut accepted = [false; N];
+        for l in 0..N {
+            let bits = mix64((base ^ index[l].wrapping_mul(0x8CB9_2BA7_2F3D_8DD7)).wrapping_add(GOLDEN_GAMMA));
+            let layer = (bits & 0xff) as usize;
+            x[l] = (f64::from_bits((bits >> 12) | 0x4000_0000_0000_0000) - 3.0) * z.x[layer];
+            accepted[l] = x[l].abs() < z.x[layer + 1];
+        }
+        if !accepted.iter().all(|&a| a) {
+            for l in 0..N {
+                if !accepted[l] {
+                    x[l] = Self::normal_at(base, index[l]);
+                }
+            }
+        }
+        x
+    }
+
     /// Next 64 random bits.
     #[inline]
     pub fn next_bits(&mut self) -> u64 {
@@ -372,6 +399,19 @@ mod tests {
         assert!((lag / nf).abs() < 5.0 / nf.sqrt(), "lag-1 correlation {}", lag / nf);
         // Equal keys, equal draws.
         assert_eq!(KeyedRng::normal_at(base, 17).to_bits(), KeyedRng::normal_at(base, 17).to_bits());
+    }
+
+    /// The lane version gives the single draws' bits, rejected lanes included (10 000 keys
+    /// hold ≈ 100 rejections, tails among them).
+    #[test]
+    fn normal_lanes_match_single_draws() {
+        let base = KeyedRng::stream_base(5, StreamPurpose::InputNoise, 9);
+        for k in (0..10_000u64).step_by(8) {
+            let lanes = KeyedRng::normal_at_lanes::<8>(base, core::array::from_fn(|l| k + l as u64));
+            for (l, x) in lanes.iter().enumerate() {
+                assert_eq!(x.to_bits(), KeyedRng::normal_at(base, k + l as u64).to_bits(), "key {}", k + l as u64);
+            }
+        }
     }
 
     /// Moments of the normal draws over many keys (closed form: mean 0, variance 1).

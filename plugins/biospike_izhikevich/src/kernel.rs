@@ -183,24 +183,39 @@ pub fn izhikevich_half_step_lanes(
     dt_ms: f64,
     threshold_mv: f64,
 ) -> ([f64; LANES], [f64; LANES], [bool; LANES]) {
+    // Plain loops over the lanes rather than `core::array::from_fn`: its closures are
+    // separate functions that are not always inlined into an AVX2 copy of the caller.
     let h = dt_ms / 2.0;
     let mut v = v;
     for _ in 0..2 {
-        let dv: [f64; LANES] = core::array::from_fn(|l| p[l].dv(v[l], u[l], i[l]));
-        v = core::array::from_fn(|l| v[l] + h * dv[l]);
+        let mut dv = [0.0; LANES];
+        for l in 0..LANES {
+            dv[l] = p[l].dv(v[l], u[l], i[l]);
+        }
+        for l in 0..LANES {
+            v[l] += h * dv[l];
+        }
     }
+    let mut u = u;
     // The common case, every lane on the standard recovery equation, skips the other form.
-    let u: [f64; LANES] = if p.iter().all(|p| p.recovery == RecoveryForm::Standard) {
-        core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive_standard(v[l], u[l]))
+    if p.iter().all(|p| p.recovery == RecoveryForm::Standard) {
+        for l in 0..LANES {
+            u[l] += dt_ms * p[l].a * p[l].u_drive_standard(v[l], u[l]);
+        }
     } else {
-        core::array::from_fn(|l| u[l] + dt_ms * p[l].a * p[l].u_drive(v[l], u[l]))
-    };
-    let fired: [bool; LANES] = core::array::from_fn(|l| v[l] >= threshold_mv);
-    (
-        core::array::from_fn(|l| if fired[l] { p[l].c } else { v[l] }),
-        core::array::from_fn(|l| if fired[l] { u[l] + p[l].d } else { u[l] }),
-        fired,
-    )
+        for l in 0..LANES {
+            u[l] += dt_ms * p[l].a * p[l].u_drive(v[l], u[l]);
+        }
+    }
+    let mut fired = [false; LANES];
+    for l in 0..LANES {
+        fired[l] = v[l] >= threshold_mv;
+        if fired[l] {
+            v[l] = p[l].c;
+            u[l] += p[l].d;
+        }
+    }
+    (v, u, fired)
 }
 
 #[cfg(test)]

@@ -89,7 +89,8 @@ type Columns<'a> = (
 
 /// The published scheme, [`LANES`] neurons at a time (bit-identical to [`izhikevich_step`]);
 /// the last `n % LANES` rows go through the scalar kernel.
-fn integrate_rows_published(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
+#[inline(always)]
+fn published_rows(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
     let n = columns.0.len();
     let (head, tail) = columns.split_rows(n - n % LANES);
     let (v, u, spiked, input, excitability, params) = head;
@@ -99,15 +100,12 @@ fn integrate_rows_published(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
         .zip(spiked.chunks_exact_mut(LANES))
         .zip(input.chunks_exact(LANES).zip(excitability.chunks_exact(LANES)).zip(params.chunks_exact(LANES)));
     for (((v, u), spiked), ((input, excitability), params)) in chunks {
-        let i: [f64; LANES] = core::array::from_fn(|l| excitability[l].0 * input[l].0);
-        let (nv, nu, fired) = izhikevich_half_step_lanes(
-            core::array::from_fn(|l| v[l].0),
-            core::array::from_fn(|l| u[l].0),
-            i,
-            core::array::from_fn(|l| &params[l]),
-            dt,
-            threshold_mv,
-        );
+        let (mut lv, mut lu, mut li) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        let mut lp = [&params[0]; LANES];
+        for l in 0..LANES {
+            (lv[l], lu[l], li[l], lp[l]) = (v[l].0, u[l].0, excitability[l].0 * input[l].0, &params[l]);
+        }
+        let (nv, nu, fired) = izhikevich_half_step_lanes(lv, lu, li, lp, dt, threshold_mv);
         for l in 0..LANES {
             v[l].0 = nv[l];
             u[l].0 = nu[l];
@@ -116,6 +114,10 @@ fn integrate_rows_published(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
     }
     integrate_rows(tail, dt, IntegrationScheme::HalfStep { v_substeps: 2 }, threshold_mv);
 }
+
+biospike_core::avx2_kernel!(
+    fn integrate_rows_published<'a>(columns: Columns<'a>, dt: f64, threshold_mv: f64) = published_rows;
+);
 
 #[inline(always)]
 fn integrate_rows((v, u, spiked, input, excitability, params): Columns<'_>, dt: f64, scheme: IntegrationScheme, threshold_mv: f64) {

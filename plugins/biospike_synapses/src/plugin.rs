@@ -182,6 +182,18 @@ fn propagate_spikes(
     });
 }
 
+/// `dst[k] += weights[k]`, widened to `f64`: one consecutive row's delivery.
+#[inline(always)]
+fn widen_add(dst: &mut [f64], weights: &[f32]) {
+    for (x, &w) in dst.iter_mut().zip(weights) {
+        *x += f64::from(w);
+    }
+}
+
+biospike_core::avx2_kernel!(
+    fn add_weights(dst: &mut [f64], weights: &[f32]) = widen_add;
+);
+
 /// Adds every out-edge of `spikes` whose target lies in `lo..hi` to the ring rows `rows` (one
 /// per slot, each starting at neuron `lo`). Each target sums in spike order, then edge order,
 /// whatever the thread count. A row whose targets in range are consecutive neurons with one
@@ -202,10 +214,7 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
             let (a, b) = (from.max(lo), (from + r.len() as u32).min(hi));
             if a < b {
                 let weights = &index.weights()[r.start + (a - from) as usize..r.start + (b - from) as usize];
-                let dst = &mut rows[slot_after(d)][(a - lo) as usize..(b - lo) as usize];
-                for (x, &w) in dst.iter_mut().zip(weights) {
-                    *x += f64::from(w);
-                }
+                add_weights(&mut rows[slot_after(d)][(a - lo) as usize..(b - lo) as usize], weights);
             }
             continue;
         }
