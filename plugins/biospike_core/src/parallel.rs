@@ -8,8 +8,11 @@
 //! 46–48 µs per round serially, 74 µs with bevy's `scope`, 35–46 µs in a rayon pool whose
 //! workers stay awake briefly between parts. So these passes use a rayon pool of their own, and
 //! drivers run the stepping loop inside it ([`install`]; `biospike::testing::run_steps` and the
-//! CLI do), where handing out a part is a push onto the local work queue. Called from outside
-//! the pool the passes still work, with a costlier hand-off.
+//! CLI do), where handing out a part is a push onto the local work queue. The other workers
+//! do not sleep between parts: after each part they poll for the next one for [`SPIN`] (an
+//! active wait, like OpenMP's `OMP_WAIT_POLICY=active`), because a rayon worker that has gone
+//! to sleep takes tens of µs to wake on a VM. Called from outside the pool the passes still
+//! work, with a costlier hand-off.
 //!
 //! The number of parts a pass splits into depends only on [`threads`], and each part always
 //! covers the same rows, so results are bit-identical whichever thread runs which part.
@@ -28,6 +31,8 @@
 //! ```
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 static POOL: OnceLock<Option<rayon_core::ThreadPool>> = OnceLock::new();
 
@@ -75,6 +80,7 @@ pub fn run_parts<T: Send>(parts: impl IntoIterator<Item = T>, f: impl Fn(T) + Sy
         parts.for_each(f);
         return;
     };
+    keep_awake(p);
     let f = &f;
     p.in_place_scope(|scope| {
         while let Some(part) = parts.next() {
@@ -85,6 +91,56 @@ pub fn run_parts<T: Send>(parts: impl IntoIterator<Item = T>, f: impl Fn(T) + Sy
             }
         }
     });
+}
+
+/// How long a worker keeps polling for parts after its last one before it may go to sleep.
+/// A step's serial stretches (schedule, spike collection, recording) are far shorter, so
+/// during a run the workers never sleep and a part starts within a microsecond instead of
+/// after a wake-up (tens of µs on a VM); between runs they sleep after this long.
+pub const SPIN: Duration = Duration::from_millis(1);
+
+/// Workers that are polling ([`poll_for_parts`]) or about to.
+static POLLING: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes sure every worker other than the calling one polls for parts (rather than sleeping)
+/// for [`SPIN`] after its last part: an active wait, as OpenMP's `OMP_WAIT_POLICY=active`.
+fn keep_awake(p: &rayon_core::ThreadPool) {
+    let caller = p.current_thread_index();
+    let others = p.current_num_threads() - usize::from(caller.is_some());
+    if POLLING.load(Ordering::Acquire) >= others {
+        return;
+    }
+    POLLING.fetch_add(others, Ordering::AcqRel);
+    // A broadcast job runs once on every worker; the caller's own returns at once.
+    p.spawn_broadcast(move |ctx| {
+        if Some(ctx.index()) != caller {
+            poll_for_parts();
+            POLLING.fetch_sub(1, Ordering::AcqRel);
+        }
+    });
+}
+
+/// Runs the pool's pending parts as they appear, until none has appeared for [`SPIN`].
+fn poll_for_parts() {
+    let mut last_work = Instant::now();
+    let mut idle_rounds = 0u32;
+    loop {
+        match rayon_core::yield_now() {
+            Some(rayon_core::Yield::Executed) => {
+                last_work = Instant::now();
+                idle_rounds = 0;
+            }
+            Some(rayon_core::Yield::Idle) => {
+                idle_rounds += 1;
+                // Reading the clock costs more than a poll: look every 64 idle rounds.
+                if idle_rounds.is_multiple_of(64) && last_work.elapsed() > SPIN {
+                    return;
+                }
+                std::hint::spin_loop();
+            }
+            None => return,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -102,5 +158,19 @@ mod tests {
         }
         assert!(hits.iter().all(|h| h.load(std::sync::atomic::Ordering::Relaxed) == 50));
         assert_eq!(install(|| 5), 5);
+    }
+
+    /// The active wait ends: [`SPIN`] after the last part no worker is polling any more
+    /// (other tests of this binary may hand out parts meanwhile, so wait up to 2 s for a
+    /// quiet moment).
+    #[test]
+    fn workers_stop_polling_after_the_spin_time() {
+        set_threads(2);
+        run_parts(0..2, |_| ());
+        let start = Instant::now();
+        while POLLING.load(Ordering::Acquire) != 0 && start.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(SPIN);
+        }
+        assert_eq!(POLLING.load(Ordering::Acquire), 0);
     }
 }

@@ -108,17 +108,28 @@ fn collect_spikes(
     spikes.ids.clear();
     let mut all_ok = true;
     for (ids, spiked, mut last, v, u, i) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
-        let last = last.bypass_change_detection();
-        let n = ids.len();
-        let (spiked, last, v, u, i) = (&spiked[..n], &mut last[..n], &v[..n], &u[..n], &i[..n]);
-        for k in 0..n {
-            all_ok &= guard.is_ok(v[k].0, u[k].0, i[k].0);
-        }
-        for k in 0..n {
-            if spiked[k].0 {
-                spikes.ids.push(ids[k].0);
-                last[k].0 = Some(step);
+        // In the chunks the neuron kernels used, so each thread reads the state it just wrote
+        // instead of one thread pulling every cache line over.
+        let columns = (ids, spiked, last.bypass_change_detection(), v, u, i);
+        let parts = crate::rows::map_chunks(columns, |(ids, spiked, last, v, u, i)| {
+            let n = ids.len();
+            let (spiked, last, v, u, i) = (&spiked[..n], &mut last[..n], &v[..n], &u[..n], &i[..n]);
+            let mut ok = true;
+            for k in 0..n {
+                ok &= guard.is_ok(v[k].0, u[k].0, i[k].0);
             }
+            let mut fired = Vec::new();
+            for k in 0..n {
+                if spiked[k].0 {
+                    fired.push(ids[k].0);
+                    last[k].0 = Some(step);
+                }
+            }
+            (ok, fired)
+        });
+        for (ok, fired) in parts {
+            all_ok &= ok;
+            spikes.ids.extend_from_slice(&fired);
         }
     }
     spikes.ids.sort_unstable();

@@ -93,7 +93,26 @@ pub fn for_each_chunk<R: Rows>(rows: R, kernel: impl Fn(R) + Sync) {
         kernel(rows);
         return;
     }
-    let chunk = n.div_ceil(threads);
+    crate::parallel::run_parts(split(rows, threads), kernel);
+}
+
+/// Like [`for_each_chunk`] (the same chunks, so each thread sees the rows it saw there), but
+/// returns each chunk's result, in row order.
+pub fn map_chunks<R: Rows, T: Send>(rows: R, kernel: impl Fn(R) -> T + Sync) -> Vec<T> {
+    let n = rows.rows();
+    let threads = crate::parallel::threads();
+    if n < crate::PARALLEL_MIN_ROWS || threads == 1 {
+        return vec![kernel(rows)];
+    }
+    let parts = split(rows, threads);
+    let mut out: Vec<Option<T>> = parts.iter().map(|_| None).collect();
+    crate::parallel::run_parts(parts.into_iter().zip(out.iter_mut()), |(part, slot)| *slot = Some(kernel(part)));
+    out.into_iter().flatten().collect()
+}
+
+/// `rows` in `threads` contiguous chunks of `rows.div_ceil(threads)` (the last one shorter).
+fn split<R: Rows>(rows: R, threads: usize) -> Vec<R> {
+    let chunk = rows.rows().div_ceil(threads);
     let mut parts = Vec::with_capacity(threads);
     let mut rest = rows;
     while rest.rows() > chunk {
@@ -102,7 +121,7 @@ pub fn for_each_chunk<R: Rows>(rows: R, kernel: impl Fn(R) + Sync) {
         rest = tail;
     }
     parts.push(rest);
-    crate::parallel::run_parts(parts, kernel);
+    parts
 }
 
 /// Hints the CPU to bring `x`'s cache line in (a no-op off x86-64).
@@ -125,6 +144,17 @@ pub fn prefetch<T>(x: &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Chunk results come back in row order, and cover every row once.
+    #[test]
+    fn map_chunks_returns_results_in_row_order() {
+        crate::parallel::set_threads(2);
+        let n = crate::PARALLEL_MIN_ROWS * 2 + 5;
+        let v: Vec<u32> = (0..n as u32).collect();
+        let parts = map_chunks(&v[..], |part: &[u32]| part.to_vec());
+        assert_eq!(parts.concat(), v);
+        assert_eq!(map_chunks(&v[..10], |part: &[u32]| part.len()), vec![10]);
+    }
 
     #[test]
     fn tuples_split_every_column_at_the_same_row() {

@@ -29,9 +29,8 @@ fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock:
 const NOISE_LANES: usize = 8;
 
 /// `input += mean + std·ξ` with `ξ = KeyedRng::normal_at(base, id)`, [`NOISE_LANES`] neurons
-/// at a time.
-#[inline(always)]
-fn noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurrent], base: u64) {
+/// at a time. (An AVX2 copy gained nothing: the keyed hash's 64-bit multiplies dominate.)
+fn add_noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurrent], base: u64) {
     let whole = ids.len() - ids.len() % NOISE_LANES;
     let (ids, id_tail) = ids.split_at(whole);
     let (input, input_tail) = input.split_at_mut(whole);
@@ -47,10 +46,6 @@ fn noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurren
         i.0 += n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0));
     }
 }
-
-biospike_core::avx2_kernel!(
-    fn add_noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurrent], base: u64) = noise_rows;
-);
 
 fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
     // A stream of its own (index offset by 2^32), so that adding uniform noise to some neurons
