@@ -154,12 +154,25 @@ fn propagate_spikes(
     }
     let events: usize = spikes.ids.iter().map(|&s| index.out_degree(s)).sum();
     diag.events += events as u64;
+    // A consecutive row is one slice add, ≈ 8× cheaper per event than scattered targets
+    // (W1's 7 500 events a step take ≈ 2 µs, less than a hand-off to another thread).
+    let work: usize = spikes
+        .ids
+        .iter()
+        .map(|&s| {
+            if index.uniform_delay().is_some() && index.consecutive_from(s) != SynapseIndex::SCATTERED {
+                index.out_degree(s) / 8
+            } else {
+                index.out_degree(s)
+            }
+        })
+        .sum();
     let base = ring.slot_of(clock.step());
     let neurons = ring.neurons;
     if neurons == 0 {
         return;
     }
-    let threads = if events < biospike_core::PARALLEL_MIN_EVENTS { 1 } else { biospike_core::parallel::threads() };
+    let threads = if work < biospike_core::PARALLEL_MIN_EVENTS { 1 } else { biospike_core::parallel::threads() };
     // Thread t owns neurons lo..hi in every slot.
     let chunk = neurons.div_ceil(threads);
     let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
