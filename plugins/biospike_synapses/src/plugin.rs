@@ -96,7 +96,15 @@ fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: Re
             });
         }
     }
-    due.fill(0.0);
+    // Zeroed in the same target ranges `propagate_spikes` writes, each on a thread of its own
+    // when the read-out above was split: one thread zeroing the whole row would pull every
+    // cache line of the other threads' ranges over, to be pulled back at their next delivery.
+    let threads = biospike_core::parallel::threads();
+    if threads > 1 && due.len() >= biospike_core::PARALLEL_MIN_ROWS {
+        biospike_core::parallel::run_parts(due.chunks_mut(due.len().div_ceil(threads)), |part| part.fill(0.0));
+    } else {
+        due.fill(0.0);
+    }
 }
 
 #[allow(clippy::too_many_arguments, reason = "one stage: edits touch the queue, the index, the ring and the entities")]
