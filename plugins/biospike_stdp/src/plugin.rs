@@ -214,9 +214,10 @@ const TABLE: usize = 4096;
 ///
 /// Memory: 1 byte per synapse (plastic flag); with [`LtpTiming::AtPostSpike`] 8 per plastic
 /// synapse (in-edge list); in gated mode 4 per plastic synapse (eligibility) and 12 per synapse
-/// (slot, and the entity list used to remap eligibility after a rebuild); about 50 bytes per
-/// neuron (last spike, two trace values, in-degree, and for deferred LTP the log heads and
-/// marks), plus 12 bytes per postsynaptic spike since the last flush (deferred LTP).
+/// (slot, and the entity list used to remap eligibility after a rebuild); about 80 bytes per
+/// neuron (a 64-byte line with the last spike, both traces and the latest logged spikes;
+/// in-degree; for deferred LTP the log head and mark), plus 12 bytes per postsynaptic spike
+/// since the last flush (deferred LTP).
 #[derive(Resource, Debug, Default)]
 pub struct StdpState {
     generation: Option<u64>,
@@ -236,9 +237,9 @@ pub struct StdpState {
     in_pre: Vec<u32>,
     /// Eligibility slot of each in-edge (gated mode): LTP reads it sequentially.
     in_slot: Vec<u32>,
-    last_spike: Vec<u64>,
-    x_val: Vec<f64>,
-    y_val: Vec<f64>,
+    /// Per neuron: last spike, both traces and (deferred LTP) the latest logged spikes, in one
+    /// cache line, so a pass over a row loads one line per target.
+    neurons: Vec<NeuronTraces>,
     decay_plus: Vec<f64>,
     decay_minus: Vec<f64>,
     /// Deferred LTP: the spikes since the last flush, one backward chain per neuron
@@ -246,10 +247,6 @@ pub struct StdpState {
     log_step: Vec<u64>,
     log_prev: Vec<u32>,
     head: Vec<u32>,
-    /// Deferred LTP: each neuron's `RECENT` latest logged spikes, newest first, stored as
-    /// `step − log_base + 1` (0: none; 32 bytes per neuron). Most replays find everything they
-    /// need here, without walking the log (whose entries are scattered over memory).
-    recent: Vec<[u32; RECENT]>,
     /// Deferred LTP: first step the log can hold (the step after the last flush).
     log_base: u64,
     /// Deferred LTP: the plastic row of neuron `i` has seen the postsynaptic spikes up to
@@ -299,7 +296,8 @@ impl StdpState {
     /// with delay `d`: only spikes that have arrived by `t` count. 0 when `pre` has not fired.
     #[inline]
     fn pre_trace(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
-        self.trace_at(settings, self.last_spike[pre], self.x_val[pre], t, d, dt)
+        let n = &self.neurons[pre];
+        self.trace_at(settings, n.last, n.x, t, d, dt)
     }
 
     /// [`Self::pre_trace`] for a neuron whose last spike was `last` with trace `x` just after it.
@@ -413,14 +411,11 @@ impl StdpState {
         self.in_start = in_deg;
         self.in_pos = in_pos;
         self.in_pre = in_pre;
-        if self.last_spike.len() < n {
-            self.last_spike.resize(n, NEVER);
-            self.x_val.resize(n, 0.0);
-            self.y_val.resize(n, 0.0);
+        if self.neurons.len() < n {
+            self.neurons.resize(n, NeuronTraces::default());
         }
         if deferred && self.head.len() < n {
             self.head.resize(n, NONE);
-            self.recent.resize(n, [0; RECENT]);
             self.mark.resize(n, 0);
         }
         self.decay_plus = (0..TABLE).map(|s| (-(s as f64) * dt / settings.tau_plus_ms).exp()).collect();
@@ -444,7 +439,7 @@ impl StdpState {
         dt: f64,
         scratch: &mut Vec<u64>,
     ) {
-        let (last, x_last) = (self.last_spike[pre], self.x_val[pre]);
+        let (last, x_last) = (self.neurons[pre].last, self.neurons[pre].x);
         let kind = self.row_kind(pre);
         if last == NEVER || kind == RowPlastic::None {
             return;
@@ -466,14 +461,14 @@ impl StdpState {
             // Whether a target fired since the mark is a coin flip for the branch predictor:
             // ask for the target state PREFETCH edges ahead so the misses overlap.
             if k + PREFETCH < end
-                && let Some(r) = self.recent.get(posts[k + PREFETCH] as usize)
+                && let Some(r) = self.neurons.get(posts[k + PREFETCH] as usize)
             {
                 prefetch(r);
             }
             if kind == RowPlastic::Mixed && !self.plastic[k] {
                 continue;
             }
-            let recent = self.recent[posts[k] as usize];
+            let recent = self.neurons[posts[k] as usize].recent;
             if recent[0] <= m1 {
                 continue;
             }
@@ -535,12 +530,34 @@ impl StdpState {
         for i in 0..self.head.len() {
             if self.head[i] != NONE {
                 self.head[i] = NONE;
-                self.recent[i] = [0; RECENT];
+                self.neurons[i].recent = [0; RECENT];
             }
         }
         self.log_step.clear();
         self.log_prev.clear();
         self.log_base = upto + 1;
+    }
+}
+
+/// One neuron's plasticity state (one cache line).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct NeuronTraces {
+    /// Step of the last spike ([`NEVER`] before the first).
+    last: u64,
+    /// Presynaptic trace just after the last spike.
+    x: f64,
+    /// Postsynaptic trace just after the last spike.
+    y: f64,
+    /// Deferred LTP: the `RECENT` latest logged spikes, newest first, stored as
+    /// `step − log_base + 1` (0: none). Most replays find everything they need here, without
+    /// walking the log (whose entries are scattered over memory).
+    recent: [u32; RECENT],
+}
+
+impl Default for NeuronTraces {
+    fn default() -> Self {
+        Self { last: NEVER, x: 0.0, y: 0.0, recent: [0; RECENT] }
     }
 }
 
@@ -755,7 +772,7 @@ fn apply_stdp(
     }
     let st = &mut *state;
     st.prepare(&index, &settings, &table, dt);
-    let n = st.last_spike.len();
+    let n = st.neurons.len();
     let mut ltp_events = 0u64;
     let mut ltd_events = 0u64;
     let uniform_delay = index.uniform_delay();
@@ -776,11 +793,11 @@ fn apply_stdp(
             st.log_prev.push(st.head[i]);
             st.head[i] = st.log_step.len() as u32;
             st.log_step.push(s);
-            let r = &mut st.recent[i];
+            let r = &mut st.neurons[i].recent;
             r.copy_within(0..RECENT - 1, 1);
             r[0] = (s - st.log_base + 1) as u32;
             ltp_events += u64::from(st.in_start[i + 1] - st.in_start[i]);
-            st.deferred_old.push((st.last_spike[i], st.x_val[i]));
+            st.deferred_old.push((st.neurons[i].last, st.neurons[i].x));
         }
     } else {
         // At each postsynaptic spike, over its plastic in-edges.
@@ -820,17 +837,16 @@ fn apply_stdp(
         if i >= n {
             continue;
         }
-        let last = st.last_spike[i];
-        let (x, y) = match (settings.trace, last) {
+        let old = st.neurons[i];
+        let (x, y) = match (settings.trace, old.last) {
             (TraceUpdate::Reset, _) | (TraceUpdate::Add, NEVER) => (1.0, 1.0),
             (TraceUpdate::Add, l) => (
-                st.x_val[i] * StdpState::decay(&st.decay_plus, s - l, dt, settings.tau_plus_ms) + 1.0,
-                st.y_val[i] * StdpState::decay(&st.decay_minus, s - l, dt, settings.tau_minus_ms) + 1.0,
+                old.x * StdpState::decay(&st.decay_plus, s - l, dt, settings.tau_plus_ms) + 1.0,
+                old.y * StdpState::decay(&st.decay_minus, s - l, dt, settings.tau_minus_ms) + 1.0,
             ),
         };
-        st.x_val[i] = x;
-        st.y_val[i] = y;
-        st.last_spike[i] = s;
+        let n = &mut st.neurons[i];
+        (n.x, n.y, n.last) = (x, y, s);
     }
     // 3. LTD at each presynaptic spike, with postsynaptic traces including this step (deferred
     //    LTP: preceded, on synapses whose target fired this step too, by that pairing).
@@ -846,11 +862,10 @@ fn apply_stdp(
                     continue;
                 }
                 let post = posts[k] as usize;
-                let last = st.last_spike.get(post).copied().unwrap_or(NEVER);
-                if last == NEVER {
+                let Some(&NeuronTraces { last, y, .. }) = st.neurons.get(post).filter(|n| n.last != NEVER) else {
                     continue;
-                }
-                let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
+                };
+                let y = y * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
                 let w = if skip_weight { 0.0 } else { f64::from(index.weights()[k]) };
                 st.eligibility[st.slot[k] as usize] += settings.ltd(w, y) as f32;
             }
@@ -879,10 +894,9 @@ fn apply_stdp(
                         continue;
                     }
                     let post = view.posts[k] as usize;
-                    let last = st.last_spike.get(post).copied().unwrap_or(NEVER);
-                    if last == NEVER {
+                    let Some(&NeuronTraces { last, y: y_last, .. }) = st.neurons.get(post).filter(|n| n.last != NEVER) else {
                         continue;
-                    }
+                    };
                     let w = &mut weights[k - offset];
                     if deferred_now && last == s && pre_last != NEVER {
                         let d = u64::from(view.uniform.unwrap_or(view.delays[k]));
@@ -891,7 +905,7 @@ fn apply_stdp(
                             settings.apply(w, |old| settings.ltp(old, x));
                         }
                     }
-                    let y = st.y_val[post] * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
+                    let y = y_last * StdpState::decay(&st.decay_minus, s - last, dt, settings.tau_minus_ms);
                     settings.apply(w, |old| settings.ltd(old, y));
                 }
             }
