@@ -34,8 +34,7 @@ fn scene_steps(c: &mut Criterion, name: &str, steps: u64, label: &str) {
 
 fn scenes(c: &mut Criterion) {
     if let Some(n) = std::env::var("BIOSPIKE_THREADS").ok().and_then(|s| s.parse::<usize>().ok()) {
-        biospike_core::parallel::set_threads(n);
-        bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n).build());
+        biospike::set_threads(n);
     }
     scene_second(c, "izhikevich_2003");
     scene_second(c, "sparse_10k");

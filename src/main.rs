@@ -292,8 +292,7 @@ fn main() -> ExitCode {
         }
         Command::Run { scene, out, steps, seed, threads, no_output, no_rewards } => {
             if let Some(n) = threads {
-                biospike_core::parallel::set_threads(n.max(1));
-                bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n.max(1)).build());
+                biospike::set_threads(n);
             }
             let mut s = match load(&scene, seed) {
                 Ok(s) => s,
