@@ -1,7 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::rows::prefetch;
+use biospike_core::rows::{prefetch, prefetch_slice};
 
 /// How a spike updates its neuron's traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -427,6 +427,12 @@ impl StdpState {
     /// `mark`, oldest first, with the presynaptic trace as it was at each of them (`pre` has
     /// not fired since its mark, so its trace state is still the one they saw). `weights` holds
     /// index positions `offset..`.
+    ///
+    /// Whether a target fired since the mark, and how often, is a coin flip for the branch
+    /// predictor, so the row goes in blocks through two passes without data-dependent branches:
+    /// the first counts each target's pending spikes (a prefix of its newest-first `recent`) and
+    /// appends them to a flat list, the second walks that list backwards, which is oldest first
+    /// within each synapse (the order the eager path pairs them in).
     #[allow(clippy::too_many_arguments, reason = "one row of a split: the row, its weights and the replay window")]
     fn replay_into(
         &self,
@@ -437,7 +443,7 @@ impl StdpState {
         pre: usize,
         mark: u64,
         dt: f64,
-        scratch: &mut Vec<u64>,
+        scratch: &mut ReplayScratch,
     ) {
         let (last, x_last) = (self.neurons[pre].last, self.neurons[pre].x);
         let kind = self.row_kind(pre);
@@ -456,41 +462,58 @@ impl StdpState {
                 settings.apply(w, |old| settings.ltp(old, x));
             }
         };
+        let delay = |k: usize| u64::from(index.uniform.unwrap_or_else(|| delays[k]));
+        let mixed = kind == RowPlastic::Mixed;
         let end = range.end;
-        for k in range {
-            // Whether a target fired since the mark is a coin flip for the branch predictor:
-            // ask for the target state PREFETCH edges ahead so the misses overlap.
-            if k + PREFETCH < end
-                && let Some(r) = self.neurons.get(posts[k + PREFETCH] as usize)
-            {
-                prefetch(r);
-            }
-            if kind == RowPlastic::Mixed && !self.plastic[k] {
-                continue;
-            }
-            let recent = self.neurons[posts[k] as usize].recent;
-            if recent[0] <= m1 {
-                continue;
-            }
-            let d = u64::from(index.uniform.unwrap_or(delays[k]));
-            let w = &mut weights[k - offset];
-            if recent[RECENT - 1] <= m1 {
-                // Newest first: the entries after the mark are a prefix (usually one entry).
-                let n = recent.iter().take_while(|&&r| r > m1).count();
-                for &r in recent[..n].iter().rev() {
-                    pair(w, u64::from(r - 1) + base, d);
+        let ReplayScratch { steps, edges, overflow, log } = scratch;
+        let mut first = range.start;
+        while first < end {
+            let stop = end.min(first + REPLAY_BLOCK);
+            // Pass 1: every edge writes its target's whole `recent` (and its own block
+            // position), then moves the cursor past the entries after the mark only.
+            let mut p = 0usize;
+            for k in first..stop {
+                if k + PREFETCH < end
+                    && let Some(r) = self.neurons.get(posts[k + PREFETCH] as usize)
+                {
+                    prefetch(r);
                 }
-            } else {
-                // More than RECENT pending: the log has them all (newest first).
-                scratch.clear();
-                let mut e = self.head[posts[k] as usize];
-                while e != NONE && self.log_step[e as usize] > mark {
-                    scratch.push(self.log_step[e as usize]);
-                    e = self.log_prev[e as usize];
+                let recent = &self.neurons[posts[k] as usize].recent;
+                let mut n = 0u32;
+                for &r in recent {
+                    n += u32::from(r > m1);
                 }
-                for &t in scratch.iter().rev() {
-                    pair(w, t, d);
+                if mixed && !self.plastic[k] {
+                    n = 0;
                 }
+                if n == RECENT as u32 {
+                    // Maybe more than RECENT pending: this one walks the log below.
+                    overflow.push(k as u32);
+                    n = 0;
+                }
+                steps[p..p + RECENT].copy_from_slice(recent);
+                edges[p..p + RECENT].fill((k - first) as u16);
+                p += n as usize;
+            }
+            // Pass 2: newest first per edge in the list, so backwards is oldest first.
+            for q in (0..p).rev() {
+                let k = first + usize::from(edges[q]);
+                pair(&mut weights[k - offset], u64::from(steps[q] - 1) + base, delay(k));
+            }
+            first = stop;
+        }
+        // More than RECENT pending: the log has them all (newest first).
+        for k in overflow.drain(..) {
+            let k = k as usize;
+            log.clear();
+            let mut e = self.head[posts[k] as usize];
+            while e != NONE && self.log_step[e as usize] > mark {
+                log.push(self.log_step[e as usize]);
+                e = self.log_prev[e as usize];
+            }
+            let d = delay(k);
+            for &t in log.iter().rev() {
+                pair(&mut weights[k - offset], t, d);
             }
         }
     }
@@ -509,8 +532,11 @@ impl StdpState {
         let (view, weights) = RowView::of(index);
         let st = &*self;
         for_each_row_chunk(st, pres, view.starts, weights, |range, weights, offset| {
-            let mut scratch = Vec::new();
-            for i in range {
+            let mut scratch = ReplayScratch::default();
+            for i in range.clone() {
+                if let Some(&next) = pres.get(i + 1).filter(|_| i + 1 < range.end) {
+                    view.prefetch_row(st, next as usize, weights, offset);
+                }
                 if (pres[i] as usize) < st.mark.len() {
                     st.replay_into(settings, &view, weights, offset, pres[i] as usize, marks[i], dt, &mut scratch);
                 }
@@ -536,6 +562,30 @@ impl StdpState {
         self.log_step.clear();
         self.log_prev.clear();
         self.log_base = upto + 1;
+    }
+}
+
+/// Edges per block of the two-pass replay ([`StdpState::replay_into`]).
+const REPLAY_BLOCK: usize = 128;
+
+/// Working memory of [`StdpState::replay_into`], reused across the rows of one run.
+#[derive(Debug)]
+struct ReplayScratch {
+    /// Pending spikes (in the encoding of `recent`), newest first per edge.
+    steps: Vec<u32>,
+    /// Each entry's edge, as an offset in its block.
+    edges: Vec<u16>,
+    /// Edges with more pending spikes than `recent` holds.
+    overflow: Vec<u32>,
+    /// One overflow edge's spikes from the log.
+    log: Vec<u64>,
+}
+
+impl Default for ReplayScratch {
+    fn default() -> Self {
+        // Each edge writes RECENT entries past the cursor, which moves at most RECENT per edge.
+        let len = REPLAY_BLOCK * RECENT + RECENT;
+        Self { steps: vec![0; len], edges: vec![0; len], overflow: Vec::new(), log: Vec::new() }
     }
 }
 
@@ -584,6 +634,24 @@ impl<'a> RowView<'a> {
         let uniform = index.uniform_delay();
         let (starts, posts, weights, delays) = index.rows_mut();
         (Self { starts, posts, delays, uniform }, weights)
+    }
+
+    /// Asks for the row of `pre` (targets, weights in `weights` from position `offset`, delays)
+    /// ahead of its pass: rows are picked by spikes, so the hardware cannot guess them, and a
+    /// row of 100 synapses is a few lines per array, each a miss.
+    #[inline]
+    fn prefetch_row(&self, state: &StdpState, pre: usize, weights: &[f32], offset: usize) {
+        if state.row_kind(pre) == RowPlastic::None {
+            return;
+        }
+        let row = self.row(pre);
+        prefetch_slice(&self.posts[row.clone()]);
+        if let Some(w) = weights.get(row.start.saturating_sub(offset)..row.end.saturating_sub(offset)) {
+            prefetch_slice(w);
+        }
+        if self.uniform.is_none() {
+            prefetch_slice(&self.delays[row]);
+        }
     }
 
     #[inline]
@@ -883,7 +951,10 @@ fn apply_stdp(
         let st = &*st;
         let settings = &*settings;
         for_each_row_chunk(st, &spikes.ids, view.starts, weights, |range, weights, offset| {
-            for i in range {
+            for i in range.clone() {
+                if let Some(&next) = spikes.ids.get(i + 1).filter(|_| i + 1 < range.end) {
+                    view.prefetch_row(st, next as usize, weights, offset);
+                }
                 let (pre_last, pre_x) = if deferred_now { st.deferred_old[i] } else { (NEVER, 0.0) };
                 let kind = st.row_kind(spikes.ids[i] as usize);
                 if kind == RowPlastic::None {

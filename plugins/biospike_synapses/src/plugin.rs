@@ -4,7 +4,7 @@ use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
 use biospike_core::prelude::*;
-use biospike_core::rows::for_each_chunk;
+use biospike_core::rows::{for_each_chunk, prefetch_slice};
 
 use crate::index::DelayRing;
 use crate::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
@@ -217,7 +217,10 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
         let s = base + usize::from(d);
         if s >= slots { s % slots } else { s }
     };
-    for &pre in spikes {
+    for (i, &pre) in spikes.iter().enumerate() {
+        if let Some(&next) = spikes.get(i + 1) {
+            prefetch_row(index, next);
+        }
         let r = index.row(pre);
         let from = index.consecutive_from(pre);
         if let (Some(d), true) = (index.uniform_delay(), from != SynapseIndex::SCATTERED) {
@@ -252,6 +255,21 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
                 rows[slot_after(d)][(post - lo) as usize] += f64::from(w);
             }
         }
+    }
+}
+
+/// Asks for a scattered row's targets, weights and delays ahead of its delivery: rows are
+/// picked by spikes, so the hardware prefetcher cannot guess them.
+#[inline]
+fn prefetch_row(index: &SynapseIndex, pre: u32) {
+    if index.uniform_delay().is_some() && index.consecutive_from(pre) != SynapseIndex::SCATTERED {
+        return;
+    }
+    let r = index.row(pre);
+    prefetch_slice(&index.posts()[r.clone()]);
+    prefetch_slice(&index.weights()[r.clone()]);
+    if index.uniform_delay().is_none() {
+        prefetch_slice(&index.delays()[r]);
     }
 }
 
