@@ -1,5 +1,5 @@
-//! Hot kernels compiled twice: for the x86-64 baseline (SSE2) and for AVX2, picked at run
-//! time by what the CPU reports.
+//! Hot kernels compiled twice: for the x86-64 baseline (SSE2) and for AVX2 (and, for 64-bit
+//! integer work, a third time for AVX-512), picked at run time by what the CPU reports.
 //!
 //! The release binary targets the x86-64 baseline, so that it runs on any x86-64 machine; the
 //! column kernels (Izhikevich lanes, the noise draws, delivery's slice adds) then use only
@@ -8,6 +8,11 @@
 //! the same order (Rust never fuses a multiply and an add on its own, and FMA is not
 //! enabled), so the results are bit-identical whichever copy runs; the tests of every kernel
 //! that uses it compare against the scalar code.
+//!
+//! [`avx512_kernel!`] adds an AVX-512 copy (F, DQ, VL) in front, for kernels dominated by
+//! 64-bit integer multiplies (the keyed noise hash), which AVX2 cannot vectorise and AVX-512DQ
+//! does in one instruction per 8 lanes. Floating-point kernels stay on [`avx2_kernel!`]: their
+//! AVX-512 copies ran slower on this machine's Zen 4 (`BENCHMARKS.md`, round 7).
 //!
 //! # Example
 //! ```
@@ -37,6 +42,48 @@ pub fn has_avx2() -> bool {
     {
         false
     }
+}
+
+/// Whether this CPU runs AVX-512 F, DQ and VL code.
+#[inline]
+pub fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`avx2_kernel!`] with an AVX-512 (F, DQ, VL) copy tried first, when
+/// [`has_avx512`](crate::simd::has_avx512) is true.
+#[macro_export]
+macro_rules! avx512_kernel {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? = $kernel:path;) => {
+        $(#[$meta])*
+        #[inline]
+        $vis fn $name $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+                fn with_avx512 $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
+                    $kernel($($arg),*)
+                }
+                if $crate::simd::has_avx512() {
+                    // SAFETY: `with_avx512` only requires AVX-512 F/DQ/VL and AVX2, and the
+                    // CPU reported them just above (AVX-512 F implies AVX2).
+                    #[allow(unsafe_code, reason = "calling the AVX-512 copy after the CPU reported AVX-512")]
+                    return unsafe { with_avx512($($arg),*) };
+                }
+            }
+            $crate::avx2_kernel!(fn fallback $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? = $kernel;);
+            fallback($($arg),*)
+        }
+    };
 }
 
 /// Defines `fn NAME(args) -> R` that runs the `#[inline(always)]` function `KERNEL(args)`,
@@ -76,6 +123,23 @@ mod tests {
         }
     }
     crate::avx2_kernel!(fn widen_add_fast(dst: &mut [f64], w: &[f32]) = widen_add;);
+
+    #[inline(always)]
+    fn hash_all(out: &mut [u64], k: u64) {
+        for (i, x) in out.iter_mut().enumerate() {
+            *x = (i as u64 ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
+        }
+    }
+    crate::avx512_kernel!(fn hash_all_fast(out: &mut [u64], k: u64) = hash_all;);
+
+    /// The three-tier dispatch gives the plain loop's results too.
+    #[test]
+    fn avx512_dispatch_matches_the_plain_loop() {
+        let (mut a, mut b) = (vec![0u64; 1003], vec![0u64; 1003]);
+        hash_all_fast(&mut a, 77);
+        hash_all(&mut b, 77);
+        assert_eq!(a, b);
+    }
 
     /// Both copies give the same bits (whichever one this CPU picks) as the plain loop.
     #[test]

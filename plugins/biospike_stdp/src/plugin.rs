@@ -518,6 +518,21 @@ impl StdpState {
         }
     }
 
+    /// Asks for the state of the first [`PREFETCH`] targets of `pre`'s row (the in-row
+    /// prefetch starts after them).
+    #[inline]
+    fn prefetch_targets(&self, index: &RowView<'_>, pre: usize) {
+        if self.row_kind(pre) == RowPlastic::None {
+            return;
+        }
+        let row = index.row(pre);
+        for &post in &index.posts[row.start..row.end.min(row.start + PREFETCH)] {
+            if let Some(r) = self.neurons.get(post as usize) {
+                prefetch(r);
+            }
+        }
+    }
+
     /// Deferred LTP: replays the rows of `pres` (ascending) up to step `upto` and moves their
     /// marks there; large batches are split over the compute threads (`biospike_core::parallel`).
     fn replay_rows(&mut self, index: &mut SynapseIndex, settings: &StdpSettings, pres: &[u32], upto: u64, dt: f64) {
@@ -534,8 +549,13 @@ impl StdpState {
         for_each_row_chunk(st, pres, view.starts, weights, |range, weights, offset| {
             let mut scratch = ReplayScratch::default();
             for i in range.clone() {
-                if let Some(&next) = pres.get(i + 1).filter(|_| i + 1 < range.end) {
+                // Two rows ahead: the row itself; one row ahead (its targets have arrived by
+                // now): the state of the targets the in-row prefetch does not reach.
+                if let Some(&next) = pres.get(i + 2).filter(|_| i + 2 < range.end) {
                     view.prefetch_row(st, next as usize, weights, offset);
+                }
+                if let Some(&next) = pres.get(i + 1).filter(|_| i + 1 < range.end) {
+                    st.prefetch_targets(&view, next as usize);
                 }
                 if (pres[i] as usize) < st.mark.len() {
                     st.replay_into(settings, &view, weights, offset, pres[i] as usize, marks[i], dt, &mut scratch);
