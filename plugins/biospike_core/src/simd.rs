@@ -64,25 +64,16 @@ pub fn has_avx512() -> bool {
 #[macro_export]
 macro_rules! avx512_kernel {
     ($(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? = $kernel:path;) => {
-        $(#[$meta])*
-        #[inline]
-        $vis fn $name $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
+        $crate::__kernel_copy!(
+            "avx512f,avx512dq,avx512vl,avx2",
+            $crate::simd::has_avx512(),
+            [$(#[$meta])* $vis fn $name $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)?],
+            $kernel,
             {
-                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
-                fn with_avx512 $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
-                    $kernel($($arg),*)
-                }
-                if $crate::simd::has_avx512() {
-                    // SAFETY: `with_avx512` only requires AVX-512 F/DQ/VL and AVX2, and the
-                    // CPU reported them just above (AVX-512 F implies AVX2).
-                    #[allow(unsafe_code, reason = "calling the AVX-512 copy after the CPU reported AVX-512")]
-                    return unsafe { with_avx512($($arg),*) };
-                }
+                $crate::avx2_kernel!(fn fallback $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? = $kernel;);
+                fallback
             }
-            $crate::avx2_kernel!(fn fallback $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? = $kernel;);
-            fallback($($arg),*)
-        }
+        );
     };
 }
 
@@ -93,23 +84,40 @@ macro_rules! avx512_kernel {
 #[macro_export]
 macro_rules! avx2_kernel {
     ($(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? = $kernel:path;) => {
+        $crate::__kernel_copy!(
+            "avx2",
+            $crate::simd::has_avx2(),
+            [$(#[$meta])* $vis fn $name $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)?],
+            $kernel,
+            $kernel
+        );
+    };
+}
+
+/// The body shared by [`avx2_kernel!`] and [`avx512_kernel!`]: the function, which calls a copy
+/// of the kernel compiled with the target features `FEATURES` when `DETECTED` is true and
+/// `FALLBACK` (a function expression) otherwise.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kernel_copy {
+    ($features:literal, $detected:expr, [$(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),*) $(-> $ret:ty)?], $kernel:path, $fallback:expr) => {
         $(#[$meta])*
         #[inline]
         $vis fn $name $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx2")]
-                fn with_avx2 $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
+                #[target_feature(enable = $features)]
+                fn with_features $(<$($lt),+>)? ($($arg: $ty),*) $(-> $ret)? {
                     $kernel($($arg),*)
                 }
-                if $crate::simd::has_avx2() {
-                    // SAFETY: `with_avx2` only requires the AVX2 instructions, and the CPU
-                    // reported them just above.
-                    #[allow(unsafe_code, reason = "calling the AVX2 copy after the CPU reported AVX2")]
-                    return unsafe { with_avx2($($arg),*) };
+                if $detected {
+                    // SAFETY: `with_features` only requires the instructions of `$features`,
+                    // and the CPU reported them just above (AVX-512 F implies AVX2).
+                    #[allow(unsafe_code, reason = "calling a copy compiled for CPU features after the CPU reported them")]
+                    return unsafe { with_features($($arg),*) };
                 }
             }
-            $kernel($($arg),*)
+            ($fallback)($($arg),*)
         }
     };
 }
