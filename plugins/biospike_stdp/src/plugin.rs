@@ -1,7 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::rows::{prefetch, prefetch_slice};
+use biospike_core::rows::{prefetch, prefetch_synapse_row};
 
 /// How a spike updates its neuron's traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -656,22 +656,17 @@ impl<'a> RowView<'a> {
         (Self { starts, posts, delays, uniform }, weights)
     }
 
-    /// Asks for the row of `pre` (targets, weights in `weights` from position `offset`, delays)
-    /// ahead of its pass: rows are picked by spikes, so the hardware cannot guess them, and a
-    /// row of 100 synapses is a few lines per array, each a miss.
+    /// Asks for the row of `pre` (with its weights in `weights`, which start at position
+    /// `offset`) ahead of its pass ([`prefetch_synapse_row`]); rows without plastic synapses
+    /// are skipped by the passes, so not asked for.
     #[inline]
     fn prefetch_row(&self, state: &StdpState, pre: usize, weights: &[f32], offset: usize) {
         if state.row_kind(pre) == RowPlastic::None {
             return;
         }
         let row = self.row(pre);
-        prefetch_slice(&self.posts[row.clone()]);
-        if let Some(w) = weights.get(row.start.saturating_sub(offset)..row.end.saturating_sub(offset)) {
-            prefetch_slice(w);
-        }
-        if self.uniform.is_none() {
-            prefetch_slice(&self.delays[row]);
-        }
+        let own = weights.get(row.start.saturating_sub(offset)..row.end.saturating_sub(offset)).unwrap_or_default();
+        prefetch_synapse_row(&self.posts[row.clone()], own, self.uniform.is_none().then(|| &self.delays[row]));
     }
 
     #[inline]

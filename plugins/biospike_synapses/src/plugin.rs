@@ -4,7 +4,7 @@ use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
 use biospike_core::prelude::*;
-use biospike_core::rows::{for_each_chunk, prefetch_slice};
+use biospike_core::rows::{for_each_chunk, prefetch_synapse_row};
 
 use crate::index::DelayRing;
 use crate::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
@@ -159,11 +159,9 @@ fn propagate_spikes(
     // Events, and the work they make: a consecutive row is one slice add, ≈ 8× cheaper per
     // event than scattered targets (W1's 7 500 events a step take ≈ 2 µs, less than a hand-off
     // to another thread).
-    let uniform = index.uniform_delay().is_some();
     let (events, work) = spikes.ids.iter().fold((0usize, 0usize), |(events, work), &s| {
         let n = index.out_degree(s);
-        let slice = uniform && index.consecutive_from(s) != SynapseIndex::SCATTERED;
-        (events + n, work + if slice { n / 8 } else { n })
+        (events + n, work + if is_slice_row(&index, s) { n / 8 } else { n })
     });
     diag.events += events as u64;
     let base = ring.slot_of(clock.step());
@@ -258,19 +256,25 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
     }
 }
 
-/// Asks for a scattered row's targets, weights and delays ahead of its delivery: rows are
-/// picked by spikes, so the hardware prefetcher cannot guess them.
+/// Whether `pre`'s row is delivered as one slice add: consecutive targets, one common delay.
+#[inline]
+fn is_slice_row(index: &SynapseIndex, pre: u32) -> bool {
+    index.uniform_delay().is_some() && index.consecutive_from(pre) != SynapseIndex::SCATTERED
+}
+
+/// Asks for a scattered row ahead of its delivery (a slice row reads no targets, and its
+/// weights stream).
 #[inline]
 fn prefetch_row(index: &SynapseIndex, pre: u32) {
-    if index.uniform_delay().is_some() && index.consecutive_from(pre) != SynapseIndex::SCATTERED {
+    if is_slice_row(index, pre) {
         return;
     }
     let r = index.row(pre);
-    prefetch_slice(&index.posts()[r.clone()]);
-    prefetch_slice(&index.weights()[r.clone()]);
-    if index.uniform_delay().is_none() {
-        prefetch_slice(&index.delays()[r]);
-    }
+    prefetch_synapse_row(
+        &index.posts()[r.clone()],
+        &index.weights()[r.clone()],
+        index.uniform_delay().is_none().then(|| &index.delays()[r]),
+    );
 }
 
 /// Applies every queued synapse change now (outside the schedule), so that the delivery index
