@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-/// About `us` µs of register arithmetic (calibrated once).
+/// `iters` rounds of register arithmetic (`passes` calibrates how many make a µs).
 fn spin(iters: u64) {
     let mut x = 1u64;
     for i in 0..iters {
