@@ -10,8 +10,8 @@
 //! `cargo test --test golden_outputs -- --nocapture`, check that the difference is the intended
 //! one, and replace the constant with the printed value in the same commit, saying why.
 
-use biospike::prelude::*;
 use biospike::Scene;
+use biospike::prelude::*;
 
 /// FNV-1a, 64 bit: stable across platforms and Rust versions.
 struct Fnv(u64);
