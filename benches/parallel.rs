@@ -1,6 +1,6 @@
 //! What one parallel pass can gain on this machine, whatever the model: two parts run one after
 //! the other on one thread, against the same two parts handed to the compute threads
-//! (`biospike_core::parallel::run_parts`, inside the pool as the CLI steps). The parts are
+//! (`biospike_runtime::parallel::run_parts`, inside the pool as the CLI steps). The parts are
 //!
 //! - `compute`: arithmetic on registers only, about 5 or 25 µs each: the cost of the hand-off;
 //! - `stream`: a multiply-add over a block of 64 KiB, 256 KiB or 1 MiB of `f64` of its own,
@@ -10,7 +10,7 @@
 //! passes of 5–50 µs (`BENCHMARKS.md`, round 9). Run: `cargo bench --bench parallel`
 //! (`BIOSPIKE_THREADS=2` to pin the thread count).
 
-use biospike_core::parallel;
+use biospike_runtime::parallel;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

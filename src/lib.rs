@@ -96,12 +96,12 @@ pub fn metadata(scene: &Scene) -> Vec<(String, String)> {
     ]
 }
 
-/// Sets the number of threads a run computes on (`>= 1`): the [`biospike_core::parallel`]
+/// Sets the number of threads a run computes on (`>= 1`): the [`biospike_runtime::parallel`]
 /// threads of the column kernels, delivery and plasticity rows, and bevy's compute pool of the
 /// remaining `par_iter_mut` passes. Takes effect only before either is first used.
 pub fn set_threads(n: usize) {
     let n = n.max(1);
-    biospike_core::parallel::set_threads(n);
+    biospike_runtime::parallel::set_threads(n);
     bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n).build());
 }
 

@@ -195,7 +195,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let mut done = 0;
     let t1 = Instant::now();
     // On a compute thread: the parallel passes inside hand out their parts cheaply.
-    biospike_core::parallel::install(|| {
+    biospike_runtime::parallel::install(|| {
         while done < steps {
             if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
                 outcome = Outcome::Interrupted;

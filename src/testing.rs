@@ -9,7 +9,7 @@ use biospike_izhikevich::prelude::*;
 pub fn run_steps(app: &mut App, n: u64) {
     let world = app.world_mut();
     // On a compute thread, where the parallel passes hand out their parts cheaply.
-    biospike_core::parallel::install(|| {
+    biospike_runtime::parallel::install(|| {
         for _ in 0..n {
             step_simulation(world);
         }

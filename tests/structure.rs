@@ -85,3 +85,34 @@ fn structural_runs_are_reproducible() {
     };
     assert_eq!(run(), run());
 }
+
+/// Drift draws new weights per synapse: keyed by the synapse's endpoints, not by its entity,
+/// whose id depends on every entity and resource spawned before it (resources are entities in
+/// bevy 0.19). The same scene must give the same weights when a user's plugin spawned
+/// something first.
+#[test]
+fn drift_does_not_depend_on_entity_ids() {
+    let text = r#"(
+        seed: 3, dt_ms: 1.0, time_steps: 300,
+        populations: [(name: "n", size: 30, noise: Some((mean: 4.0, std: 3.0)), synapses: (weight: Uniform(low: 0.0, high: 5.0)))],
+        topology: FixedOutDegree(k: 4, multapses: true),
+        drift: Some((every_steps: 50, step_size: 0.2, weight_range: Some((0.0, 5.0)))),
+    )"#;
+    let scene = Scene::parse(text, "<drift test>".as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    let run = |extra: usize| {
+        let mut app = biospike::model_app(&scene);
+        for _ in 0..extra {
+            app.world_mut().spawn_empty();
+        }
+        biospike::spawn_network(app.world_mut(), &scene).unwrap_or_else(|e| panic!("{e}"));
+        biospike_synapses::prepare_synapse_index(app.world_mut());
+        biospike::testing::run_steps(&mut app, 300);
+        let mut w: Vec<(u32, u32, u32)> =
+            app.world().resource::<SynapseIndex>().edges().map(|e| (e.pre, e.post, e.weight.to_bits())).collect();
+        w.sort_unstable();
+        w
+    };
+    let (a, b) = (run(0), run(7));
+    assert_eq!(a.len(), 120);
+    assert_eq!(a, b, "drifted weights depend on entity ids");
+}

@@ -4,6 +4,47 @@
 
 use bevy_ecs::prelude::*;
 
+/// Synapse changes queued by component hooks (insertion, replacement, removal of
+/// [`crate::Synapse`], [`crate::SynapticWeight`], [`crate::SynapticDelay`]), applied to the
+/// [`SynapseIndex`] by the synapse plugin in [`crate::SimSystems::Prepare`]. Plasticity reads it
+/// to settle deferred work before the index changes.
+#[derive(Resource, Debug, Default)]
+pub struct SynapseEdits {
+    /// Entities whose `Synapse` was inserted (or replaced).
+    pub added: Vec<Entity>,
+    /// `(synapse, entity)` of removed synapses.
+    pub removed: Vec<(crate::Synapse, Entity)>,
+    /// Entities whose weight or delay was replaced.
+    pub changed: Vec<Entity>,
+}
+
+impl SynapseEdits {
+    /// Queues an inserted (or replaced) synapse.
+    pub fn queue_added(&mut self, e: Entity) {
+        self.added.push(e);
+    }
+
+    /// Queues a removed synapse with its endpoints.
+    pub fn queue_removed(&mut self, synapse: crate::Synapse, e: Entity) {
+        self.removed.push((synapse, e));
+    }
+
+    /// Queues a weight or delay change.
+    pub fn queue_changed(&mut self, e: Entity) {
+        self.changed.push(e);
+    }
+
+    /// Number of queued changes.
+    pub fn len(&self) -> usize {
+        self.added.len() + self.removed.len() + self.changed.len()
+    }
+
+    /// `true` when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// One synapse as the index stores it, used while (re)building and when listing edges.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IndexedSynapse {

@@ -5,7 +5,7 @@ use bevy_tasks::{ComputeTaskPool, TaskPoolBuilder};
 
 use crate::components::*;
 use crate::guard::{GuardSettings, SimStatus};
-use crate::populations::PopulationTable;
+use crate::populations::{NeuronDescriptions, PopulationTable};
 use crate::rng::SimSeed;
 use crate::schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
 
@@ -41,7 +41,8 @@ impl Plugin for CoreSimPlugin {
             .init_resource::<SimStatus>()
             .init_resource::<GuardSettings>()
             .init_resource::<StepSpikes>()
-            .init_resource::<PopulationTable>();
+            .init_resource::<PopulationTable>()
+            .init_resource::<NeuronDescriptions>();
 
         let mut schedule = Schedule::new(SimSchedule);
         schedule.set_executor(SingleThreadedExecutor::new());
@@ -82,7 +83,7 @@ pub fn step_simulation(world: &mut World) {
 
 fn reset_input_current(mut q: Query<&mut InputCurrent>) {
     for mut i in q.contiguous_iter_mut().expect("InputCurrent is table-stored, so the query is dense") {
-        crate::rows::for_each_chunk(i.bypass_change_detection(), |i| i.fill(InputCurrent(0.0)));
+        biospike_runtime::rows::for_each_chunk(i.bypass_change_detection(), |i| i.fill(InputCurrent(0.0)));
     }
 }
 
@@ -111,7 +112,7 @@ fn collect_spikes(
         // In the chunks the neuron kernels used, so each thread reads the state it just wrote
         // instead of one thread pulling every cache line over.
         let columns = (ids, spiked, last.bypass_change_detection(), v, u, i);
-        let parts = crate::rows::map_chunks(columns, |(ids, spiked, last, v, u, i)| {
+        let parts = biospike_runtime::rows::map_chunks(columns, |(ids, spiked, last, v, u, i)| {
             let n = ids.len();
             let (spiked, last, v, u, i) = (&spiked[..n], &mut last[..n], &v[..n], &u[..n], &i[..n]);
             let mut ok = true;

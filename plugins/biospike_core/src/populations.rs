@@ -74,3 +74,38 @@ mod tests {
         assert_eq!(table.population_of(4), Some(1));
     }
 }
+
+/// One-line descriptions of a neuron's model parameters, for viewers and reports, collected
+/// from the neuron-model plugins so that a reader needs no model crate: each model registers
+/// a function that describes the entities it owns (and returns `None` for the others).
+///
+/// ```
+/// use bevy_ecs::prelude::*;
+/// use biospike_core::NeuronDescriptions;
+///
+/// #[derive(Component)]
+/// struct Tau(f64);
+/// let mut world = World::new();
+/// let mut d = NeuronDescriptions::default();
+/// d.register(|w, e| w.get::<Tau>(e).map(|t| format!("tau = {} ms", t.0)));
+/// let n = world.spawn(Tau(20.0)).id();
+/// assert_eq!(d.describe(&world, n).as_deref(), Some("tau = 20 ms"));
+/// ```
+#[derive(Resource, Clone, Debug, Default)]
+pub struct NeuronDescriptions {
+    describers: Vec<fn(&World, Entity) -> Option<String>>,
+}
+
+impl NeuronDescriptions {
+    /// Adds a model's describer (registered once per model plugin).
+    pub fn register(&mut self, describe: fn(&World, Entity) -> Option<String>) {
+        if !self.describers.contains(&describe) {
+            self.describers.push(describe);
+        }
+    }
+
+    /// The first registered description of `neuron`, if a model knows it.
+    pub fn describe(&self, world: &World, neuron: Entity) -> Option<String> {
+        self.describers.iter().find_map(|d| d(world, neuron))
+    }
+}

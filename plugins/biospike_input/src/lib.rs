@@ -34,8 +34,8 @@
 //! # Systems (in [`InputSystems::Drive`](biospike_core::InputSystems::Drive))
 //! 1. `add_noise`, 2. `add_dc`, 3. `add_stimuli`, 4. `add_poisson`: each a pass over the
 //!    neurons that carry that component (noise: over the compute threads above
-//!    [`PARALLEL_MIN_ROWS`](biospike_core::PARALLEL_MIN_ROWS) neurons per table; the others on
-//!    bevy's pool above [`PARALLEL_MIN_ENTITIES`](biospike_core::PARALLEL_MIN_ENTITIES)).
+//!    [`PARALLEL_MIN_ROWS`](biospike_runtime::PARALLEL_MIN_ROWS) neurons per table; the others on
+//!    bevy's pool above [`PARALLEL_MIN_ENTITIES`](biospike_runtime::PARALLEL_MIN_ENTITIES)).
 
 mod components;
 mod plugin;

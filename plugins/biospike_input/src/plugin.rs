@@ -1,7 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::rows::for_each_chunk;
+use biospike_runtime::rows::for_each_chunk;
 use rand_distr::{Distribution, Poisson};
 
 use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, UniformNoiseCurrent};
@@ -28,7 +28,7 @@ fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock:
 /// Neurons drawn together by [`add_noise_rows`].
 const NOISE_LANES: usize = 8;
 
-biospike_core::avx512_kernel!(
+biospike_runtime::avx512_kernel!(
     fn add_noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurrent], base: u64) = noise_rows;
 );
 
@@ -57,26 +57,26 @@ fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCu
     // A stream of its own (index offset by 2^32), so that adding uniform noise to some neurons
     // does not change the Gaussian draws of others.
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
-    biospike_core::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
         let r = KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0));
         i.bypass_change_detection().0 += n.low + (n.high - n.low) * r;
     });
 }
 
 fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent)>) {
-    biospike_core::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.bypass_change_detection().0 += dc.0);
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.bypass_change_detection().0 += dc.0);
 }
 
 fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus)>, clock: Res<SimClock>) {
     let t = clock.time_ms();
-    biospike_core::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 +=
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 +=
         s.value_at(t));
 }
 
 fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::PoissonInput, clock.step());
     let dt = clock.dt_ms();
-    biospike_core::for_each_entity_mut!(q, |(id, mut i, p): (&NeuronId, Mut<InputCurrent>, &PoissonInput)| {
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, p): (&NeuronId, Mut<InputCurrent>, &PoissonInput)| {
         let lambda = p.rate_hz * dt * 1e-3;
         if lambda > 0.0
             && let Ok(dist) = Poisson::new(lambda)

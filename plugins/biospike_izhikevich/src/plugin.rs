@@ -1,7 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::rows::{Rows, for_each_chunk};
+use biospike_runtime::rows::{Rows, for_each_chunk};
 
 use crate::kernel::{IntegrationScheme, IzhikevichParams, LANES, izhikevich_half_step_lanes, izhikevich_step};
 use crate::{Excitability, InputCurrent};
@@ -46,7 +46,14 @@ impl Plugin for IzhikevichPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before IzhikevichPlugin");
         app.init_resource::<IzhikevichSettings>();
         app.add_systems(SimSchedule, integrate_membrane.in_set(SimSystems::Neurons));
+        app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
     }
+}
+
+/// `a`, `b`, `c`, `d` of an Izhikevich neuron, for [`NeuronDescriptions`].
+fn describe(world: &World, e: Entity) -> Option<String> {
+    let p = world.get::<IzhikevichParams>(e).filter(|_| world.get::<IzhikevichNeuron>(e).is_some())?;
+    Some(format!("Izhikevich: a = {:.4} | b = {:.4} | c = {:.2} mV | d = {:.3}", p.a, p.b, p.c, p.d))
 }
 
 /// The columns one integration step reads and writes.
@@ -115,7 +122,7 @@ fn published_rows(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
     integrate_rows(tail, dt, IntegrationScheme::HalfStep { v_substeps: 2 }, threshold_mv);
 }
 
-biospike_core::avx2_kernel!(
+biospike_runtime::avx2_kernel!(
     fn integrate_rows_published<'a>(columns: Columns<'a>, dt: f64, threshold_mv: f64) = published_rows;
 );
 

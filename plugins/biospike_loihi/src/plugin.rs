@@ -107,7 +107,15 @@ impl Plugin for LoihiLifPlugin {
         app.add_systems(SimSchedule, integrate_lif.in_set(SimSystems::Neurons));
         app.add_systems(SimSchedule, inject_lif_spikes.in_set(DetectSystems::Inject));
         app.add_systems(SimSchedule, dense_propagate.in_set(PropagationSystems::Deliver));
+        app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
     }
+}
+
+/// Decays, threshold and bias of a Loihi LIF neuron, for [`NeuronDescriptions`].
+fn describe(world: &World, e: Entity) -> Option<String> {
+    let LoihiLifNeuron(p) = world.get::<LoihiLifNeuron>(e)?;
+    let bias = world.get::<LifBias>(e).map_or_else(String::new, |b| format!(" | bias {} << {}", b.mant, b.exp));
+    Some(format!("Loihi LIF: du = {} | dv = {} | vth = {} << 6{bias}", p.du, p.dv, p.vth))
 }
 
 type LifItem = (

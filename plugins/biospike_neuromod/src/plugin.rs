@@ -237,7 +237,7 @@ fn relax_excitability(
     let factor = &diag.factor;
     let changed = std::sync::atomic::AtomicBool::new(false);
     let mut q = queries.p0();
-    biospike_core::for_each_entity_mut!(q, |(pop, mut e): (&PopulationId, Mut<Excitability>)| {
+    biospike_runtime::for_each_entity_mut!(q, |(pop, mut e): (&PopulationId, Mut<Excitability>)| {
         let m = factor.get(usize::from(pop.0)).copied().unwrap_or(1.0);
         let next = e.0 + k * (m - e.0);
         if next != e.0 {

@@ -5,7 +5,6 @@ use crate::{LineMode, ViewerSettings};
 use bevy::prelude::*;
 use biospike_core::PopulationTable;
 use biospike_core::prelude::*;
-use biospike_izhikevich::IzhikevichParams;
 
 /// Size of the trace plot, px.
 const TRACE_W: f32 = 300.0;
@@ -14,12 +13,26 @@ const TRACE_H: f32 = 110.0;
 const TRACE_V: (f32, f32) = (-90.0, 35.0);
 
 /// What the selection panel reads of a neuron.
-type NeuronReadout = (
-    Option<&'static MembranePotential>,
-    Option<&'static RecoveryVariable>,
-    Option<&'static IzhikevichParams>,
-    Option<&'static LastSpikeStep>,
-);
+type NeuronReadout = (Option<&'static MembranePotential>, Option<&'static RecoveryVariable>, Option<&'static LastSpikeStep>);
+
+/// The selected neuron's model parameters, as its model plugin describes them
+/// ([`NeuronDescriptions`]).
+#[derive(Resource, Debug, Default)]
+pub(crate) struct SelectedDescription(Option<String>);
+
+/// Asks the model plugins to describe the selected neuron (an exclusive system: a describer
+/// reads any component of the entity).
+pub(crate) fn describe_selected(world: &mut World) {
+    let entity = {
+        let live = world.resource::<LiveState>();
+        live.selected.and_then(|sel| live.entities.get(sel as usize).copied())
+    };
+    let text = entity.and_then(|e| world.get_resource::<NeuronDescriptions>().and_then(|d| d.describe(world, e)));
+    let mut current = world.resource_mut::<SelectedDescription>();
+    if current.0 != text {
+        current.0 = text;
+    }
+}
 
 /// The status text (top left).
 #[derive(Component)]
@@ -93,6 +106,7 @@ pub(crate) fn update_text(
     clock: Option<Res<SimClock>>,
     table: Option<Res<PopulationTable>>,
     modulators: Option<Res<NeuromodulatorLevels>>,
+    description: Res<SelectedDescription>,
     neurons: Query<NeuronReadout>,
     mut hud: Single<&mut Text, (With<HudText>, Without<SelectionText>)>,
     mut selection: Single<&mut Text, (With<SelectionText>, Without<HudText>)>,
@@ -149,10 +163,10 @@ pub(crate) fn update_text(
         t.push_str(&format!(" | {} ({:?})", p.name, p.kind));
     }
     if let Some(&e) = live.entities.get(sel as usize)
-        && let Ok((v, u, params, last)) = neurons.get(e)
+        && let Ok((v, u, last)) = neurons.get(e)
     {
-        if let Some(p) = params {
-            t.push_str(&format!("\na = {:.4} | b = {:.4} | c = {:.2} mV | d = {:.3}", p.a, p.b, p.c, p.d));
+        if let Some(d) = &description.0 {
+            t.push_str(&format!("\n{d}"));
         }
         if let (Some(v), Some(u)) = (v, u) {
             t.push_str(&format!("\nv = {:.2} mV | u = {:.3}", v.0, u.0));

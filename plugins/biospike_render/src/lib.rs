@@ -153,6 +153,7 @@ impl Plugin for ViewerPlugin {
         let settings = app.world().resource::<ViewerSettings>().clone();
         app.insert_resource(LiveState::new(&settings))
             .init_resource::<FrameStats>()
+            .init_resource::<hud::SelectedDescription>()
             .insert_resource(ClearColor(Color::srgb(0.015, 0.017, 0.03)))
             .configure_sets(Update, (ViewerSystems::Input, ViewerSystems::Step, ViewerSystems::Draw, ViewerSystems::Hud).chain())
             .add_systems(Startup, (scene3d::setup, hud::setup).chain())
@@ -162,7 +163,7 @@ impl Plugin for ViewerPlugin {
                     (live::keyboard, scene3d::orbit_camera, scene3d::pick).in_set(ViewerSystems::Input),
                     live::step_live.in_set(ViewerSystems::Step),
                     (scene3d::flash, scene3d::draw_lines).in_set(ViewerSystems::Draw),
-                    (hud::update_text, hud::update_trace).in_set(ViewerSystems::Hud),
+                    (hud::describe_selected, hud::update_text, hud::update_trace).chain().in_set(ViewerSystems::Hud),
                 ),
             )
             .add_systems(First, live::frame_clock)

@@ -1,7 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::rows::{prefetch, prefetch_synapse_row};
+use biospike_runtime::rows::{prefetch, prefetch_synapse_row};
 
 /// How a spike updates its neuron's traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -534,7 +534,7 @@ impl StdpState {
     }
 
     /// Deferred LTP: replays the rows of `pres` (ascending) up to step `upto` and moves their
-    /// marks there; large batches are split over the compute threads (`biospike_core::parallel`).
+    /// marks there; large batches are split over the compute threads (`biospike_runtime::parallel`).
     fn replay_rows(&mut self, index: &mut SynapseIndex, settings: &StdpSettings, pres: &[u32], upto: u64, dt: f64) {
         let mut marks = std::mem::take(&mut self.marks);
         marks.clear();
@@ -696,7 +696,7 @@ fn for_each_row_chunk(
         RowPlastic::None => 0,
         _ => (starts[p as usize + 1] - starts[p as usize]) as usize,
     };
-    split_rows(pres, starts, weights, biospike_core::PARALLEL_MIN_EVENTS, cost, kernel);
+    split_rows(pres, starts, weights, biospike_runtime::PARALLEL_MIN_EVENTS, cost, kernel);
 }
 
 /// [`for_each_row_chunk`] with its threshold and row cost as parameters.
@@ -710,7 +710,7 @@ fn split_rows(
 ) {
     let n = starts.len().saturating_sub(1);
     let row = |p: u32| starts[p as usize] as usize..starts[p as usize + 1] as usize;
-    let threads = biospike_core::parallel::threads();
+    let threads = biospike_runtime::parallel::threads();
     let ordered = pres.windows(2).all(|w| w[0] < w[1]) && pres.last().is_none_or(|&p| (p as usize) < n);
     let total = if ordered { pres.iter().map(|&p| cost(p)).sum::<usize>() } else { 0 };
     if threads == 1 || !ordered || total < min_cost {
@@ -739,7 +739,7 @@ fn split_rows(
             parts.push((first..i, mine, a));
         }
     }
-    biospike_core::parallel::run_parts(parts, |(range, weights, offset)| kernel(range, weights, offset));
+    biospike_runtime::parallel::run_parts(parts, |(range, weights, offset)| kernel(range, weights, offset));
 }
 
 /// `Some(flush period)` when `settings` defer LTP (direct mode only).
@@ -797,7 +797,7 @@ impl Plugin for StdpPlugin {
 /// Deferred LTP: queued synapse edits replace weights at [`PropagationSystems::Index`]; the
 /// potentiation owed to earlier spikes goes in first, as it would have without deferral.
 fn flush_before_synapse_edits(
-    edits: Option<Res<biospike_synapses::SynapseEdits>>,
+    edits: Option<Res<SynapseEdits>>,
     settings: Res<StdpSettings>,
     mut state: ResMut<StdpState>,
     mut index: ResMut<SynapseIndex>,
@@ -1035,7 +1035,7 @@ mod tests {
     /// two static rows of 10 split as one plastic row per thread, not as plastic | static.
     #[test]
     fn row_chunks_balance_the_plastic_entries() {
-        biospike_core::parallel::set_threads(2);
+        biospike_runtime::parallel::set_threads(2);
         let starts = [0u32, 10, 20, 30, 40];
         let mut weights = vec![0.0f32; 40];
         let runs = std::sync::Mutex::new(Vec::new());
@@ -1054,7 +1054,7 @@ mod tests {
     /// the right weight slice, and nothing else is touched.
     #[test]
     fn row_chunks_cover_each_listed_row_once() {
-        biospike_core::parallel::set_threads(2);
+        biospike_runtime::parallel::set_threads(2);
         // 12 rows of lengths 0, 3, 1, 7, 0, 5, 2, 9, 4, 0, 6, 1.
         let lengths = [0u32, 3, 1, 7, 0, 5, 2, 9, 4, 0, 6, 1];
         let mut starts = vec![0u32];

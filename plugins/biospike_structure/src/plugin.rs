@@ -1,6 +1,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
+use biospike_core::rng::mix64;
 
 /// Tunable parameters of [`StructuralPlasticityPlugin`].
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -173,7 +174,7 @@ fn drift(
     let s = settings.step_size;
     let draw = |rng: &mut KeyedRng, (lo, hi): (f64, f64)| lo + (hi - lo) * rng.uniform();
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::Drift, step);
-    biospike_core::for_each_entity_mut!(q, |(id, mut v, mut u, mut e): (
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut v, mut u, mut e): (
         &NeuronId,
         Mut<MembranePotential>,
         Mut<RecoveryVariable>,
@@ -185,10 +186,19 @@ fn drift(
         e.0 += s * (draw(&mut rng, settings.excitability_range) - e.0);
     });
     if let Some(range) = settings.weight_range {
-        // Keyed by entity; index-only synapses (no entity) by position.
-        let keys: Vec<u64> = (0..index.len()).map(|k| index.entity(k).map_or((1 << 62) | k as u64, |e| (1 << 63) | e.to_bits())).collect();
-        for (w, key) in index.weights_mut().iter_mut().zip(keys) {
-            let mut rng = KeyedRng::from_base(base, key);
+        // Keyed by the synapse's endpoints and its rank among parallel synapses (multapses) of
+        // the same pair: not by entity, whose id depends on everything spawned before it.
+        let mut keys = Vec::with_capacity(index.len());
+        for pre in 0..index.neuron_count() as u32 {
+            let mut rank = 0u64;
+            let posts = &index.posts()[index.row(pre)];
+            for (j, &post) in posts.iter().enumerate() {
+                rank = if j > 0 && posts[j - 1] == post { rank + 1 } else { 0 };
+                keys.push((mix64(base ^ rank), u64::from(pre) << 32 | u64::from(post)));
+            }
+        }
+        for (w, (lane_base, key)) in index.weights_mut().iter_mut().zip(keys) {
+            let mut rng = KeyedRng::from_base(lane_base, key);
             let m = f64::from(w.abs());
             let next = m + s * (draw(&mut rng, range) - m);
             *w = (next.max(0.0) * f64::from(w.signum())) as f32;

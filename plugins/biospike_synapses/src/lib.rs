@@ -57,9 +57,10 @@
 mod index;
 mod plugin;
 
+pub use biospike_core::SynapseEdits;
 pub use biospike_core::SynapseIndex;
 pub use index::DelayRing;
-pub use plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin, prepare_synapse_index};
+pub use plugin::{DeliveryDiagnostics, SynapsePlugin, prepare_synapse_index};
 
 use biospike_core::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
 #[allow(unused_imports, reason = "intra-doc links")]
@@ -68,7 +69,8 @@ use biospike_core::{InputSystems, SimSystems};
 /// The plugin, its index and diagnostics, and the synapse components.
 pub mod prelude {
     pub use crate::index::DelayRing;
-    pub use crate::plugin::{DeliveryDiagnostics, SynapseEdits, SynapsePlugin};
+    pub use crate::plugin::{DeliveryDiagnostics, SynapsePlugin};
+    pub use biospike_core::SynapseEdits;
     pub use biospike_core::SynapseIndex;
     pub use biospike_core::{Synapse, SynapticDelay, SynapticWeight};
 }

@@ -4,36 +4,15 @@ use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
 use biospike_core::prelude::*;
-use biospike_core::rows::{for_each_chunk, prefetch_synapse_row};
+use biospike_runtime::rows::{for_each_chunk, prefetch_synapse_row};
 
 use crate::index::DelayRing;
 use crate::{InputCurrent, Synapse, SynapticDelay, SynapticWeight};
-use biospike_core::{IndexedSynapse as Edge, SynapseIndex};
+use biospike_core::{IndexedSynapse as Edge, SynapseEdits, SynapseIndex};
 
 /// Spike delivery along synapses with per-synapse delays.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SynapsePlugin;
-
-/// Synapse changes queued by component hooks, applied at the next
-/// [`SimSystems::Propagation`].
-#[derive(Resource, Debug, Default)]
-pub struct SynapseEdits {
-    added: Vec<Entity>,
-    removed: Vec<(Synapse, Entity)>,
-    changed: Vec<Entity>,
-}
-
-impl SynapseEdits {
-    /// Number of queued changes.
-    pub fn len(&self) -> usize {
-        self.added.len() + self.removed.len() + self.changed.len()
-    }
-
-    /// `true` when nothing is queued.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Counters of the delivery stage.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -64,18 +43,18 @@ impl Plugin for SynapsePlugin {
 }
 
 fn queue_added(mut world: DeferredWorld, ctx: HookContext) {
-    world.resource_mut::<SynapseEdits>().added.push(ctx.entity);
+    world.resource_mut::<SynapseEdits>().queue_added(ctx.entity);
 }
 
 fn queue_removed(mut world: DeferredWorld, ctx: HookContext) {
     let Some(&syn) = world.get::<Synapse>(ctx.entity) else { return };
-    world.resource_mut::<SynapseEdits>().removed.push((syn, ctx.entity));
+    world.resource_mut::<SynapseEdits>().queue_removed(syn, ctx.entity);
 }
 
 fn queue_changed(mut world: DeferredWorld, ctx: HookContext) {
     // A plain despawn also discards the weight; only entities that keep their synapse matter,
     // and that is checked when the queue is applied.
-    world.resource_mut::<SynapseEdits>().changed.push(ctx.entity);
+    world.resource_mut::<SynapseEdits>().queue_changed(ctx.entity);
 }
 
 fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: ResMut<DelayRing>, clock: Res<SimClock>) {
@@ -169,7 +148,7 @@ fn propagate_spikes(
     if neurons == 0 {
         return;
     }
-    let threads = if work < biospike_core::PARALLEL_MIN_EVENTS { 1 } else { biospike_core::parallel::threads() };
+    let threads = if work < biospike_runtime::PARALLEL_MIN_EVENTS { 1 } else { biospike_runtime::parallel::threads() };
     // Thread t owns neurons lo..hi in every slot.
     let chunk = neurons.div_ceil(threads);
     let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
@@ -186,7 +165,7 @@ fn propagate_spikes(
         return;
     }
     let (index, ids) = (&*index, &spikes.ids[..]);
-    biospike_core::parallel::run_parts(blocks.into_iter().enumerate(), |(t, mut rows)| {
+    biospike_runtime::parallel::run_parts(blocks.into_iter().enumerate(), |(t, mut rows)| {
         let (lo, hi) = ((t * chunk).min(neurons) as u32, ((t + 1) * chunk).min(neurons) as u32);
         deliver_range(index, ids, &mut rows, lo, hi, base);
     });
@@ -200,7 +179,7 @@ fn widen_add(dst: &mut [f64], weights: &[f32]) {
     }
 }
 
-biospike_core::avx2_kernel!(
+biospike_runtime::avx2_kernel!(
     fn add_weights(dst: &mut [f64], weights: &[f32]) = widen_add;
 );
 

@@ -2,24 +2,22 @@
 //! delivery, plasticity rows) run their parts in parallel.
 //!
 //! A step hands work to the other threads several times (neurons, delivery, plasticity), with
-//! short serial stretches in between. Bevy's task pool parks its workers as soon as they run
-//! out of work, and waking them costs more than a 10 000-neuron pass takes. Measured on a
-//! model of a step (15 µs serial, then 2 × 15 µs of work, 2 threads; `docs/architecture.md`):
-//! 46–48 µs per round serially, 74 µs with bevy's `scope`, 35–46 µs in a rayon pool whose
-//! workers stay awake briefly between parts. So these passes use a rayon pool of their own, and
-//! drivers run the stepping loop inside it ([`install`]; `biospike::testing::run_steps` and the
-//! CLI do), where handing out a part is a push onto the local work queue. The other workers
-//! do not sleep between parts: after each part they poll for the next one for [`SPIN`] (an
-//! active wait, like OpenMP's `OMP_WAIT_POLICY=active`), because a rayon worker that has gone
-//! to sleep takes tens of µs to wake on a VM. Called from outside the pool the passes still
-//! work, with a costlier hand-off.
+//! short serial stretches in between, each pass only a few to a few hundred µs long. Bevy's
+//! task pool parks its workers as soon as they run out of work, and waking a parked worker
+//! costs about as much as such a pass. So these passes use a rayon pool of their own, and
+//! drivers run the stepping loop inside it ([`install`]; biospike's runner and
+//! `Simulation::step` do), where handing out a part is a push onto the local work queue. The
+//! other workers do not sleep between parts: after each part they poll for the next one for
+//! [`SPIN`] (an active wait, like OpenMP's `OMP_WAIT_POLICY=active`). Called from outside the
+//! pool the passes still work, with a costlier hand-off. The measurements behind this choice
+//! are in `docs/architecture.md`.
 //!
 //! The number of parts a pass splits into depends only on [`threads`], and each part always
 //! covers the same rows, so results are bit-identical whichever thread runs which part.
 //!
 //! # Example
 //! ```
-//! use biospike_core::parallel;
+//! use biospike_runtime::parallel;
 //!
 //! parallel::set_threads(2);
 //! let mut v = vec![0u32; 1000];

@@ -12,7 +12,7 @@
 //! [`avx512_kernel!`] adds an AVX-512 copy (F, DQ, VL) in front, for kernels dominated by
 //! 64-bit integer multiplies (the keyed noise hash), which AVX2 cannot vectorise and AVX-512DQ
 //! does in one instruction per 8 lanes. Floating-point kernels stay on [`avx2_kernel!`]: their
-//! AVX-512 copies ran slower on this machine's Zen 4 (`BENCHMARKS.md`, round 7).
+//! AVX-512 copies were measured slower (`docs/architecture.md`).
 //!
 //! # Example
 //! ```
@@ -22,7 +22,7 @@
 //!         *x *= k;
 //!     }
 //! }
-//! biospike_core::avx2_kernel!(
+//! biospike_runtime::avx2_kernel!(
 //!     /// `scale`, on AVX2 where the CPU has it.
 //!     fn scale_fast(v: &mut [f64], k: f64) = scale;
 //! );

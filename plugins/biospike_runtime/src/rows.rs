@@ -3,18 +3,18 @@
 //! Bevy stores table components column by column, and [`Query::contiguous_iter_mut`] hands
 //! out each table's columns as slices. A kernel written as a loop over slices lets the
 //! compiler keep several neurons in flight (and vectorise where it can), which the
-//! one-entity-at-a-time iterator does not (figures in `BENCHMARKS.md`).
+//! one-entity-at-a-time iterator does not.
 //!
 //! [`Rows`] is a set of equally long column slices (a slice or a tuple of slices) that can be
 //! split at a row; [`for_each_chunk`] runs a kernel on it, split over the [`crate::parallel`]
 //! threads when it holds at least [`crate::PARALLEL_MIN_ROWS`] rows. Each row is touched by exactly one
 //! call, so the result does not depend on the thread count.
 //!
-//! [`Query::contiguous_iter_mut`]: bevy_ecs::system::Query::contiguous_iter_mut
+//! [`Query::contiguous_iter_mut`]: https://docs.rs/bevy_ecs/0.19/bevy_ecs/system/struct.Query.html#method.contiguous_iter_mut
 //!
 //! # Example
 //! ```
-//! use biospike_core::rows::for_each_chunk;
+//! use biospike_runtime::rows::for_each_chunk;
 //!
 //! let mut v = vec![1.0_f64; 40_000];
 //! let gain = vec![2.0_f64; 40_000];
