@@ -64,7 +64,7 @@ pub struct DistalRewardPlugin;
 impl Plugin for DistalRewardPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<NeuromodulatorLevels>();
-        app.add_systems(SimSchedule, reward_pairings.in_set(SimSystems::Detect).after(DetectSystems::Inject));
+        app.add_systems(SimSchedule, reward_pairings.in_set(SimSystems::Detect).in_set(BuiltinSystems).after(DetectSystems::Inject));
     }
 }
 

@@ -213,9 +213,12 @@ impl SynapseIndex {
     }
 
     /// Copies the live weights of the index into the `SynapticWeight` components (only those
-    /// that differ). Plasticity and structural stages change the index; drivers call this
-    /// before recording final weights. Returns how many components changed. The inserts queue
-    /// in-place edits with the same values, which the synapse plugin applies harmlessly.
+    /// that differ) and returns how many changed. Plasticity and structural stages change the
+    /// index; the synapse plugin runs this in [`crate::WritebackSystems::Sync`] (at the steps
+    /// [`crate::WritebackSettings`] names, and when the simulation finishes). `SynapticWeight`
+    /// is immutable (changes go through inserts, which the synapse plugin's hooks see), so the
+    /// inserts queue in-place edits with the same values, which the next
+    /// [`crate::SimSystems::Prepare`] applies harmlessly.
     pub fn write_back(world: &mut World) -> usize {
         let Some(index) = world.get_resource::<SynapseIndex>() else { return 0 };
         let live: Vec<(Entity, f32)> =

@@ -39,6 +39,7 @@ mod components;
 pub mod connectivity;
 mod guard;
 pub mod modulators;
+mod ordering;
 mod plugin;
 mod populations;
 pub mod rng;
@@ -49,9 +50,13 @@ pub use connectivity::{IndexedSynapse, SynapseEdits, SynapseIndex};
 pub use modulators::{Modulator, NeuromodulatorLevels};
 
 pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
-pub use plugin::{CoreSimPlugin, step_simulation};
+pub use ordering::BuiltinFirstPass;
+pub use plugin::{CoreSimPlugin, finish_simulation, step_simulation};
 pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable};
-pub use schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
+pub use schedule::{
+    BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
+    SimSchedule, SimSystems, WritebackSettings, WritebackSystems, steps_in, writeback_due,
+};
 
 /// The types most users need.
 pub mod prelude {
@@ -59,8 +64,11 @@ pub mod prelude {
     pub use crate::connectivity::{SynapseEdits, SynapseIndex};
     pub use crate::guard::{GuardSettings, HaltReason, SimStatus};
     pub use crate::modulators::{Modulator, NeuromodulatorLevels};
-    pub use crate::plugin::{CoreSimPlugin, step_simulation};
+    pub use crate::plugin::{CoreSimPlugin, finish_simulation, step_simulation};
     pub use crate::populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable};
     pub use crate::rng::{KeyedRng, SimSeed, StreamPurpose};
-    pub use crate::schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
+    pub use crate::schedule::{
+        BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
+        SimSchedule, SimSystems, WritebackSettings, WritebackSystems,
+    };
 }

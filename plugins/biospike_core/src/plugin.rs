@@ -1,13 +1,18 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::passes::AutoInsertApplyDeferredPass;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use bevy_tasks::{ComputeTaskPool, TaskPoolBuilder};
 
 use crate::components::*;
 use crate::guard::{GuardSettings, SimStatus};
+use crate::ordering::BuiltinFirstPass;
 use crate::populations::{NeuronDescriptions, PopulationTable};
 use crate::rng::SimSeed;
-use crate::schedule::{DetectSystems, InputSystems, PropagationSystems, SimClock, SimSchedule, SimSystems};
+use crate::schedule::{
+    BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
+    SimSchedule, SimSystems, WritebackSystems, writeback_due,
+};
 
 /// Adds [`SimSchedule`] with its ordered phases, the clock, the seed, the spike list and the
 /// numerical guard. Every other biospike plugin needs it first.
@@ -44,36 +49,74 @@ impl Plugin for CoreSimPlugin {
             .init_resource::<PopulationTable>()
             .init_resource::<NeuronDescriptions>();
 
-        let mut schedule = Schedule::new(SimSchedule);
-        schedule.set_executor(SingleThreadedExecutor::new());
-        schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
-        use SimSystems as S;
-        schedule.configure_sets(
+        app.add_schedule(sim_schedule());
+        app.add_schedule(finish_schedule());
+        app.add_systems(
+            SimSchedule,
             (
-                S::First,
-                S::Input,
-                S::Neurons,
-                S::Detect,
-                S::Propagation,
-                S::Modulation,
-                S::Plasticity,
-                S::Structure,
-                S::Quantize,
-                S::Record,
-                S::Last,
+                reset_input_current.in_set(InputSystems::Reset),
+                collect_spikes.in_set(DetectSystems::Collect),
+                advance_clock.after(SimSystems::Last),
             )
-                .chain(),
+                .in_set(BuiltinSystems),
         );
-        schedule.configure_sets((InputSystems::Reset, InputSystems::Drive, InputSystems::Synaptic).chain().in_set(S::Input));
-        schedule.configure_sets((DetectSystems::Collect, DetectSystems::Inject).chain().in_set(S::Detect));
-        schedule.configure_sets((PropagationSystems::Index, PropagationSystems::Deliver).chain().in_set(S::Propagation));
-        schedule.add_systems((
-            reset_input_current.in_set(InputSystems::Reset),
-            collect_spikes.in_set(DetectSystems::Collect),
-            advance_clock.after(S::Last),
-        ));
-        app.add_schedule(schedule);
     }
+}
+
+/// A schedule with the single-threaded executor, ambiguity as an error, and the pass that runs
+/// biospike's systems first within each phase (before bevy's own pass, so that sync points
+/// follow the added order).
+fn ordered_schedule(label: impl bevy_ecs::schedule::ScheduleLabel) -> Schedule {
+    let mut schedule = Schedule::new(label);
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.remove_build_pass::<AutoInsertApplyDeferredPass>();
+    schedule.add_build_pass(BuiltinFirstPass::default());
+    schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
+    schedule
+}
+
+fn sim_schedule() -> Schedule {
+    let mut schedule = ordered_schedule(SimSchedule);
+    use SimSystems as S;
+    schedule.configure_sets(
+        (
+            S::Prepare,
+            S::First,
+            S::Input,
+            S::Neurons,
+            S::Detect,
+            S::Propagation,
+            S::Modulation,
+            S::Plasticity,
+            S::Structure,
+            S::Quantize,
+            S::Writeback,
+            S::Record,
+            S::Last,
+        )
+            .chain(),
+    );
+    schedule.configure_sets((PrepareSystems::Settle, PrepareSystems::Index).chain().in_set(S::Prepare));
+    schedule.configure_sets((InputSystems::Reset, InputSystems::Drive, InputSystems::Synaptic).chain().in_set(S::Input));
+    schedule.configure_sets((DetectSystems::Collect, DetectSystems::Inject).chain().in_set(S::Detect));
+    schedule.configure_sets((PropagationSystems::Index, PropagationSystems::Deliver).chain().in_set(S::Propagation));
+    schedule.configure_sets((WritebackSystems::Flush, WritebackSystems::Sync).chain().in_set(S::Writeback));
+    schedule.configure_sets(S::Writeback.run_if(writeback_due));
+    schedule
+}
+
+fn finish_schedule() -> Schedule {
+    let mut schedule = ordered_schedule(SimFinishSchedule);
+    schedule.configure_sets((FinishSystems::Writeback, FinishSystems::Close).chain());
+    schedule.configure_sets((WritebackSystems::Flush, WritebackSystems::Sync).chain().in_set(FinishSystems::Writeback));
+    schedule
+}
+
+/// Runs [`SimFinishSchedule`]: deferred work settled, weights written back to the components,
+/// recorders' files completed. Drivers call it once when a simulation ends; it is safe to call
+/// again.
+pub fn finish_simulation(world: &mut World) {
+    world.run_schedule(SimFinishSchedule);
 }
 
 /// Runs [`SimSchedule`] once: the model advances by one step.

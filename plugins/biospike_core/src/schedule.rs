@@ -5,14 +5,73 @@ use bevy_ecs::schedule::ScheduleLabel;
 ///
 /// It runs single-threaded (parallelism lives inside systems) and treats ambiguous system
 /// order as a build error. Run it with [`crate::step_simulation`] or
-/// `world.run_schedule(SimSchedule)`.
+/// `world.run_schedule(SimSchedule)`; biospike's runner and `Simulation::step` do, inside the
+/// compute threads.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SimSchedule;
+
+/// The schedule a driver runs once when a simulation ends (completed, halted or stopped):
+/// deferred plasticity is settled, live weights are written back to the synapse components
+/// ([`FinishSystems::Writeback`], the same systems as [`SimSystems::Writeback`]), then
+/// recorders complete their files ([`FinishSystems::Close`]). Run it with
+/// [`crate::finish_simulation`]; running it twice does no harm.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SimFinishSchedule;
+
+/// Phases of [`SimFinishSchedule`], in order.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FinishSystems {
+    /// [`WritebackSystems::Flush`] then [`WritebackSystems::Sync`].
+    Writeback,
+    /// Recorders flush and complete their files.
+    Close,
+}
+
+/// Order inside [`SimSystems::Writeback`] (and [`FinishSystems::Writeback`]).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WritebackSystems {
+    /// Deferred work reaches the live state (deferred STDP potentiation reaches the weights of
+    /// [`crate::SynapseIndex`]).
+    Flush,
+    /// The live side structures are copied back to the components users query
+    /// ([`crate::SynapticWeight`] from [`crate::SynapseIndex`]).
+    Sync,
+}
+
+/// When [`SimSystems::Writeback`] runs during a simulation. It always runs at the end
+/// ([`SimFinishSchedule`]).
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct WritebackSettings {
+    /// Write back after every this many steps (at the end of steps `s` with
+    /// `(s + 1) % every_steps == 0`); `None` (the default) only at the end of the run. A
+    /// write-back costs about one pass over the changed synapses.
+    pub every_steps: Option<u64>,
+}
+
+/// Run condition of the [`SimSystems::Writeback`] systems: `true` on the steps
+/// [`WritebackSettings`] names.
+pub fn writeback_due(settings: Option<Res<WritebackSettings>>, clock: Res<SimClock>) -> bool {
+    settings.and_then(|s| s.every_steps).is_some_and(|n| (clock.step() + 1).is_multiple_of(n.max(1)))
+}
+
+/// The set every system of biospike's own plugins belongs to.
+///
+/// Within each public phase, biospike's systems run before the systems a user adds to the same
+/// phase (unless the user orders them otherwise): a user system added to, say,
+/// `InputSystems::Drive` sees the drive of the built-in inputs and is never ambiguous with them.
+/// Two user systems in one phase that touch the same data still have to be ordered by hand;
+/// the schedule's error names both. Plugins of other crates do not join this set.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BuiltinSystems;
 
 /// Phases of one simulation step, in order. All run inside [`SimSchedule`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimSystems {
-    /// Empty hook before biospike's systems.
+    /// Side structures catch up with what changed since the last step: synapses spawned,
+    /// despawned or edited (the delivery index is rebuilt or patched here, so a network spawned
+    /// before the first step is indexed by it).
+    Prepare,
+    /// Empty hook before biospike's model systems.
     First,
     /// Input currents for this step (see [`InputSystems`] for the order inside).
     Input,
@@ -30,6 +89,9 @@ pub enum SimSystems {
     Structure,
     /// Loihi fixed-point projection.
     Quantize,
+    /// Live state copied back to components at the steps [`WritebackSettings`] names (see
+    /// [`WritebackSystems`]).
+    Writeback,
     /// Hand-off to recorders.
     Record,
     /// Empty hook after biospike's systems.
@@ -87,15 +149,32 @@ impl SimClock {
         step as f64 * self.dt_ms
     }
 
+    /// Whole steps in `ms`, rounded to the nearest (halves away from zero); negative and NaN
+    /// give 0, values past `u64::MAX` steps saturate. Every ms → steps conversion of biospike
+    /// (delays, periods, release times) goes through here.
+    pub fn steps_in(&self, ms: f64) -> u64 {
+        steps_in(ms, self.dt_ms)
+    }
+
     pub(crate) fn advance(&mut self) {
         self.step += 1;
     }
 }
 
+/// Order inside [`SimSystems::Prepare`].
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrepareSystems {
+    /// Deferred work that must land before the connectivity changes (deferred STDP flushes
+    /// when synapse edits are queued).
+    Settle,
+    /// Queued synapse edits are applied to [`crate::SynapseIndex`].
+    Index,
+}
+
 /// Order inside [`SimSystems::Propagation`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PropagationSystems {
-    /// Bring the connectivity index up to date (queued synapse edits).
+    /// Rows about to deliver catch up with deferred work (deferred STDP potentiation).
     Index,
     /// Deliver this step's spikes along the index (float delivery, fixed-point Dense, …).
     Deliver,
@@ -109,4 +188,9 @@ pub enum DetectSystems {
     /// After collection: systems that add spikes by hand (forced spikes, tests) push ids into
     /// [`crate::StepSpikes`] here, keeping it ascending.
     Inject,
+}
+
+/// [`SimClock::steps_in`] for a step size without a clock (scene validation).
+pub fn steps_in(ms: f64, dt_ms: f64) -> u64 {
+    (ms / dt_ms).round().max(0.0) as u64
 }

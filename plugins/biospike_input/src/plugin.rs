@@ -14,7 +14,10 @@ pub struct InputPlugin;
 impl Plugin for InputPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
-        app.add_systems(SimSchedule, (add_noise, add_uniform_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive));
+        app.add_systems(
+            SimSchedule,
+            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive).in_set(BuiltinSystems),
+        );
     }
 }
 

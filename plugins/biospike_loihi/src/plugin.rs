@@ -104,9 +104,15 @@ impl Plugin for LoihiLifPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LoihiLifPlugin");
         app.insert_resource(LoihiDense::new(self.num_weight_bits));
         app.init_resource::<SynapseIndex>();
-        app.add_systems(SimSchedule, integrate_lif.in_set(SimSystems::Neurons));
-        app.add_systems(SimSchedule, inject_lif_spikes.in_set(DetectSystems::Inject));
-        app.add_systems(SimSchedule, dense_propagate.in_set(PropagationSystems::Deliver));
+        app.add_systems(
+            SimSchedule,
+            (
+                integrate_lif.in_set(SimSystems::Neurons),
+                inject_lif_spikes.in_set(DetectSystems::Inject),
+                dense_propagate.in_set(PropagationSystems::Deliver),
+            )
+                .in_set(BuiltinSystems),
+        );
         app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
     }
 }

@@ -169,7 +169,7 @@ impl Plugin for NeuromodulationPlugin {
             };
         }
         app.insert_resource(levels);
-        app.add_systems(SimSchedule, (update_levels, relax_excitability).chain().in_set(SimSystems::Modulation));
+        app.add_systems(SimSchedule, (update_levels, relax_excitability).chain().in_set(SimSystems::Modulation).in_set(BuiltinSystems));
     }
 }
 

@@ -117,7 +117,10 @@ impl Plugin for ParquetRecorderPlugin {
             "insert RecordSettings (the output directory) before adding ParquetRecorderPlugin"
         );
         app.init_resource::<RecorderStatus>().init_resource::<Recorder>().init_resource::<crate::sampled::SampledTables>();
-        app.add_systems(SimSchedule, (start_recording.run_if(not_started), record_step).chain().in_set(SimSystems::Record));
+        app.add_systems(
+            SimSchedule,
+            (start_recording.run_if(not_started), record_step).chain().in_set(SimSystems::Record).in_set(BuiltinSystems),
+        );
     }
 }
 

@@ -782,15 +782,17 @@ impl Plugin for StdpPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before StdpPlugin");
         app.init_resource::<StdpSettings>().init_resource::<StdpState>().init_resource::<StdpDiagnostics>().init_resource::<SynapseIndex>();
-        app.add_systems(SimSchedule, apply_stdp.in_set(SimSystems::Plasticity));
         app.add_systems(
             SimSchedule,
             (
-                flush_before_synapse_edits.before(PropagationSystems::Index),
-                catch_up_before_delivery.after(PropagationSystems::Index).before(PropagationSystems::Deliver),
+                flush_before_synapse_edits.in_set(PrepareSystems::Settle),
+                catch_up_before_delivery.in_set(PropagationSystems::Index),
+                apply_stdp.in_set(SimSystems::Plasticity),
+                flush_deferred_ltp.in_set(WritebackSystems::Flush),
             )
-                .in_set(SimSystems::Propagation),
+                .in_set(BuiltinSystems),
         );
+        app.add_systems(SimFinishSchedule, flush_deferred_ltp.in_set(WritebackSystems::Flush).in_set(BuiltinSystems));
     }
 }
 

@@ -47,7 +47,7 @@ impl Plugin for StructuralPlasticityPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before StructuralPlasticityPlugin");
         app.init_resource::<StructuralPlasticitySettings>().init_resource::<StructureDiagnostics>().init_resource::<SynapseIndex>();
-        app.add_systems(SimSchedule, adjust_network.in_set(SimSystems::Structure));
+        app.add_systems(SimSchedule, adjust_network.in_set(SimSystems::Structure).in_set(BuiltinSystems));
     }
 }
 
@@ -153,7 +153,7 @@ impl Plugin for DriftPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before DriftPlugin");
         app.init_resource::<DriftSettings>().init_resource::<StructureDiagnostics>().init_resource::<SynapseIndex>();
         // After the adjustment when both run (both touch the index).
-        app.add_systems(SimSchedule, drift.in_set(SimSystems::Structure).after(adjust_network));
+        app.add_systems(SimSchedule, drift.in_set(SimSystems::Structure).in_set(BuiltinSystems).after(adjust_network));
     }
 }
 

@@ -36,9 +36,17 @@ impl Plugin for SynapsePlugin {
         world.register_component_hooks::<Synapse>().on_insert(queue_added).on_discard(queue_removed);
         world.register_component_hooks::<SynapticWeight>().on_discard(queue_changed);
         world.register_component_hooks::<SynapticDelay>().on_discard(queue_changed);
-        app.add_systems(SimSchedule, deliver_due_spikes.in_set(InputSystems::Synaptic));
-        app.add_systems(SimSchedule, apply_synapse_edits.in_set(PropagationSystems::Index));
-        app.add_systems(SimSchedule, propagate_spikes.in_set(PropagationSystems::Deliver));
+        app.add_systems(
+            SimSchedule,
+            (
+                apply_synapse_edits.in_set(PrepareSystems::Index),
+                deliver_due_spikes.in_set(InputSystems::Synaptic),
+                propagate_spikes.in_set(PropagationSystems::Deliver),
+                write_back_weights.in_set(WritebackSystems::Sync),
+            )
+                .in_set(BuiltinSystems),
+        );
+        app.add_systems(SimFinishSchedule, write_back_weights.in_set(WritebackSystems::Sync).in_set(BuiltinSystems));
     }
 }
 
@@ -254,6 +262,12 @@ fn prefetch_row(index: &SynapseIndex, pre: u32) {
         &index.weights()[r.clone()],
         index.uniform_delay().is_none().then(|| &index.delays()[r]),
     );
+}
+
+/// Copies the live weights of [`SynapseIndex`] into the `SynapticWeight` components
+/// ([`SynapseIndex::write_back`]).
+fn write_back_weights(world: &mut World) {
+    SynapseIndex::write_back(world);
 }
 
 /// Applies every queued synapse change now (outside the schedule), so that the delivery index
