@@ -1,6 +1,6 @@
 //! Lowering a [`Scene`] into an [`App`]: plugins, settings, neuron and synapse entities.
 
-use bevy_app::App;
+use bevy_app::{App, PluginGroup};
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_core::rng::KeyedRng;
@@ -16,6 +16,8 @@ use crate::scene::{
 use biospike_neuromod::prelude::*;
 use biospike_stdp::prelude::*;
 
+use crate::{BiospikePlugins, RunSettings};
+
 /// A scene that validated but cannot be built (e.g. a topology the generator rejects).
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -24,11 +26,18 @@ pub enum BuildError {
     Topology(#[from] topo::TopologyError),
 }
 
-/// The model plugins a scene needs (no recorder): core, inputs, Izhikevich, delivery.
+/// The app of a scene's model (no recorder, no network yet): [`BiospikePlugins`] with the
+/// scene's clock and seed, its settings inserted, and the optional stages it names enabled.
 pub fn model_app(scene: &Scene) -> App {
-    let d = &scene.desc;
     let mut app = App::new();
-    app.add_plugins(CoreSimPlugin::new(SimClock::new(d.dt_ms), d.seed));
+    add_model(&mut app, scene, None);
+    app
+}
+
+/// Inserts the scene's settings into `app` and adds [`BiospikePlugins`] with the stages the
+/// scene names (and the recorder writing into `out`).
+fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
+    let d = &scene.desc;
     app.insert_resource(IzhikevichSettings {
         scheme: match d.integration {
             IntegrationDesc::HalfStep { v_substeps } => IntegrationScheme::HalfStep { v_substeps },
@@ -36,14 +45,15 @@ pub fn model_app(scene: &Scene) -> App {
         },
         threshold_mv: d.threshold_mv,
     });
-    app.add_plugins(crate::BiospikePlugins);
+    app.insert_resource(RunSettings { steps: d.time_steps, ..Default::default() });
+    let mut group = BiospikePlugins::default().with_dt_ms(d.dt_ms).with_seed(d.seed).build();
     if let Some(n) = &d.neuromodulation {
         app.insert_resource(neuromodulation_settings(scene, n));
-        app.add_plugins(NeuromodulationPlugin);
+        group = group.enable::<NeuromodulationPlugin>();
     }
     if let Some(p) = &d.plasticity {
         app.insert_resource(stdp_settings(scene, p));
-        app.add_plugins(StdpPlugin);
+        group = group.enable::<StdpPlugin>();
     }
     if let Some(st) = d.structure {
         app.insert_resource(biospike_structure::StructuralPlasticitySettings {
@@ -53,7 +63,7 @@ pub fn model_app(scene: &Scene) -> App {
             prune_below: st.prune_below,
             new_delay_steps: 1,
         });
-        app.add_plugins(biospike_structure::StructuralPlasticityPlugin);
+        group = group.enable::<biospike_structure::StructuralPlasticityPlugin>();
     }
     if let Some(dr) = d.drift {
         app.insert_resource(biospike_structure::DriftSettings {
@@ -64,17 +74,53 @@ pub fn model_app(scene: &Scene) -> App {
             excitability_range: dr.excitability_range,
             weight_range: dr.weight_range,
         });
-        app.add_plugins(biospike_structure::DriftPlugin);
+        group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
-        app.add_plugins(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits });
+        group = group.set(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits }).enable::<biospike_loihi::LoihiLifPlugin>();
     }
     if let Some(q) = d.quantize {
         let mode = if q.apply { biospike_loihi::QuantizationMode::Apply } else { biospike_loihi::QuantizationMode::ReportOnly };
-        app.add_plugins(biospike_loihi::LoihiQuantizationPlugin { mode, num_weight_bits: q.num_weight_bits });
+        group = group
+            .set(biospike_loihi::LoihiQuantizationPlugin { mode, num_weight_bits: q.num_weight_bits })
+            .enable::<biospike_loihi::LoihiQuantizationPlugin>();
     }
-    app
+    if d.experiment.is_some() {
+        group = group.enable::<crate::experiment::DistalRewardPlugin>();
+    }
+    #[cfg(feature = "parquet")]
+    if let Some(out) = out {
+        app.insert_resource(record_settings(scene, out));
+        group = group.enable::<biospike_record::ParquetRecorderPlugin>();
+    }
+    #[cfg(not(feature = "parquet"))]
+    let _ = out;
+    app.add_plugins(group);
+}
+
+/// The recorder's settings for `scene` writing into `out`.
+#[cfg(feature = "parquet")]
+fn record_settings(scene: &Scene, out: &Path) -> biospike_record::RecordSettings {
+    use biospike_record::prelude::*;
+    let r = &scene.desc.record;
+    let mut settings = RecordSettings::new(out);
+    settings.spikes = r.spikes;
+    settings.synapses = r.synapses;
+    settings.state = r.state.as_ref().map(|s| StateSampling { neurons: s.neurons.clone(), every_steps: s.every_steps });
+    settings.metadata = crate::metadata(scene);
+    settings.modulation_every_steps = r.modulation_every_steps;
+    settings.weights = r.weights.as_ref().map(|w| WeightSampling {
+        synapses: w.synapses.clone(),
+        every_steps: w.every_steps,
+        histogram: w.histogram.as_ref().map(|h| WeightHistogram {
+            bins: h.bins,
+            low: h.low,
+            high: h.high,
+            source_populations: h.sources.iter().map(|n| pop_id(scene, n)).collect(),
+        }),
+    });
+    settings
 }
 
 /// Population id of a name (validated before).
@@ -459,43 +505,25 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
 
 /// A runnable app for `scene`: model plugins, the network, and (with `out`) the recorder.
 pub fn build_app(scene: &Scene, out: Option<&Path>) -> Result<App, BuildError> {
-    let mut app = model_app(scene);
-    #[cfg(feature = "parquet")]
-    if let Some(out) = out {
-        use biospike_record::prelude::*;
-        let r = &scene.desc.record;
-        let mut settings = RecordSettings::new(out);
-        settings.spikes = r.spikes;
-        settings.synapses = r.synapses;
-        settings.state = r.state.as_ref().map(|s| StateSampling { neurons: s.neurons.clone(), every_steps: s.every_steps });
-        settings.metadata = crate::metadata(scene);
-        settings.modulation_every_steps = r.modulation_every_steps;
-        settings.weights = r.weights.as_ref().map(|w| WeightSampling {
-            synapses: w.synapses.clone(),
-            every_steps: w.every_steps,
-            histogram: w.histogram.as_ref().map(|h| WeightHistogram {
-                bins: h.bins,
-                low: h.low,
-                high: h.high,
-                source_populations: h.sources.iter().map(|n| pop_id(scene, n)).collect(),
-            }),
-        });
-        app.insert_resource(settings);
-        app.add_plugins(ParquetRecorderPlugin);
-    }
-    #[cfg(not(feature = "parquet"))]
-    let _ = out;
+    build_app_with(scene, out, |_| {})
+}
+
+/// [`build_app`], with `extra` applied to the app after the scene's plugins were added and
+/// before its network is spawned (add plugins of your own, such as `ProfilePlugin`, or
+/// settings such as `WritebackSettings`).
+pub fn build_app_with(scene: &Scene, out: Option<&Path>, extra: impl FnOnce(&mut App)) -> Result<App, BuildError> {
+    let mut app = App::new();
+    add_model(&mut app, scene, out);
+    extra(&mut app);
     spawn_network(app.world_mut(), scene)?;
-    if let Some((pre, post)) = app.world().get_resource::<crate::experiment::DistalReward>().map(|e| (e.pre, e.post)) {
-        #[cfg(feature = "parquet")]
-        if let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>() {
-            let w = r.weights.get_or_insert_with(|| biospike_record::WeightSampling { every_steps: 1000, ..Default::default() });
-            if !w.synapses.contains(&(pre, post)) {
-                w.synapses.insert(0, (pre, post));
-            }
+    #[cfg(feature = "parquet")]
+    if let Some((pre, post)) = app.world().get_resource::<crate::experiment::DistalReward>().map(|e| (e.pre, e.post))
+        && let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>()
+    {
+        let w = r.weights.get_or_insert_with(|| biospike_record::WeightSampling { every_steps: 1000, ..Default::default() });
+        if !w.synapses.contains(&(pre, post)) {
+            w.synapses.insert(0, (pre, post));
         }
-        let _ = (pre, post);
-        app.add_plugins(crate::experiment::DistalRewardPlugin);
     }
     Ok(app)
 }

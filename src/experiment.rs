@@ -56,7 +56,7 @@ impl DistalReward {
     }
 }
 
-/// Runs [`DistalReward`] (insert it first). Needs [`NeuromodulatorLevels`] (the
+/// Runs [`DistalReward`] (does nothing until the resource is inserted). Needs [`NeuromodulatorLevels`] (the
 /// neuromodulation plugin) to have an effect.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DistalRewardPlugin;
@@ -64,7 +64,14 @@ pub struct DistalRewardPlugin;
 impl Plugin for DistalRewardPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<NeuromodulatorLevels>();
-        app.add_systems(SimSchedule, reward_pairings.in_set(SimSystems::Detect).in_set(BuiltinSystems).after(DetectSystems::Inject));
+        app.add_systems(
+            SimSchedule,
+            reward_pairings
+                .run_if(resource_exists::<DistalReward>)
+                .in_set(SimSystems::Detect)
+                .in_set(BuiltinSystems)
+                .after(DetectSystems::Inject),
+        );
     }
 }
 

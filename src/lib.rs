@@ -54,35 +54,29 @@ pub mod experiment;
 pub mod graph;
 #[cfg(feature = "plot")]
 pub mod plot;
+mod plugins;
 pub mod quantize;
 pub mod run;
 pub mod scene;
+mod simulation;
 #[cfg(feature = "parquet")]
 pub mod tables;
+#[doc(hidden)]
 pub mod testing;
 #[cfg(feature = "render")]
 pub mod view;
 
 pub use build::{BuildError, build_app, model_app, spawn_network};
+pub use plugins::BiospikePlugins;
 pub use run::{Outcome, RunError, RunOptions, RunSummary, run};
 pub use scene::{Scene, SceneDesc, SceneError};
+pub use simulation::{RunSettings, SimRunnerPlugin, Simulation};
 
-use bevy_app::{PluginGroup, PluginGroupBuilder};
-
-/// The model stages: inputs, Izhikevich neurons, synaptic delivery. Add [`CoreSimPlugin`]
-/// (with the clock and seed) before this group, and a recorder after it if wanted.
-///
-/// Supports `.build().disable::<InputPlugin>()` and `.set(..)`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct BiospikePlugins;
-
-impl PluginGroup for BiospikePlugins {
-    fn build(self) -> PluginGroupBuilder {
-        PluginGroupBuilder::start::<Self>()
-            .add(biospike_input::InputPlugin)
-            .add(biospike_izhikevich::IzhikevichPlugin)
-            .add(biospike_synapses::SynapsePlugin)
-    }
+/// The bevy crates biospike is built on, re-exported so that `biospike` alone in
+/// `Cargo.toml` is enough (their preludes are in [`prelude`]).
+pub mod bevy {
+    pub use bevy_app as app;
+    pub use bevy_ecs as ecs;
 }
 
 /// Key-value metadata stored in every Parquet file of a run of `scene`.
@@ -105,12 +99,17 @@ pub fn set_threads(n: usize) {
     bevy_tasks::ComputeTaskPool::get_or_init(|| bevy_tasks::TaskPoolBuilder::new().num_threads(n).build());
 }
 
-/// Everything a user of the facade needs.
+/// Everything a user of the facade needs: biospike's plugins, settings, components, sets and
+/// drivers, and the preludes of `bevy_app` and `bevy_ecs` (`App`, `Plugin`, `Query`, `Res`, …).
 pub mod prelude {
-    pub use crate::BiospikePlugins;
+    pub use crate::experiment::{DistalReward, DistalRewardPlugin};
+    pub use crate::{BiospikePlugins, RunSettings, Scene, SimRunnerPlugin, Simulation};
+    pub use bevy_app::prelude::*;
+    pub use bevy_ecs::prelude::*;
     pub use biospike_core::prelude::*;
     pub use biospike_input::prelude::*;
     pub use biospike_izhikevich::prelude::*;
+    pub use biospike_loihi::prelude::*;
     pub use biospike_neuromod::prelude::*;
     #[cfg(feature = "parquet")]
     pub use biospike_record::prelude::*;

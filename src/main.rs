@@ -39,6 +39,9 @@ enum Command {
         /// Control run of a reward experiment: pairings are counted, no dopamine is released.
         #[arg(long)]
         no_rewards: bool,
+        /// Measure the time per phase and per system; print it and write `profile.parquet`.
+        #[arg(long)]
+        profile: bool,
     },
     /// Draw PNG figures from a run's output directory (raster, rates, ISI/CV, weights,
     /// neuromodulators, traced weights).
@@ -290,11 +293,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Run { scene, out, steps, seed, threads, no_output, no_rewards } => {
-            if let Some(n) = threads {
-                biospike::set_threads(n);
-            }
-            let mut s = match load(&scene, seed) {
+        Command::Run { scene, out, steps, seed, threads, no_output, no_rewards, profile } => {
+            let mut s = match load(&scene, None) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -314,8 +314,20 @@ fn main() -> ExitCode {
                     eprintln!("warning: no Ctrl-C handler ({e}); an interrupt will not complete the files");
                 }
             }
+            if let Some(seed) = seed {
+                s.desc.seed = seed;
+            }
             eprintln!("running {s}");
-            let opts = RunOptions { out, steps, progress: std::io::stderr().is_terminal(), stop: Some(stop), quantize_bits: None };
+            let opts = RunOptions {
+                out,
+                steps,
+                seed: None,
+                threads,
+                profile,
+                progress: std::io::stderr().is_terminal(),
+                stop: Some(stop),
+                quantize_bits: None,
+            };
             match run(&s, &opts) {
                 Ok(summary) => {
                     println!("{summary}");
@@ -323,7 +335,7 @@ fn main() -> ExitCode {
                         (_, Some(_)) => ExitCode::FAILURE,
                         (biospike::Outcome::Halted(_), _) => ExitCode::from(3),
                         (biospike::Outcome::Interrupted, _) => ExitCode::from(130),
-                        (biospike::Outcome::Completed, None) => ExitCode::SUCCESS,
+                        (biospike::Outcome::Completed | biospike::Outcome::Stopped(_), None) => ExitCode::SUCCESS,
                     }
                 }
                 Err(e) => {

@@ -6,19 +6,38 @@ use biospike_synapses::prelude::*;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use crate::build::{BuildError, build_app};
+use crate::build::{BuildError, build_app_with};
 use crate::scene::Scene;
+use crate::simulation::{Simulation, progress_bar};
 
-/// How to run.
+/// How to run a scene: every option of `biospike run`.
+///
+/// ```
+/// use biospike::{RunOptions, Scene, run};
+///
+/// let scene = Scene::load("izhikevich_2003".as_ref()).expect("embedded scene");
+/// let summary = run(&scene, &RunOptions { steps: Some(200), seed: Some(3), profile: true, ..Default::default() }).expect("runs");
+/// assert_eq!(summary.steps, 200);
+/// assert_eq!(summary.seed, 3);
+/// assert!(summary.profile.as_ref().is_some_and(|p| p.steps == 200));
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Output directory for Parquet files; nothing is written when `None`.
     pub out: Option<PathBuf>,
     /// Override the scene's `time_steps`.
     pub steps: Option<u64>,
+    /// Override the scene's seed.
+    pub seed: Option<u64>,
+    /// Compute threads (`>= 1`; process-wide, effective only before the first simulation of the
+    /// process steps). Default: all cores.
+    pub threads: Option<usize>,
+    /// Measure the time per phase and per system ([`SimProfile`]); with `out`, also written to
+    /// `profile.parquet`.
+    pub profile: bool,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
     /// Set to `true` (e.g. by a Ctrl-C handler) to stop after the current step.
@@ -36,6 +55,8 @@ pub enum Outcome {
     Interrupted,
     /// The numerical guard stopped it.
     Halted(String),
+    /// A system's stop condition ended it ([`SimStatus::stop`]).
+    Stopped(String),
 }
 
 /// Spikes of one population.
@@ -80,6 +101,8 @@ pub struct RunSummary {
     pub notes: Vec<(String, String)>,
     /// Peak resident memory of the process so far, bytes (Linux `VmHWM`; `None` elsewhere).
     pub peak_memory: Option<u64>,
+    /// Time per phase and per system, when [`RunOptions::profile`] asked for it.
+    pub profile: Option<SimProfile>,
 }
 
 /// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), bytes.
@@ -117,6 +140,7 @@ impl fmt::Display for RunSummary {
             Outcome::Completed => "completed".to_string(),
             Outcome::Interrupted => "interrupted (Ctrl-C); files are complete".to_string(),
             Outcome::Halted(m) => format!("HALTED: {m}"),
+            Outcome::Stopped(m) => format!("stopped by a condition: {m}"),
         };
         writeln!(f, "outcome      {outcome}")?;
         writeln!(f, "steps        {} × {} ms = {:.3} s simulated", self.steps, self.dt_ms, sim_s)?;
@@ -145,6 +169,9 @@ impl fmt::Display for RunSummary {
         for (label, text) in &self.notes {
             writeln!(f, "{label:<12} {text}")?;
         }
+        if let Some(p) = &self.profile {
+            write!(f, "{p}")?;
+        }
         if let Some(e) = &self.recorder_error {
             writeln!(f, "recording    FAILED: {e}")?;
         }
@@ -168,85 +195,86 @@ pub enum RunError {
 
 /// Builds and runs a scene to the end, to a halt, or to a stop request; completes every file.
 pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    if let Some(n) = opts.threads {
+        crate::set_threads(n);
+    }
+    let seeded;
+    let scene = match opts.seed {
+        Some(seed) => {
+            let mut s = scene.clone();
+            s.desc.seed = seed;
+            seeded = s;
+            &seeded
+        }
+        None => scene,
+    };
     let t0 = Instant::now();
-    let mut app = build_app(scene, opts.out.as_deref())?;
-    let world = app.world_mut();
+    let app = build_app_with(scene, opts.out.as_deref(), |app| {
+        if opts.profile {
+            app.add_plugins(ProfilePlugin);
+        }
+    })?;
+    let mut sim = Simulation::new(app);
     let mut files = Vec::new();
     #[cfg(feature = "parquet")]
     if let (Some(out), true) = (&opts.out, scene.desc.record.neurons) {
         std::fs::create_dir_all(out).map_err(|e| RunError::Record(format!("{}: {e}", out.display())))?;
         let path = out.join("neurons.parquet");
-        crate::tables::write_neurons(world, &path, &crate::metadata(scene)).map_err(|e| RunError::Record(e.to_string()))?;
+        crate::tables::write_neurons(sim.world_mut(), &path, &crate::metadata(scene)).map_err(|e| RunError::Record(e.to_string()))?;
         files.push(path);
     }
     if let Some(bits) = opts.quantize_bits {
-        crate::quantize::quantize_network(world, bits, true);
+        crate::quantize::quantize_network(sim.world_mut(), bits, true);
     }
     // Build the delivery index now, so that the timed loop measures stepping only.
-    biospike_synapses::prepare_synapse_index(world);
+    sim.prepare();
     let setup = t0.elapsed();
 
     let steps = opts.steps.unwrap_or(scene.desc.time_steps);
-    let table = world.resource::<PopulationTable>().clone();
+    let table = sim.world().resource::<PopulationTable>().clone();
     let pop_of = table.population_per_neuron(table.neuron_count() as usize);
     let mut counts = vec![0u64; table.populations.len()];
     let bar = progress_bar(opts.progress, steps);
-    let mut outcome = Outcome::Completed;
-    let mut done = 0;
     let t1 = Instant::now();
-    // On a compute thread: the parallel passes inside hand out their parts cheaply.
-    biospike_runtime::parallel::install(|| {
-        while done < steps {
-            if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
-                outcome = Outcome::Interrupted;
-                break;
+    let done = sim.advance(steps, opts.stop.as_deref(), &mut |world| {
+        for &id in &world.resource::<StepSpikes>().ids {
+            if let Some(&p) = pop_of.get(id as usize) {
+                counts[usize::from(p)] += 1;
             }
-            step_simulation(world);
-            done += 1;
-            for &id in &world.resource::<StepSpikes>().ids {
-                if let Some(&p) = pop_of.get(id as usize) {
-                    counts[usize::from(p)] += 1;
-                }
-            }
-            if let SimStatus::Halted { .. } = world.resource::<SimStatus>() {
-                outcome = Outcome::Halted(world.resource::<SimStatus>().to_string());
-                break;
-            }
-            if done % 100 == 0 {
-                bar.set_position(done);
-            }
+        }
+        let step = world.resource::<SimClock>().step();
+        if step.is_multiple_of(100) {
+            bar.set_position(step);
         }
     });
     let wall = t1.elapsed();
     bar.finish_and_clear();
-
-    // Deferred potentiation, then the plastic weights (they live in the index during the run).
-    biospike_stdp::flush_deferred_ltp(world);
+    let outcome = match sim.status() {
+        SimStatus::Halted { .. } => Outcome::Halted(sim.status().to_string()),
+        SimStatus::Stopped { reason, .. } => Outcome::Stopped(reason.clone()),
+        SimStatus::Running if done < steps => Outcome::Interrupted,
+        SimStatus::Running => Outcome::Completed,
+    };
+    // Deferred plasticity settled, weights written back, recorders' files completed.
+    sim.finish();
+    let world = sim.world_mut();
     let notes = notes(world);
-    // Plastic weights live in the index during the run; bring the components up to date for
-    // the recorder (≈ 0.2 µs per changed synapse: skipped when nothing is recorded).
-    if opts.out.is_some() {
-        SynapseIndex::write_back(world);
-        world.flush();
-    }
+    let profile = world.get_resource::<SimProfile>().cloned();
     let mut recorder_error = None;
     #[cfg(feature = "parquet")]
-    if let Some(out) = &opts.out {
-        if let Outcome::Halted(msg) = &outcome {
-            let path = out.join("halt_snapshot.parquet");
-            let mut meta = crate::metadata(scene);
-            meta.push(("biospike.halt".into(), msg.clone()));
-            match biospike_record::write_snapshot(world, &path, &meta) {
-                Ok(()) => files.push(path),
-                Err(e) => recorder_error = Some(e.to_string()),
-            }
-        }
-        match biospike_record::finish_recording(world) {
-            Ok(f) => files.extend(f),
-            Err(e) => recorder_error = Some(e.to_string()),
+    {
+        if let Some(recorded) = world.get_resource::<biospike_record::RecordedFiles>() {
+            files.extend(recorded.0.iter().cloned());
         }
         if let Some(biospike_record::RecorderStatus::Failed(e)) = world.get_resource::<biospike_record::RecorderStatus>() {
-            recorder_error.get_or_insert(e.clone());
+            recorder_error = Some(e.clone());
+        }
+        if let (Some(out), Some(p)) = (&opts.out, &profile) {
+            let path = out.join("profile.parquet");
+            match crate::tables::write_profile(p, &path, &crate::metadata(scene)) {
+                Ok(()) => files.push(path),
+                Err(e) => recorder_error = recorder_error.or(Some(e.to_string())),
+            }
         }
         files.sort();
     }
@@ -270,6 +298,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         recorder_error,
         notes,
         peak_memory: peak_memory(),
+        profile,
     })
 }
 
@@ -313,17 +342,6 @@ fn notes(world: &World) -> Vec<(String, String)> {
         ));
     }
     out
-}
-
-fn progress_bar(show: bool, steps: u64) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(steps);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}") {
-        bar.set_style(style);
-    }
-    bar
 }
 
 #[cfg(test)]

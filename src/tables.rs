@@ -124,3 +124,36 @@ pub fn write_quantization(
     }
     Ok(files)
 }
+
+/// Writes `profile.parquet`: one row per system, `system, phase, runs, total_ms, us_per_step,
+/// percent` (of the profiled schedule time), with the profiled step count as metadata
+/// (`biospike.profile_steps`). Group by `phase` for the time per phase.
+pub fn write_profile(profile: &biospike_core::SimProfile, path: &Path, metadata: &[(String, String)]) -> Result<(), RecordError> {
+    use arrow_array::UInt64Array;
+    let steps = profile.steps.max(1) as f64;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("system", DataType::Utf8, false),
+        Field::new("phase", DataType::Utf8, false),
+        Field::new("runs", DataType::UInt64, false),
+        Field::new("total_ms", DataType::Float64, false),
+        Field::new("us_per_step", DataType::Float64, false),
+        Field::new("percent", DataType::Float64, false),
+    ]));
+    let s = &profile.systems;
+    let mut meta = metadata.to_vec();
+    meta.push(("biospike.profile_steps".into(), profile.steps.to_string()));
+    meta.push(("biospike.profile_total_ms".into(), (profile.total.as_secs_f64() * 1e3).to_string()));
+    write_parquet(
+        path,
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(s.iter().map(|x| x.name.as_str()))) as ArrayRef,
+            Arc::new(StringArray::from_iter_values(s.iter().map(|x| x.phase.as_str()))),
+            Arc::new(UInt64Array::from_iter_values(s.iter().map(|x| x.runs))),
+            Arc::new(Float64Array::from_iter_values(s.iter().map(|x| x.total.as_secs_f64() * 1e3))),
+            Arc::new(Float64Array::from_iter_values(s.iter().map(|x| x.total.as_secs_f64() * 1e6 / steps))),
+            Arc::new(Float64Array::from_iter_values(s.iter().map(|x| profile.percent(x.total)))),
+        ],
+        &meta,
+    )
+}

@@ -1,14 +1,12 @@
-//! Helpers shared by tests, doc examples and benches.
+//! Helpers for biospike's own tests and benches (not part of the user API: use
+//! [`Simulation`](crate::Simulation) to step a simulation).
 
-use bevy_app::App;
-use biospike_core::prelude::*;
-use biospike_input::prelude::*;
-use biospike_izhikevich::prelude::*;
+use crate::prelude::*;
 
-/// Runs [`SimSchedule`] `n` times.
+/// Runs [`SimSchedule`] `n` times inside the compute threads (what [`Simulation::step`] does,
+/// for tests that hold an [`App`]).
 pub fn run_steps(app: &mut App, n: u64) {
     let world = app.world_mut();
-    // On a compute thread, where the parallel passes hand out their parts cheaply.
     biospike_runtime::parallel::install(|| {
         for _ in 0..n {
             step_simulation(world);
@@ -27,9 +25,8 @@ pub fn single_neuron_app(
     stimulus: CurrentStimulus,
 ) -> App {
     let mut app = App::new();
-    app.add_plugins(CoreSimPlugin::new(SimClock::new(dt_ms), 1));
     app.insert_resource(IzhikevichSettings { scheme, threshold_mv: 30.0 });
-    app.add_plugins(crate::BiospikePlugins);
+    app.add_plugins(BiospikePlugins::default().with_dt_ms(dt_ms));
     app.world_mut().spawn((
         IzhikevichNeuron,
         NeuronId(0),

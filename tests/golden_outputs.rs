@@ -10,7 +10,6 @@
 //! `cargo test --test golden_outputs -- --nocapture`, check that the difference is the intended
 //! one, and replace the constant with the printed value in the same commit, saying why.
 
-use biospike::Scene;
 use biospike::prelude::*;
 
 /// FNV-1a, 64 bit: stable across platforms and Rust versions.
@@ -34,23 +33,18 @@ impl Fnv {
 /// Runs `name` for `steps` steps; returns (spike hash, spike count, weight hash, synapses).
 fn fingerprint(name: &str, steps: u64) -> (u64, u64, u64, usize) {
     let scene = Scene::load(name.as_ref()).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let world = app.world_mut();
-    biospike_synapses::prepare_synapse_index(world);
+    let mut sim = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{name}: {e}"));
     let (mut spikes, mut count) = (Fnv::new(), 0u64);
-    biospike_runtime::parallel::install(|| {
-        for _ in 0..steps {
-            step_simulation(world);
-            let step = world.resource::<SimClock>().step() - 1;
-            for &id in &world.resource::<StepSpikes>().ids {
-                spikes.u64(step);
-                spikes.u64(u64::from(id));
-                count += 1;
-            }
+    sim.step_with(steps, |world| {
+        let step = world.resource::<SimClock>().step() - 1;
+        for &id in &world.resource::<StepSpikes>().ids {
+            spikes.u64(step);
+            spikes.u64(u64::from(id));
+            count += 1;
         }
     });
-    biospike_stdp::flush_deferred_ltp(world);
-    let index = world.resource::<SynapseIndex>();
+    sim.finish();
+    let index = sim.world().resource::<SynapseIndex>();
     let mut edges: Vec<(u32, u32, u32)> = index.edges().map(|e| (e.pre, e.post, e.weight.to_bits())).collect();
     edges.sort_unstable();
     let mut weights = Fnv::new();

@@ -6,8 +6,7 @@ use biospike::testing::run_steps;
 
 fn app_with(settings: NeuromodulationSettings, seed: u64) -> App {
     let mut app = App::new();
-    app.add_plugins(CoreSimPlugin::new(SimClock::new(1.0), seed));
-    app.add_plugins(BiospikePlugins);
+    app.add_plugins(BiospikePlugins::default().with_seed(seed));
     app.insert_resource(settings).add_plugins(NeuromodulationPlugin);
     app
 }
@@ -57,7 +56,7 @@ fn excitability_relaxes_to_the_modulation_factor() {
 fn excitability_scales_the_input_current() {
     let run = |e: f64, dc: f64| {
         let mut app = App::new();
-        app.add_plugins(CoreSimPlugin::new(SimClock::new(1.0), 1)).add_plugins(BiospikePlugins);
+        app.add_plugins(BiospikePlugins::default());
         app.world_mut().spawn((IzhikevichNeuron, NeuronId(0), IzhikevichParams::REGULAR_SPIKING, DcCurrent(dc), Excitability(e)));
         biospike::testing::spike_steps(&mut app, 500, 0)
     };

@@ -22,8 +22,7 @@ fn inject(forced: Res<Forced>, clock: Res<SimClock>, mut spikes: ResMut<StepSpik
 /// Two silent neurons, one synapse 0 → 1 (weight `w0`, delay `delay` steps), spikes forced.
 fn pair_app(settings: StdpSettings, w0: f32, delay: u16, forced: Vec<(u64, u32)>) -> (App, Entity) {
     let mut app = App::new();
-    app.add_plugins(CoreSimPlugin::new(SimClock::new(1.0), 1));
-    app.add_plugins(BiospikePlugins);
+    app.add_plugins(BiospikePlugins::default().with_seed(1));
     app.insert_resource(settings).add_plugins(StdpPlugin);
     app.insert_resource(Forced(forced));
     app.add_systems(SimSchedule, inject.in_set(DetectSystems::Inject));

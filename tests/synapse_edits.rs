@@ -9,7 +9,7 @@ use biospike::testing::run_steps;
 /// Two neurons, 0 → 1 with weight 2 and delay 1; neuron 0 is forced to fire every step.
 fn app() -> (App, Entity, Entity) {
     let mut app = App::new();
-    app.add_plugins((CoreSimPlugin::default(), BiospikePlugins));
+    app.add_plugins(BiospikePlugins::default());
     app.world_mut().spawn((IzhikevichNeuron, NeuronId(0)));
     let post = app.world_mut().spawn((IzhikevichNeuron, NeuronId(1), Excitability(0.0))).id();
     let syn = app.world_mut().spawn((Synapse { pre: NeuronId(0), post: NeuronId(1) }, SynapticWeight(2.0), SynapticDelay(1))).id();
@@ -65,6 +65,6 @@ fn plugins_build_without_ambiguities() {
     let mut app = biospike::build_app(&scene, Some(&dir)).expect("builds");
     run_steps(&mut app, 5);
     assert_eq!(app.world().resource::<SimClock>().step(), 5);
-    let _ = biospike::prelude::finish_recording(app.world_mut());
+    finish_simulation(app.world_mut());
     let _ = std::fs::remove_dir_all(dir);
 }

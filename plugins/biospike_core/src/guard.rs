@@ -54,8 +54,10 @@ impl fmt::Display for HaltReason {
     }
 }
 
-/// Whether the simulation may go on. Set by the guard in [`crate::SimSystems::Detect`];
-/// drivers stop, snapshot and flush recorders when it is `Halted`.
+/// Whether the simulation may go on. Set by the guard in [`crate::SimSystems::Detect`]
+/// (`Halted`), or by any system that ends the run on a condition of its own
+/// ([`SimStatus::stop`]). Drivers finish the current step and stop when it is not `Running`;
+/// after a halt they also write a snapshot of the state.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub enum SimStatus {
     /// Everything finite and in range.
@@ -70,12 +72,41 @@ pub enum SimStatus {
         /// What went wrong.
         reason: HaltReason,
     },
+    /// A system asked to stop (a stop condition met): the run ends normally after this step.
+    Stopped {
+        /// Step during which the stop was asked for.
+        step: u64,
+        /// Why, in the words of the system that asked.
+        reason: String,
+    },
 }
 
 impl SimStatus {
     /// `true` while running.
     pub fn is_running(&self) -> bool {
         matches!(self, Self::Running)
+    }
+
+    /// Asks the driver to stop after the current step (a user's stop condition); keeps an
+    /// earlier halt or stop.
+    ///
+    /// ```
+    /// use bevy_ecs::prelude::*;
+    /// use biospike_core::prelude::*;
+    ///
+    /// // Stop as soon as 100 spikes were seen.
+    /// fn stop_after_100(spikes: Res<StepSpikes>, clock: Res<SimClock>, mut seen: Local<usize>, mut status: ResMut<SimStatus>) {
+    ///     *seen += spikes.ids.len();
+    ///     if *seen >= 100 {
+    ///         status.stop(clock.step(), "100 spikes");
+    ///     }
+    /// }
+    /// # let _ = stop_after_100;
+    /// ```
+    pub fn stop(&mut self, step: u64, reason: impl Into<String>) {
+        if self.is_running() {
+            *self = Self::Stopped { step, reason: reason.into() };
+        }
     }
 }
 
@@ -86,6 +117,7 @@ impl fmt::Display for SimStatus {
             Self::Halted { step, neuron, reason } => {
                 write!(f, "halted at step {step}: neuron {neuron}: {reason}")
             }
+            Self::Stopped { step, reason } => write!(f, "stopped at step {step}: {reason}"),
         }
     }
 }

@@ -42,6 +42,7 @@ pub mod modulators;
 mod ordering;
 mod plugin;
 mod populations;
+pub mod profile;
 pub mod rng;
 mod schedule;
 
@@ -53,9 +54,10 @@ pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
 pub use ordering::BuiltinFirstPass;
 pub use plugin::{CoreSimPlugin, finish_simulation, step_simulation};
 pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable};
+pub use profile::{ProfilePlugin, SimProfile, SystemProfile};
 pub use schedule::{
     BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
-    SimSchedule, SimSystems, WritebackSettings, WritebackSystems, steps_in, writeback_due,
+    SimSchedule, SimSystems, SimWritebackSchedule, WritebackSettings, WritebackSystems, steps_in, writeback_due,
 };
 
 /// The types most users need.
@@ -66,9 +68,10 @@ pub mod prelude {
     pub use crate::modulators::{Modulator, NeuromodulatorLevels};
     pub use crate::plugin::{CoreSimPlugin, finish_simulation, step_simulation};
     pub use crate::populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable};
+    pub use crate::profile::{ProfilePlugin, SimProfile};
     pub use crate::rng::{KeyedRng, SimSeed, StreamPurpose};
     pub use crate::schedule::{
         BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
-        SimSchedule, SimSystems, WritebackSettings, WritebackSystems,
+        SimSchedule, SimSystems, SimWritebackSchedule, WritebackSettings, WritebackSystems,
     };
 }

@@ -11,7 +11,7 @@ use crate::populations::{NeuronDescriptions, PopulationTable};
 use crate::rng::SimSeed;
 use crate::schedule::{
     BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
-    SimSchedule, SimSystems, WritebackSystems, writeback_due,
+    SimSchedule, SimSystems, SimWritebackSchedule, WritebackSystems, writeback_due,
 };
 
 /// Adds [`SimSchedule`] with its ordered phases, the clock, the seed, the spike list and the
@@ -50,6 +50,7 @@ impl Plugin for CoreSimPlugin {
             .init_resource::<NeuronDescriptions>();
 
         app.add_schedule(sim_schedule());
+        app.add_schedule(writeback_schedule());
         app.add_schedule(finish_schedule());
         app.add_systems(
             SimSchedule,
@@ -105,17 +106,23 @@ fn sim_schedule() -> Schedule {
     schedule
 }
 
-fn finish_schedule() -> Schedule {
-    let mut schedule = ordered_schedule(SimFinishSchedule);
-    schedule.configure_sets((FinishSystems::Writeback, FinishSystems::Close).chain());
-    schedule.configure_sets((WritebackSystems::Flush, WritebackSystems::Sync).chain().in_set(FinishSystems::Writeback));
+fn writeback_schedule() -> Schedule {
+    let mut schedule = ordered_schedule(SimWritebackSchedule);
+    schedule.configure_sets((WritebackSystems::Flush, WritebackSystems::Sync).chain());
     schedule
 }
 
-/// Runs [`SimFinishSchedule`]: deferred work settled, weights written back to the components,
-/// recorders' files completed. Drivers call it once when a simulation ends; it is safe to call
-/// again.
+fn finish_schedule() -> Schedule {
+    let mut schedule = ordered_schedule(SimFinishSchedule);
+    schedule.configure_sets(FinishSystems::Close);
+    schedule
+}
+
+/// Ends a simulation: runs [`SimWritebackSchedule`] (deferred work settled, weights written
+/// back to the components), then [`SimFinishSchedule`] (recorders' files completed). Drivers
+/// call it once when a simulation ends; it is safe to call again.
 pub fn finish_simulation(world: &mut World) {
+    world.run_schedule(SimWritebackSchedule);
     world.run_schedule(SimFinishSchedule);
 }
 
@@ -185,6 +192,6 @@ fn collect_spikes(
     }
 }
 
-fn advance_clock(mut clock: ResMut<SimClock>) {
+pub(crate) fn advance_clock(mut clock: ResMut<SimClock>) {
     clock.advance();
 }

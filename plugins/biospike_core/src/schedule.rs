@@ -10,24 +10,26 @@ use bevy_ecs::schedule::ScheduleLabel;
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SimSchedule;
 
-/// The schedule a driver runs once when a simulation ends (completed, halted or stopped):
-/// deferred plasticity is settled, live weights are written back to the synapse components
-/// ([`FinishSystems::Writeback`], the same systems as [`SimSystems::Writeback`]), then
-/// recorders complete their files ([`FinishSystems::Close`]). Run it with
-/// [`crate::finish_simulation`]; running it twice does no harm.
+/// The write-back of [`SimSystems::Writeback`] as a schedule of its own, for a driver that
+/// wants current components between steps (`Simulation::sync_weights`) and for
+/// [`crate::finish_simulation`]: the same systems, in [`WritebackSystems`] order.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SimWritebackSchedule;
+
+/// What a driver runs once when a simulation ends (completed, halted or stopped), after
+/// [`SimWritebackSchedule`]: recorders complete their files ([`FinishSystems::Close`]). Run
+/// both with [`crate::finish_simulation`]; running it twice does no harm.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SimFinishSchedule;
 
-/// Phases of [`SimFinishSchedule`], in order.
+/// Phases of [`SimFinishSchedule`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FinishSystems {
-    /// [`WritebackSystems::Flush`] then [`WritebackSystems::Sync`].
-    Writeback,
-    /// Recorders flush and complete their files.
+    /// Recorders flush and complete their files (and a halted run's snapshot is written).
     Close,
 }
 
-/// Order inside [`SimSystems::Writeback`] (and [`FinishSystems::Writeback`]).
+/// Order inside [`SimSystems::Writeback`] (and [`SimWritebackSchedule`]).
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WritebackSystems {
     /// Deferred work reaches the live state (deferred STDP potentiation reaches the weights of
@@ -38,8 +40,8 @@ pub enum WritebackSystems {
     Sync,
 }
 
-/// When [`SimSystems::Writeback`] runs during a simulation. It always runs at the end
-/// ([`SimFinishSchedule`]).
+/// When [`SimSystems::Writeback`] runs during a simulation. The write-back always runs at the
+/// end ([`crate::finish_simulation`]).
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct WritebackSettings {
     /// Write back after every this many steps (at the end of steps `s` with

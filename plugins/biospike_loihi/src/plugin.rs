@@ -335,6 +335,13 @@ pub struct LoihiQuantizationPlugin {
     pub num_weight_bits: u32,
 }
 
+impl Default for LoihiQuantizationPlugin {
+    /// Report only, 8 weight bits.
+    fn default() -> Self {
+        Self { mode: QuantizationMode::ReportOnly, num_weight_bits: 8 }
+    }
+}
+
 impl Plugin for LoihiQuantizationPlugin {
     fn build(&self, app: &mut App) {
         let (mode, bits) = (self.mode, self.num_weight_bits);

@@ -33,7 +33,10 @@
 //! for _ in 0..10 {
 //!     step_simulation(app.world_mut());
 //! }
-//! let files = finish_recording(app.world_mut()).expect("files complete");
+//! // The simulation ends: every file is completed (a driver such as `Simulation` does this).
+//! finish_simulation(app.world_mut());
+//! assert_eq!(*app.world().resource::<RecorderStatus>(), RecorderStatus::Ok);
+//! let files = &app.world().resource::<RecordedFiles>().0;
 //! assert!(files.iter().any(|f| f.ends_with("spikes.parquet")));
 //! # std::fs::remove_dir_all(&dir).ok();
 //! ```
@@ -45,12 +48,14 @@ mod plugin;
 mod sampled;
 mod tables;
 
-pub use plugin::{ParquetRecorderPlugin, RecordError, RecordSettings, RecorderStatus, StateSampling, finish_recording, write_snapshot};
+pub use plugin::{
+    ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, finish_recording, write_snapshot,
+};
 pub use sampled::{WeightHistogram, WeightSampling};
 pub use tables::write_parquet;
 
 /// The plugin, its settings and the finishing functions.
 pub mod prelude {
-    pub use crate::plugin::{ParquetRecorderPlugin, RecordError, RecordSettings, StateSampling, finish_recording, write_snapshot};
+    pub use crate::plugin::{ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling};
     pub use crate::sampled::{WeightHistogram, WeightSampling};
 }

@@ -94,6 +94,10 @@ impl RecordSettings {
     }
 }
 
+/// Files completed by the recorder when the simulation finished ([`FinishSystems::Close`]).
+#[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecordedFiles(pub Vec<PathBuf>);
+
 /// First recording error, if any; recording stops at the first error and the driver reports it.
 #[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
 pub enum RecorderStatus {
@@ -117,11 +121,42 @@ impl Plugin for ParquetRecorderPlugin {
             "insert RecordSettings (the output directory) before adding ParquetRecorderPlugin"
         );
         app.init_resource::<RecorderStatus>().init_resource::<Recorder>().init_resource::<crate::sampled::SampledTables>();
+        app.init_resource::<RecordedFiles>();
         app.add_systems(
             SimSchedule,
             (start_recording.run_if(not_started), record_step).chain().in_set(SimSystems::Record).in_set(BuiltinSystems),
         );
+        app.add_systems(SimFinishSchedule, close_files.in_set(FinishSystems::Close).in_set(BuiltinSystems));
     }
+}
+
+/// [`FinishSystems::Close`]: after a numerical halt, `halt_snapshot.parquet` (the state of
+/// every neuron, with the halt message as metadata); then [`finish_recording`]. Files go to
+/// [`RecordedFiles`], the first error to [`RecorderStatus`].
+fn close_files(world: &mut World) {
+    let mut files = Vec::new();
+    let mut error = None;
+    if let (Some(SimStatus::Halted { .. }), Some(settings)) = (world.get_resource::<SimStatus>(), world.get_resource::<RecordSettings>())
+        && world.get_resource::<RecordedFiles>().is_some_and(|f| f.0.is_empty())
+    {
+        let path = settings.out_dir.join("halt_snapshot.parquet");
+        let mut meta = settings.metadata.clone();
+        meta.push(("biospike.halt".into(), world.resource::<SimStatus>().to_string()));
+        match write_snapshot(world, &path, &meta) {
+            Ok(()) => files.push(path),
+            Err(e) => error = Some(e),
+        }
+    }
+    match finish_recording(world) {
+        Ok(f) => files.extend(f),
+        Err(e) => error = error.or(Some(e)),
+    }
+    if let Some(e) = error {
+        fail(&mut world.resource_mut::<RecorderStatus>(), e);
+    }
+    let mut recorded = world.resource_mut::<RecordedFiles>();
+    recorded.0.extend(files);
+    recorded.0.sort();
 }
 
 #[derive(Default)]

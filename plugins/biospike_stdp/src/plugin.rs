@@ -792,7 +792,7 @@ impl Plugin for StdpPlugin {
             )
                 .in_set(BuiltinSystems),
         );
-        app.add_systems(SimFinishSchedule, flush_deferred_ltp.in_set(WritebackSystems::Flush).in_set(BuiltinSystems));
+        app.add_systems(SimWritebackSchedule, flush_deferred_ltp.in_set(WritebackSystems::Flush).in_set(BuiltinSystems));
     }
 }
 

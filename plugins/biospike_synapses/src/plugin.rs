@@ -46,7 +46,7 @@ impl Plugin for SynapsePlugin {
             )
                 .in_set(BuiltinSystems),
         );
-        app.add_systems(SimFinishSchedule, write_back_weights.in_set(WritebackSystems::Sync).in_set(BuiltinSystems));
+        app.add_systems(SimWritebackSchedule, write_back_weights.in_set(WritebackSystems::Sync).in_set(BuiltinSystems));
     }
 }
 
