@@ -72,6 +72,9 @@ pub use run::{Outcome, RunError, RunOptions, RunSummary, run};
 pub use scene::{Scene, SceneDesc, SceneError};
 pub use simulation::{RunSettings, SimRunnerPlugin, Simulation};
 
+pub use biospike_runtime as runtime;
+pub use biospike_topology as topology;
+
 /// The bevy crates biospike is built on, re-exported so that `biospike` alone in
 /// `Cargo.toml` is enough (their preludes are in [`prelude`]).
 pub mod bevy {

@@ -157,3 +157,66 @@ pub fn write_profile(profile: &biospike_core::SimProfile, path: &Path, metadata:
         &meta,
     )
 }
+
+/// One column of [`write_table`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    /// Unsigned integers.
+    U64(Vec<u64>),
+    /// Floats.
+    F64(Vec<f64>),
+    /// Text.
+    Str(Vec<String>),
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Self::U64(v) => v.len(),
+            Self::F64(v) => v.len(),
+            Self::Str(v) => v.len(),
+        }
+    }
+}
+
+/// Writes a small table of your own (a sweep's results, a summary) as Parquet, readable by
+/// polars and pandas like biospike's tables: `columns` are `(name, values)`, all of one length.
+///
+/// ```
+/// use biospike::tables::{Column, write_table};
+///
+/// let path = std::env::temp_dir().join(format!("biospike-doc-table-{}.parquet", std::process::id()));
+/// write_table(&path, vec![("seed", Column::U64(vec![1, 2])), ("rate_hz", Column::F64(vec![7.5, 7.4]))], &[]).expect("written");
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
+/// # Panics
+/// If the columns differ in length.
+pub fn write_table(path: &Path, columns: Vec<(&str, Column)>, metadata: &[(String, String)]) -> Result<(), RecordError> {
+    use arrow_array::UInt64Array;
+    let rows = columns.first().map_or(0, |c| c.1.len());
+    assert!(columns.iter().all(|c| c.1.len() == rows), "every column of a table has the same length");
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, c)| {
+            let t = match c {
+                Column::U64(_) => DataType::UInt64,
+                Column::F64(_) => DataType::Float64,
+                Column::Str(_) => DataType::Utf8,
+            };
+            Field::new(*name, t, false)
+        })
+        .collect();
+    let arrays: Vec<ArrayRef> = columns
+        .into_iter()
+        .map(|(_, c)| match c {
+            Column::U64(v) => Arc::new(UInt64Array::from(v)) as ArrayRef,
+            Column::F64(v) => Arc::new(Float64Array::from(v)) as ArrayRef,
+            Column::Str(v) => Arc::new(StringArray::from(v)) as ArrayRef,
+        })
+        .collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| RecordError::Io { path: dir.to_owned(), source: e })?;
+    }
+    write_parquet(path, Arc::new(Schema::new(fields)), arrays, metadata)
+}

@@ -3,6 +3,14 @@
 use bevy_derive::{Deref, DerefMut};
 use bevy_ecs::prelude::*;
 
+/// The state every neuron carries, whatever its model: what input, detection, delivery,
+/// recording and the numerical guard read. A neuron model's marker requires it (as
+/// `IzhikevichNeuron` does), so spawning the marker with a [`NeuronId`] gives a complete neuron.
+/// A model without a recovery variable leaves [`RecoveryVariable`] at its default.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[require(MembranePotential, RecoveryVariable, InputCurrent, Excitability, SpikedThisStep, LastSpikeStep, PopulationId, Position)]
+pub struct Neuron;
+
 /// Dense index of a neuron, `0..N`, assigned by the spawner in spawn order.
 ///
 /// It is the neuron's identity in every table biospike writes and the index into dense
@@ -81,13 +89,20 @@ pub struct StepSpikes {
 
 /// A synapse from neuron `pre` to neuron `post` (dense [`NeuronId`]s).
 ///
-/// Synapses are entities; this component, [`SynapticWeight`] and [`SynapticDelay`] are the
-/// source of truth. They are **immutable** components: change a weight by inserting a new
+/// Synapses are entities; this component, [`SynapticWeight`] and [`SynapticDelay`] describe
+/// them. They are **immutable** components: change a weight by inserting a new
 /// `SynapticWeight` (for example `commands.entity(e).insert(SynapticWeight(0.3))`), remove a
 /// synapse by despawning it. Component hooks queue each change, and the delivery plugin applies
-/// the queue at the start of the next [`crate::SimSystems::Propagation`], so spikes emitted
-/// from that point on use the new value (spikes already in flight keep the weight they left
-/// with). This costs O(changes), never a scan of all synapses.
+/// the queue in the next [`crate::SimSystems::Prepare`], so spikes emitted from that step on use
+/// the new value (spikes already in flight keep the weight they left with). This costs
+/// O(changes), never a scan of all synapses.
+///
+/// # Where the weights live
+/// During a run the live weights are those of [`crate::SynapseIndex`], which delivery reads and
+/// plasticity writes. The `SynapticWeight` components are brought up to date in
+/// [`crate::SimSystems::Writeback`] at the steps [`crate::WritebackSettings`] names, and always
+/// when the simulation finishes ([`crate::finish_simulation`]). Read the index for the weights
+/// of the current step; read the components between write-backs or after the run.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[component(immutable)]
 #[require(SynapticWeight, SynapticDelay)]

@@ -9,17 +9,7 @@ use crate::{Excitability, InputCurrent};
 /// Marks an Izhikevich neuron; spawning it adds every state component it needs
 /// (parameters default to regular spiking). [`NeuronId`] is assigned by the spawner.
 #[derive(Component, Clone, Copy, Debug, Default)]
-#[require(
-    IzhikevichParams,
-    MembranePotential,
-    RecoveryVariable,
-    InputCurrent,
-    Excitability,
-    SpikedThisStep,
-    LastSpikeStep,
-    PopulationId,
-    Position
-)]
+#[require(Neuron, IzhikevichParams)]
 pub struct IzhikevichNeuron;
 
 /// Tunable parameters of [`IzhikevichPlugin`].
