@@ -4,15 +4,13 @@ use bevy_app::{App, PluginGroup};
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_core::rng::KeyedRng;
+use biospike_core::steps_in;
 use biospike_input::prelude::*;
 use biospike_izhikevich::prelude::*;
 use biospike_topology as topo;
 use std::path::Path;
 
-use crate::scene::{
-    DependenceDesc, DistDesc, ExperimentDesc, IntegrationDesc, KindDesc, LtpTimingDesc, ModulatorDesc, NeuromodulationDesc, NeuronDesc,
-    PlasticDesc, PlasticityDesc, PresetDesc, ProcessDesc, Scene, SynapseStorageDesc, TopologyDesc, TracesDesc,
-};
+use crate::scene::{ExperimentDesc, KindDesc, NeuronDesc, Scene, SynapseStorageDesc, TopologyDesc};
 use biospike_neuromod::prelude::*;
 use biospike_stdp::prelude::*;
 
@@ -38,42 +36,24 @@ pub fn model_app(scene: &Scene) -> App {
 /// scene names (and the recorder writing into `out`).
 fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
     let d = &scene.desc;
-    app.insert_resource(IzhikevichSettings {
-        scheme: match d.integration {
-            IntegrationDesc::HalfStep { v_substeps } => IntegrationScheme::HalfStep { v_substeps },
-            IntegrationDesc::Euler { substeps } => IntegrationScheme::Euler { substeps },
-        },
-        threshold_mv: d.threshold_mv,
-    });
+    app.insert_resource(d.integration.lower(d.threshold_mv));
     app.insert_resource(RunSettings { steps: d.time_steps, ..Default::default() });
     let mut group = BiospikePlugins::default().with_dt_ms(d.dt_ms).with_seed(d.seed).build();
     if let Some(n) = &d.neuromodulation {
-        app.insert_resource(neuromodulation_settings(scene, n));
+        let sensitivity: Vec<_> = d.populations.iter().map(|p| p.receptor_sensitivity).collect();
+        app.insert_resource(n.lower(&sensitivity));
         group = group.enable::<NeuromodulationPlugin>();
     }
     if let Some(p) = &d.plasticity {
-        app.insert_resource(stdp_settings(scene, p));
+        app.insert_resource(p.lower(|name| scene.population_id(name), deferred_ltp_flush_period(scene)));
         group = group.enable::<StdpPlugin>();
     }
     if let Some(st) = d.structure {
-        app.insert_resource(biospike_structure::StructuralPlasticitySettings {
-            every_steps: st.every_steps,
-            target_out_degree: st.target_out_degree,
-            adjustment_rate: st.adjustment_rate,
-            prune_below: st.prune_below,
-            new_delay_steps: 1,
-        });
+        app.insert_resource(st.lower());
         group = group.enable::<biospike_structure::StructuralPlasticityPlugin>();
     }
     if let Some(dr) = d.drift {
-        app.insert_resource(biospike_structure::DriftSettings {
-            every_steps: dr.every_steps,
-            step_size: dr.step_size,
-            v_range: dr.v_range,
-            u_range: dr.u_range,
-            excitability_range: dr.excitability_range,
-            weight_range: dr.weight_range,
-        });
+        app.insert_resource(dr.lower());
         group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
@@ -81,10 +61,7 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.set(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits }).enable::<biospike_loihi::LoihiLifPlugin>();
     }
     if let Some(q) = d.quantize {
-        let mode = if q.apply { biospike_loihi::QuantizationMode::Apply } else { biospike_loihi::QuantizationMode::ReportOnly };
-        group = group
-            .set(biospike_loihi::LoihiQuantizationPlugin { mode, num_weight_bits: q.num_weight_bits })
-            .enable::<biospike_loihi::LoihiQuantizationPlugin>();
+        group = group.set(q.plugin()).enable::<biospike_loihi::LoihiQuantizationPlugin>();
     }
     if d.experiment.is_some() {
         group = group.enable::<crate::experiment::DistalRewardPlugin>();
@@ -102,71 +79,7 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
 /// The recorder's settings for `scene` writing into `out`.
 #[cfg(feature = "parquet")]
 fn record_settings(scene: &Scene, out: &Path) -> biospike_record::RecordSettings {
-    use biospike_record::prelude::*;
-    let r = &scene.desc.record;
-    let mut settings = RecordSettings::new(out);
-    settings.spikes = r.spikes;
-    settings.synapses = r.synapses;
-    settings.state = r.state.as_ref().map(|s| StateSampling { neurons: s.neurons.clone(), every_steps: s.every_steps });
-    settings.metadata = crate::metadata(scene);
-    settings.modulation_every_steps = r.modulation_every_steps;
-    settings.weights = r.weights.as_ref().map(|w| WeightSampling {
-        synapses: w.synapses.clone(),
-        every_steps: w.every_steps,
-        histogram: w.histogram.as_ref().map(|h| WeightHistogram {
-            bins: h.bins,
-            low: h.low,
-            high: h.high,
-            source_populations: h.sources.iter().map(|n| pop_id(scene, n)).collect(),
-        }),
-    });
-    settings
-}
-
-/// Population id of a name (validated before).
-fn pop_id(scene: &Scene, name: &str) -> u16 {
-    scene.desc.populations.iter().position(|p| p.name == name).unwrap_or(0) as u16
-}
-
-fn process(p: ProcessDesc) -> (OuProcess, Tonic) {
-    match p {
-        ProcessDesc::Constant(x) => (OuProcess::constant(x), Tonic::Constant(x)),
-        ProcessDesc::Ou { mean, sigma, tau_ms } => {
-            let ou = OuProcess { initial: mean, mean, sigma, tau_ms };
-            (ou, Tonic::Ou(ou))
-        }
-        // A Gaussian draw per step has no baseline meaning: as a baseline it is its mean.
-        ProcessDesc::Gaussian { mean, std } => (OuProcess::constant(mean), Tonic::Gaussian { mean, std }),
-    }
-}
-
-/// [`NeuromodulationSettings`] of a scene.
-pub fn neuromodulation_settings(scene: &Scene, n: &NeuromodulationDesc) -> NeuromodulationSettings {
-    let effects = [n.dopamine_effect, n.serotonin_effect, n.norepinephrine_effect];
-    let overrides: [&ModulatorDesc; 3] = [&n.dopamine, &n.serotonin, &n.norepinephrine];
-    let modulators = std::array::from_fn(|i| {
-        let o = overrides[i];
-        let m = Modulator::ALL[i];
-        ModulatorSettings {
-            effect: effects[i],
-            baseline: process(o.baseline.unwrap_or(n.baseline)).0,
-            tonic: process(o.tonic.unwrap_or(n.tonic)).1,
-            phasic_tau_ms: o.phasic_tau_ms.unwrap_or(n.phasic_tau_ms),
-            releases: n
-                .releases
-                .iter()
-                .filter(|r| r.modulator as usize == m.index())
-                .map(|r| ScheduledRelease { at_ms: r.at_ms, amount: r.amount })
-                .collect(),
-        }
-    });
-    let sensitivity = scene
-        .desc
-        .populations
-        .iter()
-        .map(|p| p.receptor_sensitivity.map_or([1.0; 3], |s| [s.dopamine, s.serotonin, s.norepinephrine]))
-        .collect();
-    NeuromodulationSettings { modulators, tau_excitability_ms: n.tau_excitability, sensitivity }
+    scene.desc.record.lower(out, crate::metadata(scene), |name| scene.population_id(name))
 }
 
 /// Flush period of deferred potentiation: one simulated second, shortened so that every step
@@ -177,7 +90,7 @@ pub fn deferred_ltp_flush_period(scene: &Scene) -> u64 {
         if b == 0 { a } else { gcd(b, a % b) }
     }
     let d = &scene.desc;
-    let second = ((1000.0 / d.dt_ms).round() as u64).max(1);
+    let second = steps_in(1000.0, d.dt_ms).max(1);
     [d.record.weights.as_ref().map(|w| w.every_steps), d.structure.map(|s| s.every_steps), d.drift.map(|s| s.every_steps)]
         .into_iter()
         .flatten()
@@ -185,78 +98,16 @@ pub fn deferred_ltp_flush_period(scene: &Scene) -> u64 {
         .max(1)
 }
 
-/// [`StdpSettings`] of a scene.
-pub fn stdp_settings(scene: &Scene, p: &PlasticityDesc) -> StdpSettings {
-    StdpSettings {
-        a_plus: p.a_plus,
-        a_minus: p.a_minus,
-        tau_plus_ms: p.tau_plus_ms,
-        tau_minus_ms: p.tau_minus_ms,
-        learning_rate: p.learning_rate,
-        w_min: p.w_min,
-        w_max: p.w_max,
-        dependence: match p.dependence {
-            DependenceDesc::Additive => WeightDependence::Additive,
-            DependenceDesc::Multiplicative => WeightDependence::Multiplicative,
-        },
-        trace: match p.traces {
-            TracesDesc::AllToAll => TraceUpdate::Add,
-            TracesDesc::Nearest => TraceUpdate::Reset,
-        },
-        mode: if p.dopamine_gated {
-            StdpMode::DopamineGated {
-                tau_eligibility_ms: p.tau_synaptic,
-                dopamine_bias: p.dopamine_bias,
-                update_every_steps: p.update_every_steps,
-            }
-        } else {
-            StdpMode::Direct
-        },
-        ltp: match p.ltp_timing {
-            LtpTimingDesc::AtPostSpike => LtpTiming::AtPostSpike,
-            LtpTimingDesc::Deferred => LtpTiming::Deferred { flush_every_steps: deferred_ltp_flush_period(scene) },
-        },
-        plastic: match &p.plastic {
-            PlasticDesc::ExcitatorySources => PlasticProjections::ExcitatorySources,
-            PlasticDesc::All => PlasticProjections::All,
-            PlasticDesc::Pairs(pairs) => {
-                PlasticProjections::Pairs(pairs.iter().map(|(a, b)| (pop_id(scene, a), pop_id(scene, b))).collect())
-            }
-        },
-    }
-}
-
-fn preset(p: PresetDesc) -> IzhikevichParams {
-    match p {
-        PresetDesc::RS => IzhikevichParams::REGULAR_SPIKING,
-        PresetDesc::IB => IzhikevichParams::INTRINSICALLY_BURSTING,
-        PresetDesc::CH => IzhikevichParams::CHATTERING,
-        PresetDesc::FS => IzhikevichParams::FAST_SPIKING,
-        PresetDesc::LTS => IzhikevichParams::LOW_THRESHOLD_SPIKING,
-        PresetDesc::TC => IzhikevichParams::THALAMO_CORTICAL,
-        PresetDesc::RZ => IzhikevichParams::RESONATOR,
-    }
-}
-
 /// Parameters of neuron `id` (global) for a population's description.
 pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
     let r = || KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform();
     match desc {
-        NeuronDesc::Preset(p) => preset(p),
+        NeuronDesc::Preset(p) => p.params(),
         NeuronDesc::Custom { a, b, c, d } => IzhikevichParams::new(a, b, c, d),
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
         NeuronDesc::LoihiLif { .. } => IzhikevichParams::REGULAR_SPIKING,
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
-    }
-}
-
-/// Draw from a distribution.
-pub fn sample(dist: DistDesc, rng: &mut KeyedRng) -> f64 {
-    match dist {
-        DistDesc::Constant(x) => x,
-        DistDesc::Uniform { low, high } => low + (high - low) * rng.uniform(),
-        DistDesc::ClippedNormal { mean, std, low, high } => (mean + std * rng.normal()).clamp(low, high),
     }
 }
 
@@ -301,7 +152,7 @@ pub fn for_each_edge(scene: &Scene, emit: &mut dyn FnMut(u32, u32)) -> Result<()
             let ranges = population_ranges(scene);
             for (i, p) in d.populations.iter().enumerate() {
                 let targets: Vec<std::ops::Range<u32>> = match &p.synapses.targets {
-                    Some(names) => names.iter().map(|t| ranges[usize::from(pop_id(scene, t))].clone()).collect(),
+                    Some(names) => names.iter().map(|t| ranges[usize::from(scene.population_id(t))].clone()).collect(),
                     None => std::iter::once(0..n).collect(),
                 };
                 topo::fixed_out_degree_each(ranges[i].clone(), &targets, draw(k, i), &mut sink)?;
@@ -374,8 +225,8 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first,
             len: p.size,
         });
-        if let NeuronDesc::LoihiLif { du, dv, vth, bias_mant: (lo, hi), bias_exp } = p.neuron {
-            let params = biospike_loihi::LifParams { du: i32::from(du), dv: i32::from(dv), vth: vth as i32 };
+        if let Some(lif) = p.neuron.loihi_lif() {
+            let (params, (lo, hi), bias_exp) = (lif.params(), lif.bias_mant, lif.bias_exp);
             world.spawn_batch(ids.clone().map(|id| {
                 let mut rng = KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0);
                 let mant = i32::from(lo) + rng.below((i32::from(hi) - i32::from(lo) + 1) as u64) as i32;
@@ -408,11 +259,11 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         // neuron to a new table and leave the first one's capacity allocated (≈ 200 bytes per
         // neuron at 100 000 neurons).
         let entities: Vec<Entity> = match p.noise {
-            Some(n) => world.spawn_batch(ids.clone().map(|id| (neuron(id), NoiseCurrent { mean: n.mean, std: n.std }))).collect(),
+            Some(n) => world.spawn_batch(ids.clone().map(|id| (neuron(id), n.component()))).collect(),
             None => world.spawn_batch(ids.clone().map(neuron)).collect(),
         };
         if let Some(u) = p.uniform_noise {
-            world.insert_batch(entities.iter().map(|&e| (e, UniformNoiseCurrent { low: u.low, high: u.high })));
+            world.insert_batch(entities.iter().map(|&e| (e, u.component())));
         }
         if p.dc != 0.0 {
             world.insert_batch(entities.iter().map(|&e| (e, DcCurrent(p.dc))));
@@ -421,7 +272,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             world.insert_batch(entities.iter().map(|&e| (e, s.clone())));
         }
         if let Some(ps) = &p.poisson {
-            let input = PoissonInput { rate_hz: ps.rate_hz, weight: ps.weight };
+            let input = ps.component();
             match &ps.neurons {
                 Some(local) => world.insert_batch(local.iter().filter_map(|&k| entities.get(k as usize)).map(|&e| (e, input))),
                 None => world.insert_batch(entities.iter().map(|&e| (e, input))),
@@ -437,12 +288,12 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let attributes = |k: usize, pre: u32| {
         let src = &d.populations[usize::from(pop_of[pre as usize])];
         let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, 0);
-        let magnitude = sample(src.synapses.weight, &mut rng);
+        let magnitude = src.synapses.weight.sample(&mut rng);
         let w = match src.kind {
             KindDesc::Excitatory => magnitude,
             KindDesc::Inhibitory => -magnitude,
         };
-        let delay = (sample(src.synapses.delay_ms, &mut rng) / dt).round().clamp(1.0, f64::from(u16::MAX)) as u16;
+        let delay = steps_in(src.synapses.delay_ms.sample(&mut rng), dt).clamp(1, u64::from(u16::MAX)) as u16;
         (w as f32, delay)
     };
     if d.synapse_storage == SynapseStorageDesc::IndexOnly {
@@ -489,7 +340,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     if let (Some(k), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) =
         (chosen, &d.experiment)
     {
-        let steps = |ms: f64| (ms / dt).round().max(0.0) as u64;
+        let steps = |ms: f64| steps_in(ms, dt);
         world.insert_resource(crate::experiment::DistalReward::new(
             *pre,
             synapses[k].0.post.0,

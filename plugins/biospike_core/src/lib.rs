@@ -37,6 +37,7 @@
 
 mod components;
 pub mod connectivity;
+pub mod desc;
 mod guard;
 pub mod modulators;
 mod ordering;

@@ -38,9 +38,11 @@
 //!    bevy's pool above [`PARALLEL_MIN_ENTITIES`](biospike_runtime::PARALLEL_MIN_ENTITIES)).
 
 mod components;
+mod desc;
 mod plugin;
 
 pub use components::{Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, StimulusSegment, UniformNoiseCurrent};
+pub use desc::{NoiseDesc, PoissonDesc, UniformNoiseDesc};
 pub use plugin::InputPlugin;
 
 /// The plugin and the input components.

@@ -44,9 +44,11 @@
 //!   (2004), `figure1.m`: the forward-Euler scheme and the variant equations
 //!   ([`IzhikevichParams::class1`], [`RecoveryForm::Accommodation`]).
 
+pub mod desc;
 mod kernel;
 mod plugin;
 
+pub use desc::{IntegrationDesc, PresetDesc};
 pub use kernel::{IntegrationScheme, IzhikevichParams, LANES, RecoveryForm, izhikevich_half_step_lanes, izhikevich_step};
 pub use plugin::{IzhikevichNeuron, IzhikevichPlugin, IzhikevichSettings};
 

@@ -28,7 +28,10 @@
 //! - M. Davies et al., *Loihi: a neuromorphic manycore processor with on-chip learning*,
 //!   IEEE Micro 38:82 (2018).
 
+pub mod desc;
 mod plugin;
+
+pub use desc::{LifDesc, QuantizeDesc};
 
 pub use plugin::{
     LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiDense, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, ProjectionReport,

@@ -45,7 +45,10 @@
 //! - E. M. Izhikevich, *Solving the distal reward problem through linkage of STDP and
 //!   dopamine signaling*, Cereb. Cortex 17:2443 (2007): phasic dopamine, τ = 200 ms.
 
+mod desc;
 mod plugin;
+
+pub use desc::{ModulatorDesc, ModulatorName, NeuromodulationDesc, ProcessDesc, ReleaseDesc, SensitivityDesc};
 
 pub use biospike_core::{Modulator, NeuromodulatorLevels};
 pub use plugin::{
@@ -57,6 +60,7 @@ use biospike_core::SimSystems;
 
 /// The plugin, its settings and the level resource.
 pub mod prelude {
+    pub use crate::desc::NeuromodulationDesc;
     pub use crate::plugin::{ModulatorSettings, NeuromodulationPlugin, NeuromodulationSettings, OuProcess, ScheduledRelease, Tonic};
     pub use biospike_core::{Modulator, NeuromodulatorLevels};
 }

@@ -133,9 +133,11 @@ impl NeuromodulationSettings {
 }
 
 impl Default for NeuromodulationSettings {
-    /// The original project's values.
+    /// The scene default: the lowering of [`NeuromodulationDesc::default`](crate::NeuromodulationDesc)
+    /// (the original project's values: effects 0.5, 0.3, 0.2; OU baselines μ 1, σ 0.1, τ 100 ms;
+    /// tonic `N(1, 0.1)`; phasic τ 200 ms; `tau_excitability` 20 ms).
     fn default() -> Self {
-        Self::original(0.5, 0.3, 0.2, 20.0)
+        crate::NeuromodulationDesc::default().lower(&[])
     }
 }
 
@@ -204,7 +206,7 @@ fn update_levels(
             levels.phasic[i] *= (-dt / s.phasic_tau_ms).exp();
         }
         for r in &s.releases {
-            if (r.at_ms / dt).round() as u64 == step && r.at_ms >= 0.0 {
+            if r.at_ms >= 0.0 && clock.steps_in(r.at_ms) == step {
                 levels.phasic[i] += r.amount;
             }
         }
@@ -262,6 +264,11 @@ mod tests {
             x = ou_step(x, &p, 1.0, 0.0);
         }
         assert_relative_eq!(x, 1.0 - 0.99f64.powi(50), epsilon = 1e-12);
+    }
+
+    #[test]
+    fn default_settings_are_the_original_projects() {
+        assert_eq!(NeuromodulationSettings::default(), NeuromodulationSettings::original(0.5, 0.3, 0.2, 20.0));
     }
 
     /// `M = Π (1 + effect · tanh(level − baseline))`, by hand.

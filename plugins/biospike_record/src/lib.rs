@@ -44,10 +44,12 @@
 //! # Systems (in [`SimSystems::Record`](biospike_core::SimSystems::Record))
 //! 1. `record_step`: static tables on the first step, this step's spikes, sampled state.
 
+mod desc;
 mod plugin;
 mod sampled;
 mod tables;
 
+pub use desc::{HistogramDesc, RecordDesc, StateDesc, WeightsDesc};
 pub use plugin::{
     ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, finish_recording, write_snapshot,
 };

@@ -77,17 +77,26 @@
 //! - E. M. Izhikevich, *Solving the distal reward problem through linkage of STDP and dopamine
 //!   signaling*, Cereb. Cortex 17:2443 (2007), and its `daspnet.m`.
 
+mod deferred;
+mod desc;
+mod eager;
+mod gated;
 mod plugin;
+mod settings;
+mod state;
 
-pub use plugin::{
-    LtpTiming, PlasticProjections, StdpDiagnostics, StdpMode, StdpPlugin, StdpSettings, StdpState, TraceUpdate, WeightDependence,
-    flush_deferred_ltp,
-};
+pub use deferred::flush_deferred_ltp;
+pub use desc::{DependenceDesc, LtpTimingDesc, PlasticDesc, StdpDesc, TracesDesc};
+pub use plugin::StdpPlugin;
+pub use settings::{LtpTiming, PlasticProjections, StdpDiagnostics, StdpMode, StdpSettings, TraceUpdate, WeightDependence};
+pub use state::StdpState;
 
 #[allow(unused_imports, reason = "intra-doc links")]
 use biospike_core::{NeuromodulatorLevels, SynapseIndex};
 
 /// The plugin and its settings.
 pub mod prelude {
-    pub use crate::plugin::{LtpTiming, PlasticProjections, StdpMode, StdpPlugin, StdpSettings, TraceUpdate, WeightDependence};
+    pub use crate::desc::StdpDesc;
+    pub use crate::plugin::StdpPlugin;
+    pub use crate::settings::{LtpTiming, PlasticProjections, StdpMode, StdpSettings, TraceUpdate, WeightDependence};
 }

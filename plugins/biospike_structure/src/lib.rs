@@ -45,7 +45,10 @@
 //! assert_eq!(n, 5);
 //! ```
 
+mod desc;
 mod plugin;
+
+pub use desc::{DriftDesc, StructureDesc};
 
 pub use plugin::{DriftPlugin, DriftSettings, StructuralPlasticityPlugin, StructuralPlasticitySettings, StructureDiagnostics};
 
@@ -54,5 +57,6 @@ use biospike_core::{SimSystems, SynapseIndex};
 
 /// The plugins and their settings.
 pub mod prelude {
+    pub use crate::desc::{DriftDesc, StructureDesc};
     pub use crate::plugin::{DriftPlugin, DriftSettings, StructuralPlasticityPlugin, StructuralPlasticitySettings};
 }

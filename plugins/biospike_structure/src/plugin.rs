@@ -20,8 +20,9 @@ pub struct StructuralPlasticitySettings {
 }
 
 impl Default for StructuralPlasticitySettings {
+    /// The scene default: the lowering of [`StructureDesc::default`](crate::StructureDesc).
     fn default() -> Self {
-        Self { every_steps: 100, target_out_degree: 4, adjustment_rate: 0.01, prune_below: 1e-3, new_delay_steps: 1 }
+        crate::StructureDesc::default().lower()
     }
 }
 
@@ -131,15 +132,9 @@ pub struct DriftSettings {
 }
 
 impl Default for DriftSettings {
+    /// The scene default: the lowering of [`DriftDesc::default`](crate::DriftDesc).
     fn default() -> Self {
-        Self {
-            every_steps: 100,
-            step_size: 0.01,
-            v_range: (-70.0, -60.0),
-            u_range: (-14.0, -12.0),
-            excitability_range: (0.9, 1.1),
-            weight_range: None,
-        }
+        crate::DriftDesc::default().lower()
     }
 }
 

@@ -54,11 +54,13 @@
 //!    adds each out-edge's weight to the slot `delay` steps ahead. Parallel over ranges of
 //!    postsynaptic neurons; each target sums its inputs in the same order on any thread count.
 
+mod desc;
 mod index;
 mod plugin;
 
 pub use biospike_core::SynapseEdits;
 pub use biospike_core::SynapseIndex;
+pub use desc::{SynapseDesc, SynapseStorageDesc};
 pub use index::DelayRing;
 pub use plugin::{DeliveryDiagnostics, SynapsePlugin, prepare_synapse_index};
 

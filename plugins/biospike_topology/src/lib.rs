@@ -18,6 +18,10 @@
 //! - V. Batagelj, U. Brandes, *Efficient generation of large random networks*, Phys. Rev. E 71:036113
 //!   (2005): geometric skipping for G(n, p).
 
+mod desc;
+
+pub use desc::TopologyDesc;
+
 use biospike_core::rng::{KeyedRng, StreamPurpose};
 use petgraph::graph::{NodeIndex, UnGraph};
 use std::ops::Range;

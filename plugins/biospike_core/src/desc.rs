@@ -1,0 +1,144 @@
+//! Shared pieces of the scene descriptions: range-checked field readers and the distributions
+//! of synaptic parameters.
+//!
+//! Each plugin crate owns the description of its part of a scene (a serde type with units in the
+//! field names) and lowers it to its settings; `biospike`'s scene loader composes them. The
+//! readers below check a single field's range while it is parsed, so that an out-of-range value
+//! is reported at its own line and column with the allowed range, e.g.
+//! `#[serde(deserialize_with = "biospike_core::desc::positive")]`.
+
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+use crate::rng::KeyedRng;
+
+macro_rules! checked {
+    ($(#[$m:meta])* $name:ident: $t:ty, |$v:ident| $ok:expr, $allowed:expr) => {
+        $(#[$m])*
+        pub fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+            let $v = <$t>::deserialize(d)?;
+            if $ok { Ok($v) } else { Err(D::Error::custom(format!("{} is outside the allowed range {}", $v, $allowed))) }
+        }
+    };
+}
+
+checked!(
+    /// A finite number `> 0`.
+    positive: f64, |v| v.is_finite() && v > 0.0, "(0, ∞)");
+checked!(
+    /// A finite number `>= 0`.
+    non_negative: f64, |v| v.is_finite() && v >= 0.0, "[0, ∞)");
+checked!(
+    /// Any finite number.
+    finite: f64, |v| v.is_finite(), "finite numbers");
+checked!(
+    /// A probability, `[0, 1]`.
+    probability: f64, |v| (0.0..=1.0).contains(&v), "[0, 1]");
+checked!(
+    /// A count `>= 1` (32 bit).
+    at_least_one: u32, |v| v >= 1, "1..=4294967295");
+checked!(
+    /// A count `>= 1` (64 bit).
+    at_least_one_u64: u64, |v| v >= 1, "1..");
+checked!(
+    /// Sub-steps per step, `1..=255`.
+    substeps: u8, |v| v >= 1, "1..=255");
+
+/// An optional finite number.
+pub fn opt_finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<f64>::deserialize(d)?;
+    match v {
+        Some(x) if !x.is_finite() => Err(D::Error::custom(format!("{x} is outside the allowed range finite numbers"))),
+        _ => Ok(v),
+    }
+}
+
+/// An optional finite number `> 0`.
+pub fn opt_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<f64>::deserialize(d)?;
+    match v {
+        Some(x) if !(x.is_finite() && x > 0.0) => Err(D::Error::custom(format!("{x} is outside the allowed range (0, ∞)"))),
+        _ => Ok(v),
+    }
+}
+
+/// `true`, for `#[serde(default = ...)]`.
+pub fn yes() -> bool {
+    true
+}
+
+/// `1`, for `#[serde(default = ...)]`.
+pub fn one_u64() -> u64 {
+    1
+}
+
+/// A distribution of a non-negative quantity (weight magnitudes, delays in ms).
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum DistDesc {
+    /// Always `x`.
+    Constant(#[serde(deserialize_with = "non_negative")] f64),
+    /// Uniform in `[low, high)`.
+    Uniform {
+        /// Lower end, `>= 0`.
+        #[serde(deserialize_with = "non_negative")]
+        low: f64,
+        /// Upper end, `>= low`.
+        #[serde(deserialize_with = "non_negative")]
+        high: f64,
+    },
+    /// Normal, clipped to `[low, high]`.
+    ClippedNormal {
+        /// Mean.
+        #[serde(deserialize_with = "finite")]
+        mean: f64,
+        /// Standard deviation, `>= 0`.
+        #[serde(deserialize_with = "non_negative")]
+        std: f64,
+        /// Lower clip, `>= 0`.
+        #[serde(deserialize_with = "non_negative")]
+        low: f64,
+        /// Upper clip, `>= low`.
+        #[serde(deserialize_with = "non_negative")]
+        high: f64,
+    },
+}
+
+impl DistDesc {
+    /// One draw.
+    pub fn sample(self, rng: &mut KeyedRng) -> f64 {
+        match self {
+            Self::Constant(x) => x,
+            Self::Uniform { low, high } => low + (high - low) * rng.uniform(),
+            Self::ClippedNormal { mean, std, low, high } => (mean + std * rng.normal()).clamp(low, high),
+        }
+    }
+
+    /// The smallest and largest value a draw can take.
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Self::Constant(x) => (x, x),
+            Self::Uniform { low, high } | Self::ClippedNormal { low, high, .. } => (low, high),
+        }
+    }
+}
+
+/// A relation between fields of a description that does not hold, found by a crate's `check`
+/// after parsing; the scene loader locates `key` in the text and reports
+/// `file:line:column: field: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescError {
+    /// Path of the field below the description's own place in the scene (`"w_max"`,
+    /// `"releases[2].at_ms"`).
+    pub field: String,
+    /// The key to point at in the text (`"w_max"`).
+    pub key: &'static str,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl DescError {
+    /// An error on `field`, located at `key`.
+    pub fn new(field: impl Into<String>, key: &'static str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), key, message: message.into() }
+    }
+}
