@@ -2,7 +2,8 @@
 //!
 //! Biorealistic spiking neural networks on `bevy_ecs`: neurons and synapses are entities,
 //! every stage of a simulation step is a plugin in one ordered schedule, scenes are typed RON
-//! files, output is Parquet.
+//! files, output is Parquet. `biospike` alone in `Cargo.toml` is enough: the prelude brings
+//! biospike's types and the preludes of `bevy_app` and `bevy_ecs` (also at [`bevy`]).
 //!
 //! ## Getting started
 //! ```text
@@ -10,16 +11,43 @@
 //! cargo test --workspace --features biospike/render         # run the tests (with the viewer's)
 //! ```
 //!
-//! ## Composing your own app
+//! ## Your own app
+//! A network composed in Rust, a system of your own, and `app.run()`:
 //! ```
-//! use bevy_app::App;
 //! use biospike::prelude::*;
 //!
-//! let scene = biospike::Scene::load("izhikevich_2003".as_ref()).expect("embedded scene");
-//! let mut app = biospike::build_app(&scene, None).expect("builds");
-//! biospike::testing::run_steps(&mut app, 100);
-//! assert_eq!(app.world().resource::<SimClock>().step(), 100);
+//! #[derive(Resource, Default)]
+//! struct SpikeCount(usize);
+//!
+//! fn count_spikes(spikes: Res<StepSpikes>, mut count: ResMut<SpikeCount>) {
+//!     count.0 += spikes.ids.len();
+//! }
+//!
+//! let mut app = App::new();
+//! app.add_plugins(BiospikePlugins::default().with_seed(7));
+//! app.insert_resource(RunSettings { steps: 500, ..Default::default() });
+//! app.init_resource::<SpikeCount>();
+//! app.add_systems(SimSchedule, count_spikes.in_set(SimSystems::Record));
+//! for id in 0..100 {
+//!     app.world_mut().spawn((IzhikevichNeuron, NeuronId(id), NoiseCurrent { mean: 5.0, std: 3.0 }));
+//! }
+//! assert_eq!(app.run(), AppExit::Success);
 //! ```
+//! To look at the world after the run, step a [`Simulation`] instead of calling `app.run()`:
+//! ```
+//! use biospike::prelude::*;
+//!
+//! let scene = Scene::load("izhikevich_2003".as_ref()).expect("embedded scene");
+//! let mut sim = Simulation::from_scene(&scene).expect("builds");
+//! let mut spikes = 0;
+//! sim.step_with(200, |world| spikes += world.resource::<StepSpikes>().ids.len());
+//! sim.finish(); // weights written back to the synapse components, recorders' files completed
+//! assert_eq!(sim.clock().step(), 200);
+//! assert!(spikes > 500);
+//! ```
+//! More in `examples/`: `run_scene`, `compose`, `custom_neuron` (a neuron model of your own as a
+//! plugin), `closed_loop` (a system that answers spikes with dopamine), `sweep` (a parameter
+//! sweep in parallel, written as one Parquet dataset).
 //!
 //! ## Features
 //! | feature | default | what it adds |
@@ -28,26 +56,55 @@
 //! | `plot` | yes | `biospike plot`: PNG figures from a run's Parquet output |
 //! | `render` | no | `biospike view` and the `view` module: the live 3D viewer (`biospike_render`, full `bevy`; docs/viewer.md) |
 //!
-//! ## Plugins ([`BiospikePlugins`])
-//! | plugin | set | responsibility |
-//! |---|---|---|
-//! | [`CoreSimPlugin`] (added first, with the clock and seed) | all | schedule, clock, input reset, spike collection, numerical guard |
-//! | [`InputPlugin`] | [`InputSystems::Drive`] | noise, DC, stimuli, Poisson trains |
-//! | [`IzhikevichPlugin`] | [`SimSystems::Neurons`] | membrane integration |
-//! | [`SynapsePlugin`] | [`InputSystems::Synaptic`], [`SimSystems::Propagation`] | delays, CSR delivery |
-//! | `ParquetRecorderPlugin` (with an output directory) | [`SimSystems::Record`] | Parquet tables |
+//! ## Plugins
+//! [`BiospikePlugins`] holds every stage; its docs have the table of plugins with their sets,
+//! settings and defaults, and how to enable the optional ones.
 //!
-//! ## Order of one step ([`SimSystems`], chained)
-//! `First → Input (Reset → Drive → Synaptic) → Neurons → Detect → Propagation → Modulation →
-//! Plasticity → Structure → Quantize → Record → Last`, then the clock advances.
+//! ## Order of one step ([`SimSystems`], chained, in [`SimSchedule`])
+//! `Prepare (Settle → Index) → First → Input (Reset → Drive → Synaptic) → Neurons → Detect
+//! (Collect → Inject) → Propagation (Index → Deliver) → Modulation → Plasticity → Structure →
+//! Quantize → Writeback (Flush → Sync) → Record → Last`, then the clock advances. A run ends
+//! with [`finish_simulation`] ([`SimWritebackSchedule`], then [`SimFinishSchedule`]).
+//!
+//! ## Where your systems go
+//! Within each phase biospike's own systems run first ([`BuiltinSystems`]), so a system of
+//! yours added to a phase sees that phase's built-in work done and is never ambiguous with it.
+//! Two of your systems that write the same data in one phase must be ordered (`.chain()`,
+//! `.before`); the schedule refuses to build otherwise and names both.
+//!
+//! | you want to | add your system to | it reads / writes |
+//! |---|---|---|
+//! | drive neurons (a stimulus, a closed-loop input) | [`InputSystems::Drive`] | `&mut InputCurrent`, after the built-in drive |
+//! | integrate a neuron model of your own | [`SimSystems::Neurons`] | its own state, `MembranePotential`, `SpikedThisStep` (require [`Neuron`] on its marker) |
+//! | add spikes by hand | [`DetectSystems::Inject`] | `ResMut<StepSpikes>` (keep it ascending) |
+//! | react to this step's spikes (reward, monitor) | [`SimSystems::Detect`] or [`SimSystems::Record`] | `Res<StepSpikes>` |
+//! | release neuromodulators | [`SimSystems::Detect`] (before `Modulation`) | `ResMut<NeuromodulatorLevels>` |
+//! | a plasticity rule of your own | [`SimSystems::Plasticity`] | `ResMut<SynapseIndex>` (the live weights) |
+//! | rewire | [`SimSystems::Structure`] | spawn, despawn or re-insert synapse components |
+//! | record or stop on a condition | [`SimSystems::Record`] | anything; `SimStatus::stop` ends the run |
+//!
+//! ## Contents
+//! - Driving: [`Simulation`], [`SimRunnerPlugin`] / [`RunSettings`], [`run()`] / [`RunOptions`]
+//!   (what the CLI does), [`set_threads`].
+//! - Scenes: [`Scene`] (load, parse, validate), [`build_app`], [`build::build_app_with`],
+//!   [`model_app`], [`spawn_network`]; the format is in `docs/scene.md`.
+//! - Profiling: [`ProfilePlugin`], [`SimProfile`] (`biospike run --profile`).
+//! - Output: [`ParquetRecorderPlugin`], [`tables`]; the schema is in `docs/recording.md`.
+//! - The crates: [`biospike_core`] (vocabulary), [`runtime`] (compute threads,
+//!   column kernels), [`topology`] (generators), and one crate per stage.
 //!
 //! ## FAQ
 //! - *Why is my run slow in debug?* The workspace compiles its own crates at `-O1` in the dev
 //!   profile; use `--release` for real runs and benchmarks.
-//! - *How do I add my own stage?* Write a plugin whose systems go in one of the
-//!   [`SimSystems`] sets (order against sets, never against another crate's functions).
+//! - *How do I add my own stage or neuron model?* Write a plugin whose systems go in the phases
+//!   above; `examples/custom_neuron.rs` is a complete one.
 //! - *How do I change a synapse?* Insert a new [`SynapticWeight`] or despawn the entity; the
-//!   change applies at the next [`SimSystems::Propagation`] (see [`Synapse`]).
+//!   change applies in the next [`SimSystems::Prepare`] (see [`Synapse`]).
+//! - *Where are the current weights?* In [`SynapseIndex`] during a run; in the
+//!   `SynapticWeight` components after a write-back ([`WritebackSettings`], and always at the end).
+//! - *Are runs reproducible?* Same scene and seed give bit-identical output on any number of
+//!   threads: every random draw is keyed by (seed, purpose, neuron, step), and every parallel
+//!   pass splits by thread count only (`docs/architecture.md`).
 
 pub mod build;
 pub mod experiment;
@@ -74,6 +131,11 @@ pub use simulation::{RunSettings, SimRunnerPlugin, Simulation};
 
 pub use biospike_runtime as runtime;
 pub use biospike_topology as topology;
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// The bevy crates biospike is built on, re-exported so that `biospike` alone in
 /// `Cargo.toml` is enough (their preludes are in [`prelude`]).

@@ -289,7 +289,7 @@ fn start_recording(
     }
 }
 
-/// One system for every per-step recording stage: at ~1 µs per step for small networks, the
+/// One system for every per-step recording stage: on small networks a step takes a few µs, and the
 /// fixed cost of running separate systems is measurable (distal-reward scene: 9 %).
 #[allow(clippy::too_many_arguments, reason = "the union of the recording stages' inputs")]
 fn record_step(

@@ -36,7 +36,7 @@ pub struct LiveState {
     pub frame_spikes: Vec<u32>,
     /// Why the simulation stopped, when its guard halted it.
     pub halted: Option<String>,
-    /// The selected neuron's `v` over the last [`TRACE_STEPS`] steps.
+    /// The selected neuron's `v` over the last `TRACE_STEPS` steps.
     pub trace: VecDeque<f32>,
     window_steps: usize,
     window: VecDeque<Vec<u32>>,
@@ -103,7 +103,7 @@ impl LiveState {
         }
         self.window_sum = vec![0; self.pop_sizes.len()];
         let dt = world.get_resource::<SimClock>().map_or(1.0, SimClock::dt_ms);
-        self.window_steps = ((100.0 / dt).round() as usize).max(1);
+        self.window_steps = (biospike_core::steps_in(100.0, dt) as usize).max(1);
     }
 
     fn push_step(&mut self, ids: &[u32]) {
@@ -134,7 +134,7 @@ impl LiveState {
 pub struct FrameStats {
     /// Frames started so far.
     pub frames: u64,
-    /// Frames averaged (after [`WARMUP_FRAMES`]).
+    /// Frames averaged (after `WARMUP_FRAMES`).
     pub measured: u64,
     /// Sum of the averaged frame times.
     pub frame_time: Duration,

@@ -3,15 +3,15 @@
 //!
 //! The release binary targets the x86-64 baseline, so that it runs on any x86-64 machine; the
 //! column kernels (Izhikevich lanes, the noise draws, delivery's slice adds) then use only
-//! 2-wide `f64` vectors. [`avx2_kernel!`] wraps such a kernel in a function that calls an
+//! 2-wide `f64` vectors. [`avx2_kernel!`](crate::avx2_kernel!) wraps such a kernel in a function that calls an
 //! AVX2 copy of it when [`has_avx2`] is true. Both copies perform the same IEEE operations in
 //! the same order (Rust never fuses a multiply and an add on its own, and FMA is not
 //! enabled), so the results are bit-identical whichever copy runs; the tests of every kernel
 //! that uses it compare against the scalar code.
 //!
-//! [`avx512_kernel!`] adds an AVX-512 copy (F, DQ, VL) in front, for kernels dominated by
+//! [`avx512_kernel!`](crate::avx512_kernel!) adds an AVX-512 copy (F, DQ, VL) in front, for kernels dominated by
 //! 64-bit integer multiplies (the keyed noise hash), which AVX2 cannot vectorise and AVX-512DQ
-//! does in one instruction per 8 lanes. Floating-point kernels stay on [`avx2_kernel!`]: their
+//! does in one instruction per 8 lanes. Floating-point kernels stay on [`avx2_kernel!`](crate::avx2_kernel!): their
 //! AVX-512 copies were measured slower (`docs/architecture.md`).
 //!
 //! # Example
@@ -59,7 +59,7 @@ pub fn has_avx512() -> bool {
     }
 }
 
-/// [`avx2_kernel!`] with an AVX-512 (F, DQ, VL) copy tried first, when
+/// [`avx2_kernel!`](crate::avx2_kernel!) with an AVX-512 (F, DQ, VL) copy tried first, when
 /// [`has_avx512`](crate::simd::has_avx512) is true.
 #[macro_export]
 macro_rules! avx512_kernel {
@@ -94,7 +94,7 @@ macro_rules! avx2_kernel {
     };
 }
 
-/// The body shared by [`avx2_kernel!`] and [`avx512_kernel!`]: the function, which calls a copy
+/// The body shared by [`avx2_kernel!`](crate::avx2_kernel!) and [`avx512_kernel!`](crate::avx512_kernel!): the function, which calls a copy
 /// of the kernel compiled with the target features `FEATURES` when `DETECTED` is true and
 /// `FALLBACK` (a function expression) otherwise.
 #[doc(hidden)]

@@ -35,38 +35,64 @@
 //! Morrison et al. 2007). Each synapse sees the same changes and clips in the same order, so the
 //! weights are bit-identical at every flush point and the spikes are identical at every step
 //! (tested): a row catches up before it delivers, and everything pending is flushed periodically,
-//! before queued synapse edits, and by [`flush_deferred_ltp`]. On `sparse_stdp_10k` this took
-//! the stepping loop from ≈ 320 to ≈ 250 ms per simulated second (`BENCHMARKS.md`, round 5).
+//! before queued synapse edits, and in the write-back ([`WritebackSystems::Flush`]).
 //!
-//! The replay of a row has no branch that depends on the data: whether a target fired since
-//! the row's last replay, and how often, is a coin flip that a branch predictor loses. A first
-//! pass over a block of 128 synapses counts each target's pending spikes in its inline log and
-//! appends them to a flat list; a second walks that list backwards (oldest first per synapse).
-//! The next row's targets and weights are prefetched while one row is replayed, as they are in
-//! the LTD pass and in delivery: rows are picked by spikes, so the hardware cannot guess them.
-//! Together ≈ 240 → ≈ 190 ms on `sparse_stdp_10k` (round 8).
+//! The replay of a row has no branch that depends on the data (whether a target fired since the
+//! row's last replay is a coin flip a branch predictor loses): a first pass over a block of 128
+//! synapses counts each target's pending spikes in its inline log and appends them to a flat
+//! list; a second walks that list backwards (oldest first per synapse). The next row's targets
+//! and weights are prefetched while one row is replayed: rows are picked by spikes, so the
+//! hardware cannot guess them. The measurements behind these choices are in
+//! `docs/architecture.md`.
 //!
 //! # Where the weights live
 //! Plastic weights are the live weights of [`SynapseIndex`] (core's side structure that
-//! delivery reads). The `SynapticWeight` components are brought up to date by
-//! [`SynapseIndex::write_back`], which drivers call before recording the final weights; recorders
-//! sampling during a run read the index.
+//! delivery reads): read them there during a run. The `SynapticWeight` components follow in
+//! the write-back ([`WritebackSystems`]), at the steps `WritebackSettings` names and when the
+//! simulation finishes.
 //!
 //! # Example
+//! Two neurons and one synapse; neuron 0 is made to fire at step 10 and neuron 1 at step 20
+//! (normally a neuron model does this). With Song et al.'s pair rule the weight grows by
+//! `A+ · exp(−(Δt − d)/τ+)` with `Δt = 10` ms and delay `d = 1` ms.
 //! ```
 //! use bevy_app::App;
+//! use bevy_ecs::prelude::*;
 //! use biospike_core::prelude::*;
 //! use biospike_stdp::prelude::*;
 //!
 //! let mut app = App::new();
 //! app.add_plugins(CoreSimPlugin::new(SimClock::new(1.0), 1));
-//! app.insert_resource(StdpSettings { learning_rate: 1.0, ..StdpSettings::song_2000() });
+//! app.insert_resource(StdpSettings::song_2000());
 //! app.add_plugins(StdpPlugin);
-//! // A synapse (its delivery comes from the synapse plugin, not needed here) and two neurons.
-//! app.world_mut().spawn((Synapse { pre: NeuronId(0), post: NeuronId(1) }, SynapticWeight(0.5), SynapticDelay(1)));
-//! let s = app.world().resource::<StdpSettings>().clone();
-//! assert_eq!(s.ltp(0.5, 1.0), s.a_plus); // additive: A+ · trace
+//! // The connectivity, as delivery would have indexed it: 0 -> 1, weight 0.5, delay 1 step.
+//! app.insert_resource(SynapseIndex::index_only(2, &[(0, 1)], |_, _, _| (0.5, 1), 0));
+//! app.add_systems(SimSchedule, (|clock: Res<SimClock>, mut s: ResMut<StepSpikes>| {
+//!     s.ids = match clock.step() { 10 => vec![0], 20 => vec![1], _ => vec![] };
+//! }).in_set(DetectSystems::Inject));
+//! for _ in 0..30 {
+//!     step_simulation(app.world_mut());
+//! }
+//! let w = f64::from(app.world().resource::<SynapseIndex>().weights()[0]);
+//! let expected = 0.5 + 0.005 * (-(10.0 - 1.0) / 20.0f64).exp();
+//! assert!((w - expected).abs() < 1e-6, "{w} vs {expected}");
 //! ```
+//!
+//! # Systems
+//! 1. `flush_before_synapse_edits` in [`PrepareSystems::Settle`]: deferred potentiation lands
+//!    before queued synapse edits change the index.
+//! 2. `catch_up_before_delivery` in [`PropagationSystems::Index`]: the rows about to deliver
+//!    take the deferred potentiation they owe.
+//! 3. `apply_stdp` in [`SimSystems::Plasticity`]: LTP at postsynaptic spikes (or logged for
+//!    deferral), traces, LTD at presynaptic spikes, the gated dopamine update.
+//! 4. `flush_deferred_ltp` in [`WritebackSystems::Flush`] (and in `SimWritebackSchedule`):
+//!    everything deferred reaches the weights.
+//!
+//! # Settings
+//! [`StdpSettings`]; its default is the scene default ([`StdpDesc`]): dopamine-gated, `A± = 0.005`,
+//! `τ± = 20` ms, eligibility `τ = 1000` ms, weights in `[0, f32::MAX]`, all-to-all traces,
+//! additive. [`StdpSettings::song_2000`] and [`StdpSettings::izhikevich_2007`] give the published
+//! rules.
 //!
 //! # References
 //! - S. Song, K. D. Miller, L. F. Abbott, *Competitive Hebbian learning through
@@ -92,7 +118,7 @@ pub use settings::{LtpTiming, PlasticProjections, StdpDiagnostics, StdpMode, Std
 pub use state::StdpState;
 
 #[allow(unused_imports, reason = "intra-doc links")]
-use biospike_core::{NeuromodulatorLevels, SynapseIndex};
+use biospike_core::{NeuromodulatorLevels, PrepareSystems, PropagationSystems, SimSystems, SynapseIndex, WritebackSystems};
 
 /// The plugin and its settings.
 pub mod prelude {

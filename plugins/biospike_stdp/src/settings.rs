@@ -60,9 +60,10 @@ pub enum LtpTiming {
     ///   `(s + 1) % flush_every_steps == 0` (so a recorder sampling at multiples of the period
     ///   and a structure pass running after every period-th step both see current weights),
     /// - before queued synapse edits are applied (a changed weight replaces a current one),
-    /// - when a driver calls [`flush_deferred_ltp`] (the CLI does, before the final weights).
+    /// - in the write-back ([`crate::flush_deferred_ltp`], in `WritebackSystems::Flush` and when the
+    ///   simulation finishes).
     ///
-    /// Between flushes the weights in [`SynapseIndex`] lack the pending potentiation.
+    /// Between flushes the weights in `SynapseIndex` lack the pending potentiation.
     Deferred {
         /// Flush period in steps, `1..=2^31`.
         flush_every_steps: u64,
@@ -82,7 +83,7 @@ pub enum PlasticProjections {
     Pairs(Vec<(u16, u16)>),
 }
 
-/// Tunable parameters of [`StdpPlugin`].
+/// Tunable parameters of [`StdpPlugin`](crate::StdpPlugin).
 #[derive(Resource, Clone, Debug, PartialEq)]
 pub struct StdpSettings {
     /// LTP amplitude `A+`.

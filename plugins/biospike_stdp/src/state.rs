@@ -24,7 +24,7 @@ pub(crate) const TABLE: usize = 4096;
 /// Plasticity side state, aligned with [`SynapseIndex`] positions (rebuilt or remapped by
 /// entity when the index's generation changes).
 ///
-/// Memory: 1 byte per synapse (plastic flag); with [`LtpTiming::AtPostSpike`] 8 per plastic
+/// Memory: 1 byte per synapse (plastic flag); with [`LtpTiming::AtPostSpike`](crate::LtpTiming::AtPostSpike) 8 per plastic
 /// synapse (in-edge list); in gated mode 4 per plastic synapse (eligibility) and 12 per synapse
 /// (slot, and the entity list used to remap eligibility after a rebuild); about 80 bytes per
 /// neuron (a 64-byte line with the last spike, both traces and the latest logged spikes;
@@ -92,7 +92,7 @@ impl StdpState {
     }
 
     /// Postsynaptic spikes whose potentiation has not reached every weight yet
-    /// ([`LtpTiming::Deferred`]; 0 otherwise and after a flush).
+    /// ([`LtpTiming::Deferred`](crate::LtpTiming::Deferred); 0 otherwise and after a flush).
     pub fn pending_spikes(&self) -> usize {
         self.log_step.len()
     }
