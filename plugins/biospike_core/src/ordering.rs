@@ -11,56 +11,35 @@
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::graph::{DiGraph, Direction};
 use bevy_ecs::schedule::{
-    FlattenedDependencies, InternedSystemSet, NodeId, ScheduleBuildError, ScheduleBuildPass, ScheduleGraph, SystemKey, SystemSetKey,
+    FlattenedDependencies, InternedSystemSet as Set, NodeId, ScheduleBuildError, ScheduleBuildPass, ScheduleGraph, SystemKey, SystemSetKey,
 };
 use bevy_platform::collections::HashMap;
 use bevy_platform::hash::FixedHasher;
 use indexmap::IndexSet;
 
-use crate::schedule::{BuiltinSystems, DetectSystems, InputSystems, PrepareSystems, PropagationSystems, SimSystems, WritebackSystems};
-
-/// The phases inside which built-in systems go first, innermost first.
-fn phases() -> Vec<InternedSystemSet> {
-    use SimSystems as S;
-    let mut out: Vec<InternedSystemSet> = vec![
-        PrepareSystems::Settle.intern(),
-        PrepareSystems::Index.intern(),
-        InputSystems::Reset.intern(),
-        InputSystems::Drive.intern(),
-        InputSystems::Synaptic.intern(),
-        DetectSystems::Collect.intern(),
-        DetectSystems::Inject.intern(),
-        PropagationSystems::Index.intern(),
-        PropagationSystems::Deliver.intern(),
-        WritebackSystems::Flush.intern(),
-        WritebackSystems::Sync.intern(),
-    ];
-    out.extend(
-        [
-            S::Prepare,
-            S::First,
-            S::Input,
-            S::Neurons,
-            S::Detect,
-            S::Propagation,
-            S::Modulation,
-            S::Plasticity,
-            S::Structure,
-            S::Quantize,
-            S::Writeback,
-            S::Record,
-            S::Last,
-        ]
-        .map(|s| s.intern()),
-    );
-    out
-}
+use crate::schedule::{BuiltinSystems, phase_sets};
 
 /// Orders [`BuiltinSystems`] before the other systems of each phase (see the module docs).
 #[derive(Debug, Default)]
 pub struct BuiltinFirstPass {
-    /// Systems of each set, recorded while the schedule flattens its sets.
-    members: HashMap<SystemSetKey, Vec<SystemKey>>,
+    members: SetMembers,
+}
+
+/// The systems of each set, recorded while a schedule flattens its sets (a build pass's
+/// `collapse_set` sees every set with its systems) and read in the pass's `build`.
+#[derive(Debug, Default)]
+pub(crate) struct SetMembers(HashMap<SystemSetKey, Vec<SystemKey>>);
+
+impl SetMembers {
+    /// Records `systems` as the members of `set`.
+    pub(crate) fn record(&mut self, set: SystemSetKey, systems: &IndexSet<SystemKey, FixedHasher>) {
+        self.0.insert(set, systems.iter().copied().collect());
+    }
+
+    /// The members recorded for `set` in this build, if any.
+    pub(crate) fn of(&self, graph: &ScheduleGraph, set: Set) -> Option<&[SystemKey]> {
+        graph.system_sets.get_key(set).and_then(|k| self.0.get(&k)).map(Vec::as_slice)
+    }
 }
 
 /// Whether `to` can be reached from `from` along the dependency edges.
@@ -89,7 +68,7 @@ impl ScheduleBuildPass for BuiltinFirstPass {
         systems: &IndexSet<SystemKey, FixedHasher>,
         _dependency_flattening: &DiGraph<NodeId>,
     ) -> impl Iterator<Item = (NodeId, NodeId)> {
-        self.members.insert(set, systems.iter().copied().collect());
+        self.members.record(set, systems);
         std::iter::empty()
     }
 
@@ -100,12 +79,12 @@ impl ScheduleBuildPass for BuiltinFirstPass {
         mut dependencies: FlattenedDependencies<'_>,
     ) -> Result<(), ScheduleBuildError> {
         let members = std::mem::take(&mut self.members);
-        let Some(builtin) = graph.system_sets.get_key(BuiltinSystems.intern()).and_then(|k| members.get(&k)) else {
+        let Some(builtin) = members.of(graph, BuiltinSystems.intern()) else {
             return Ok(());
         };
         let builtin: bevy_platform::collections::HashSet<SystemKey> = builtin.iter().copied().collect();
-        for phase in phases() {
-            let Some(systems) = graph.system_sets.get_key(phase).and_then(|k| members.get(&k)) else { continue };
+        for (phase, _) in phase_sets() {
+            let Some(systems) = members.of(graph, phase) else { continue };
             let (ours, theirs): (Vec<SystemKey>, Vec<SystemKey>) = systems.iter().partition(|&&s| builtin.contains(&s));
             for &b in &ours {
                 for &u in &theirs {

@@ -24,7 +24,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::schedule::{DetectSystems, InputSystems, PrepareSystems, PropagationSystems, SimSchedule, SimSystems, WritebackSystems};
+use crate::ordering::SetMembers;
+use crate::schedule::{SimSchedule, phase_sets};
 
 /// Measures the time per phase and per system of [`SimSchedule`] into [`SimProfile`].
 ///
@@ -51,7 +52,7 @@ impl Plugin for ProfilePlugin {
         let stamps = Arc::new(Stamps::new());
         app.init_resource::<SimProfile>().insert_resource(ProfileStamps(stamps.clone()));
         app.add_systems(SimSchedule, accumulate_profile.after(crate::plugin::advance_clock));
-        let pass = ProfilePass { stamps, members: HashMap::default(), instrumented: HashSet::default() };
+        let pass = ProfilePass { stamps, members: SetMembers::default(), instrumented: HashSet::default() };
         let mut pass = Some(pass);
         app.edit_schedule(SimSchedule, |s| {
             if let Some(pass) = pass.take() {
@@ -98,7 +99,7 @@ impl SimProfile {
                 None => out.push((top, s.total)),
             }
         }
-        let rank = |p: &str| PHASE_ORDER.iter().position(|&q| q == p).unwrap_or(PHASE_ORDER.len());
+        let rank = |p: &str| crate::SimSystems::ALL.iter().position(|q| format!("{q:?}") == p).unwrap_or(crate::SimSystems::ALL.len());
         out.sort_by_key(|(p, _)| rank(p));
         out
     }
@@ -150,23 +151,6 @@ pub fn short_name(name: &str) -> &str {
         None => name,
     }
 }
-
-const PHASE_ORDER: [&str; 14] = [
-    "Prepare",
-    "First",
-    "Input",
-    "Neurons",
-    "Detect",
-    "Propagation",
-    "Modulation",
-    "Plasticity",
-    "Structure",
-    "Quantize",
-    "Writeback",
-    "Record",
-    "Last",
-    "(none)",
-];
 
 /// Most stamps one step can hold (systems and sync points); later ones are dropped.
 const CAPACITY: usize = 4096;
@@ -234,42 +218,11 @@ fn accumulate_profile(stamps: Res<ProfileStamps>, mut profile: ResMut<SimProfile
     profile.steps += 1;
 }
 
-/// The phases a system can be filed under, innermost first, with their labels.
-fn phase_sets() -> Vec<(bevy_ecs::schedule::InternedSystemSet, &'static str)> {
-    use SimSystems as S;
-    vec![
-        (PrepareSystems::Settle.intern(), "Prepare/Settle"),
-        (PrepareSystems::Index.intern(), "Prepare/Index"),
-        (InputSystems::Reset.intern(), "Input/Reset"),
-        (InputSystems::Drive.intern(), "Input/Drive"),
-        (InputSystems::Synaptic.intern(), "Input/Synaptic"),
-        (DetectSystems::Collect.intern(), "Detect/Collect"),
-        (DetectSystems::Inject.intern(), "Detect/Inject"),
-        (PropagationSystems::Index.intern(), "Propagation/Index"),
-        (PropagationSystems::Deliver.intern(), "Propagation/Deliver"),
-        (WritebackSystems::Flush.intern(), "Writeback/Flush"),
-        (WritebackSystems::Sync.intern(), "Writeback/Sync"),
-        (S::Prepare.intern(), "Prepare"),
-        (S::First.intern(), "First"),
-        (S::Input.intern(), "Input"),
-        (S::Neurons.intern(), "Neurons"),
-        (S::Detect.intern(), "Detect"),
-        (S::Propagation.intern(), "Propagation"),
-        (S::Modulation.intern(), "Modulation"),
-        (S::Plasticity.intern(), "Plasticity"),
-        (S::Structure.intern(), "Structure"),
-        (S::Quantize.intern(), "Quantize"),
-        (S::Writeback.intern(), "Writeback"),
-        (S::Record.intern(), "Record"),
-        (S::Last.intern(), "Last"),
-    ]
-}
-
 /// Gives every system of the schedule a stamping condition (see the module docs).
 #[derive(Debug)]
 struct ProfilePass {
     stamps: Arc<Stamps>,
-    members: HashMap<SystemSetKey, Vec<SystemKey>>,
+    members: SetMembers,
     /// Systems that already carry a stamp (a rebuilt schedule keeps its conditions).
     instrumented: HashSet<SystemKey>,
 }
@@ -285,7 +238,7 @@ impl ScheduleBuildPass for ProfilePass {
         systems: &IndexSet<SystemKey, FixedHasher>,
         _dependency_flattening: &DiGraph<NodeId>,
     ) -> impl Iterator<Item = (NodeId, NodeId)> {
-        self.members.insert(set, systems.iter().copied().collect());
+        self.members.record(set, systems);
         std::iter::empty()
     }
 
@@ -296,11 +249,11 @@ impl ScheduleBuildPass for ProfilePass {
         _dependencies: FlattenedDependencies<'_>,
     ) -> Result<(), ScheduleBuildError> {
         let members = std::mem::take(&mut self.members);
-        let mut phase_of: HashMap<SystemKey, &'static str> = HashMap::default();
+        let mut phase_of: HashMap<SystemKey, String> = HashMap::default();
         for (set, label) in phase_sets() {
-            let Some(systems) = graph.system_sets.get_key(set).and_then(|k| members.get(&k)) else { continue };
+            let Some(systems) = members.of(graph, set) else { continue };
             for &s in systems {
-                phase_of.entry(s).or_insert(label);
+                phase_of.entry(s).or_insert_with(|| label.clone());
             }
         }
         let systems: Vec<(SystemKey, String)> = graph.systems.iter().map(|(k, s, _)| (k, s.name().to_string())).collect();
@@ -310,8 +263,9 @@ impl ScheduleBuildPass for ProfilePass {
                 continue;
             }
             let id = names.len() as u32;
-            let phase = phase_of.get(&key).copied().unwrap_or(if name.ends_with("advance_clock") { "Last" } else { "(none)" });
-            names.push((name, phase.to_string()));
+            let phase =
+                phase_of.get(&key).cloned().unwrap_or_else(|| if name.ends_with("advance_clock") { "Last" } else { "(none)" }.into());
+            names.push((name, phase));
             let stamps = self.stamps.clone();
             let mut condition = ConditionWithAccess::new(Box::new(IntoSystem::into_system(move || {
                 stamps.stamp(id);

@@ -100,6 +100,45 @@ pub enum SimSystems {
     Last,
 }
 
+impl SimSystems {
+    /// Every phase, in order.
+    pub const ALL: [Self; 13] = [
+        Self::Prepare,
+        Self::First,
+        Self::Input,
+        Self::Neurons,
+        Self::Detect,
+        Self::Propagation,
+        Self::Modulation,
+        Self::Plasticity,
+        Self::Structure,
+        Self::Quantize,
+        Self::Writeback,
+        Self::Record,
+        Self::Last,
+    ];
+}
+
+/// Every public phase with its label, innermost first (`"Input/Drive"` before `"Input"`): the
+/// sets the ordering and profiling passes file systems under.
+pub(crate) fn phase_sets() -> Vec<(bevy_ecs::schedule::InternedSystemSet, String)> {
+    let inner: [(bevy_ecs::schedule::InternedSystemSet, &str); 11] = [
+        (PrepareSystems::Settle.intern(), "Prepare/Settle"),
+        (PrepareSystems::Index.intern(), "Prepare/Index"),
+        (InputSystems::Reset.intern(), "Input/Reset"),
+        (InputSystems::Drive.intern(), "Input/Drive"),
+        (InputSystems::Synaptic.intern(), "Input/Synaptic"),
+        (DetectSystems::Collect.intern(), "Detect/Collect"),
+        (DetectSystems::Inject.intern(), "Detect/Inject"),
+        (PropagationSystems::Index.intern(), "Propagation/Index"),
+        (PropagationSystems::Deliver.intern(), "Propagation/Deliver"),
+        (WritebackSystems::Flush.intern(), "Writeback/Flush"),
+        (WritebackSystems::Sync.intern(), "Writeback/Sync"),
+    ];
+    let outer = SimSystems::ALL.map(|p| (p.intern(), format!("{p:?}")));
+    inner.into_iter().map(|(s, l)| (s, l.to_string())).chain(outer).collect()
+}
+
 /// Order of the writers of [`crate::InputCurrent`] inside [`SimSystems::Input`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputSystems {
