@@ -150,6 +150,14 @@ pub fn metadata(scene: &Scene) -> Vec<(String, String)> {
         ("biospike.version".into(), env!("CARGO_PKG_VERSION").into()),
         ("biospike.scene".into(), scene.text.clone()),
         ("biospike.scene_path".into(), scene.source.display().to_string()),
+        (
+            "biospike.scene_name".into(),
+            scene
+                .desc
+                .name
+                .clone()
+                .unwrap_or_else(|| scene.source.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())),
+        ),
         ("biospike.seed".into(), scene.desc.seed.to_string()),
         ("biospike.dt_ms".into(), scene.desc.dt_ms.to_string()),
     ]

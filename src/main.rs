@@ -43,12 +43,14 @@ enum Command {
         #[arg(long)]
         profile: bool,
     },
-    /// Draw PNG figures from a run's output directory (raster, rates, ISI/CV, weights,
-    /// neuromodulators, traced weights).
+    /// Draw figures from a run's output directory (raster with population rate, firing rates,
+    /// ISI/CV, membrane traces, weights per projection, weight matrix, weight distribution,
+    /// neuromodulators, traced weights); each figure whose table is missing is named with the
+    /// reason.
     Plot {
         /// The run's output directory.
         dir: PathBuf,
-        /// Where the PNGs go. Default: the run's directory.
+        /// Where the figures go. Default: the run's directory.
         #[arg(long)]
         out: Option<PathBuf>,
         /// A control run's directory: its traced weights are drawn in grey.
@@ -57,6 +59,12 @@ enum Command {
         /// Raster window `START,END` in ms. Default: the first second.
         #[arg(long, value_parser = parse_window)]
         window_ms: Option<(f64, f64)>,
+        /// Bin width of the population rate under the raster, ms. Default: chosen from the rate.
+        #[arg(long)]
+        bin_ms: Option<f64>,
+        /// PNG (3000 × 1800 px, 300 dpi at 10 × 6 in) or SVG.
+        #[arg(long, value_enum, default_value_t = FormatArg::Png)]
+        format: FormatArg,
     },
     /// Check a scene and print what it describes.
     Validate {
@@ -150,6 +158,12 @@ enum LinesArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Png,
+    Svg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Dot,
     Graphml,
@@ -159,6 +173,9 @@ fn parse_window(s: &str) -> Result<(f64, f64), String> {
     let (a, b) = s.split_once(',').ok_or("expected START,END in ms")?;
     let a: f64 = a.trim().parse().map_err(|e| format!("{a}: {e}"))?;
     let b: f64 = b.trim().parse().map_err(|e| format!("{b}: {e}"))?;
+    if !(a.is_finite() && b.is_finite()) {
+        return Err(format!("{a},{b}: allowed: finite numbers"));
+    }
     if a < b { Ok((a, b)) } else { Err(format!("START ({a}) must be below END ({b})")) }
 }
 
@@ -280,11 +297,17 @@ fn main() -> ExitCode {
             };
             view(&s, ViewArgs { steps_per_frame, layout, lines, max_lines, screenshot: screenshot.map(|p| (p, frames)), paused, select })
         }
-        Command::Plot { dir, out, control, window_ms } => {
-            let opts = biospike::plot::PlotOptions { out, control, raster_ms: window_ms };
+        Command::Plot { dir, out, control, window_ms, bin_ms, format } => {
+            let format = match format {
+                FormatArg::Png => biospike::plot::Format::Png,
+                FormatArg::Svg => biospike::plot::Format::Svg,
+            };
+            let opts = biospike::plot::PlotOptions { out, control, raster_ms: window_ms, bin_ms, format };
             match biospike::plot::plot_run(&dir, &opts) {
-                Ok(files) => {
-                    files.iter().for_each(|f| println!("wrote {}", f.display()));
+                Ok(report) => {
+                    report.written.iter().for_each(|f| println!("wrote    {}", f.display()));
+                    report.skipped.iter().for_each(|(what, why)| println!("skipped  {what}: {why}"));
+                    report.notes.iter().for_each(|n| println!("note     {n}"));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

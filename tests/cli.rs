@@ -308,6 +308,12 @@ fn seed_demo_runs_every_feature_and_plots() {
         let bytes = std::fs::read(dir.join(f)).unwrap_or_default();
         assert!(bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"), "{f}: {} bytes", bytes.len());
     }
+    let svg = dir.join("svg");
+    let out = bin().arg("plot").arg(&dir).args(["--format", "svg", "--bin-ms", "10", "--out"]).arg(&svg).output().expect("plot");
+    ok(&out);
+    assert!(String::from_utf8_lossy(&std::fs::read(svg.join("raster.svg")).unwrap_or_default()).contains("10 ms bins"));
+    let out = bin().arg("plot").arg(&dir).args(["--window-ms", "0,inf"]).output().expect("plot");
+    assert!(!out.status.success(), "an infinite window is refused");
     let empty = tmp("plot_empty");
     std::fs::create_dir_all(&empty).ok();
     let out = bin().arg("plot").arg(&empty).output().expect("plot");

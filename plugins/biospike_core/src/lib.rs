@@ -54,7 +54,7 @@ pub use modulators::{Modulator, NeuromodulatorLevels};
 pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
 pub use ordering::BuiltinFirstPass;
 pub use plugin::{CoreSimPlugin, finish_simulation, step_simulation};
-pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable};
+pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable, population_color};
 pub use profile::{ProfilePlugin, SimProfile, SystemProfile};
 pub use schedule::{
     BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,

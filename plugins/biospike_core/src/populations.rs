@@ -59,6 +59,39 @@ impl PopulationTable {
     pub fn population_of(&self, neuron: u32) -> Option<u16> {
         self.populations.iter().position(|p| p.ids().contains(&neuron)).and_then(|i| u16::try_from(i).ok())
     }
+
+    /// The colour of population `p` in every figure and in the viewer ([`population_color`]).
+    pub fn color(&self, p: u16) -> [u8; 3] {
+        let kinds: Vec<PopulationKind> = self.populations.iter().map(|x| x.kind).collect();
+        population_color(&kinds, usize::from(p))
+    }
+}
+
+/// Excitatory populations: blues and greens (Okabe & Ito's colour-blind-safe set and darker
+/// kin), in order of appearance.
+const EXCITATORY_COLORS: [[u8; 3]; 4] = [[0, 114, 178], [0, 158, 115], [86, 180, 233], [40, 70, 140]];
+/// Inhibitory populations: vermillion, reddish purple, orange, dark red.
+const INHIBITORY_COLORS: [[u8; 3]; 4] = [[213, 94, 0], [204, 121, 167], [230, 159, 0], [150, 40, 40]];
+
+/// The colour (sRGB, 0–255) of population `p` among populations of the given kinds: the n-th
+/// excitatory population gets the n-th excitatory colour, the n-th inhibitory one the n-th
+/// inhibitory colour (cycling). Figures and the 3D viewer use it, so a population has one
+/// colour everywhere.
+///
+/// ```
+/// use biospike_core::{PopulationKind as K, population_color};
+/// let kinds = [K::Excitatory, K::Inhibitory, K::Excitatory];
+/// assert_eq!(population_color(&kinds, 0), [0, 114, 178]);
+/// assert_eq!(population_color(&kinds, 1), [213, 94, 0]);
+/// assert_eq!(population_color(&kinds, 2), [0, 158, 115]);
+/// ```
+pub fn population_color(kinds: &[PopulationKind], p: usize) -> [u8; 3] {
+    let kind = kinds.get(p).copied().unwrap_or_default();
+    let rank = kinds.iter().take(p).filter(|&&k| k == kind).count();
+    match kind {
+        PopulationKind::Excitatory => EXCITATORY_COLORS[rank % EXCITATORY_COLORS.len()],
+        PopulationKind::Inhibitory => INHIBITORY_COLORS[rank % INHIBITORY_COLORS.len()],
+    }
 }
 
 #[cfg(test)]

@@ -405,6 +405,7 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
     let Some(mut rec) = world.remove_resource::<Recorder>() else { return Ok(Vec::new()) };
     let settings = world.get_resource::<RecordSettings>().cloned();
     let dt = world.get_resource::<SimClock>().map_or(1.0, |c| c.dt_ms());
+    let extra = run_length(world);
     let mut first_err = None;
     let mut keep = |r: Result<(), RecordError>| {
         if let Err(e) = r {
@@ -416,11 +417,11 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
     for t in [rec.spikes.take(), rec.state.take()].into_iter().flatten() {
         let mut t = t;
         rec.files.push(t.path().to_owned());
-        keep(t.close());
+        keep(t.close_with(&extra));
     }
     if let Some(mut sampled) = world.get_resource_mut::<crate::sampled::SampledTables>() {
         for t in sampled.drain() {
-            let (path, r) = t.close();
+            let (path, r) = t.close(&extra);
             rec.files.push(path);
             keep(r);
         }
@@ -462,7 +463,7 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
                 Arc::new(Float32Array::from_iter_values(start.iter().map(|s| s.weight))),
                 Arc::new(Float32Array::from(weight_end)),
             ],
-            &settings.metadata,
+            &[settings.metadata.clone(), extra.clone()].concat(),
         ));
         rec.files.push(path);
     }
@@ -473,6 +474,13 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
         Some(e) => Err(e),
         None => Ok(files),
     }
+}
+
+/// The run's length, known only at the end: `biospike.steps_run` (steps completed) and
+/// `biospike.simulated_ms`, appended to the metadata of every table the recorder completes.
+fn run_length(world: &World) -> Vec<(String, String)> {
+    let Some(clock) = world.get_resource::<SimClock>() else { return Vec::new() };
+    vec![("biospike.steps_run".into(), clock.step().to_string()), ("biospike.simulated_ms".into(), clock.time_ms().to_string())]
 }
 
 /// Writes the state of every neuron (`neuron, v, u, excitability, input, last_spike_step`) to

@@ -93,8 +93,8 @@ impl Sampled {
     }
 
     /// Flushes and completes the file; returns its path.
-    pub(crate) fn close(mut self) -> (std::path::PathBuf, Result<(), RecordError>) {
-        let r = self.flush().and_then(|()| self.table.close());
+    pub(crate) fn close(mut self, extra: &[(String, String)]) -> (std::path::PathBuf, Result<(), RecordError>) {
+        let r = self.flush().and_then(|()| self.table.close_with(extra));
         (self.table.path().to_owned(), r)
     }
 }

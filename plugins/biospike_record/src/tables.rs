@@ -57,8 +57,19 @@ impl ParquetTable {
     }
 
     pub(crate) fn close(&mut self) -> Result<(), RecordError> {
+        self.close_with(&[])
+    }
+
+    /// Completes the file with `extra` key-value metadata appended to the footer (what is only
+    /// known at the end: the steps run).
+    pub(crate) fn close_with(&mut self, extra: &[(String, String)]) -> Result<(), RecordError> {
         match self.writer.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
-            Some(w) => w.close().map(|_| ()).map_err(|e| RecordError::Parquet { path: self.path.clone(), source: e }),
+            Some(mut w) => {
+                for (k, v) in extra {
+                    w.append_key_value_metadata(KeyValue::new(k.clone(), v.clone()));
+                }
+                w.close().map(|_| ()).map_err(|e| RecordError::Parquet { path: self.path.clone(), source: e })
+            }
             None => Ok(()),
         }
     }

@@ -7,7 +7,7 @@ use bevy::core_pipeline::tonemapping::Tonemapping;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::{PopulationKind, PopulationTable};
+use biospike_core::{PopulationTable, population_color};
 
 /// Flash levels with their own material (level `j/FLASH_LEVELS`, `j = 1..=FLASH_LEVELS`).
 const FLASH_LEVELS: usize = 5;
@@ -20,16 +20,6 @@ const FLASH_EMISSIVE: f32 = 1.5;
 
 /// At most this many lines in [`LineMode::All`].
 const ALL_LINES_CAP: usize = 250_000;
-
-/// Population colours: excitatory in blues, inhibitory in reds (sRGB).
-fn population_color(kind: Option<PopulationKind>, index: usize) -> [f32; 3] {
-    const EXC: [[f32; 3]; 3] = [[0.25, 0.45, 0.95], [0.2, 0.75, 0.85], [0.55, 0.4, 0.95]];
-    const INH: [[f32; 3]; 3] = [[0.95, 0.3, 0.3], [0.9, 0.45, 0.6], [0.75, 0.25, 0.45]];
-    match kind {
-        Some(PopulationKind::Inhibitory) => INH[index % INH.len()],
-        _ => EXC[index % EXC.len()],
-    }
-}
 
 /// Marks the viewer's camera.
 #[derive(Component)]
@@ -106,9 +96,9 @@ pub(crate) fn setup(
     let flash = Color::srgb(FLASH_COLOR[0], FLASH_COLOR[1], FLASH_COLOR[2]);
     let pop_materials: Vec<Vec<Handle<StandardMaterial>>> = (0..pops)
         .map(|p| {
-            let kind = table.as_ref().and_then(|t| t.populations.get(p)).map(|i| i.kind);
-            let [r, g, b] = population_color(kind, p);
-            let base = Color::srgb(r, g, b);
+            // The population's colour in every figure too (`biospike plot`).
+            let [r, g, b] = table.as_ref().map_or_else(|| population_color(&[], p), |t| t.color(p as u16));
+            let base = Color::srgb_u8(r, g, b);
             let mut v = vec![materials.add(StandardMaterial { base_color: base, perceptual_roughness: 0.6, ..default() })];
             for j in 1..=FLASH_LEVELS {
                 let t = j as f32 / FLASH_LEVELS as f32;
