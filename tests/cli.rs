@@ -215,15 +215,16 @@ fn graph_export_dot_and_graphml() {
 fn python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("pyvenv");
     let py = root.join("bin").join("python");
-    let ready = py.exists() && Command::new(&py).args(["-c", "import polars, pandas, pyarrow"]).status().is_ok_and(|s| s.success());
+    let ready =
+        py.exists() && Command::new(&py).args(["-c", "import polars, pandas, pyarrow, matplotlib"]).status().is_ok_and(|s| s.success());
     if !ready {
         let st = Command::new("python3").args(["-m", "venv"]).arg(&root).status().expect("python3 -m venv");
         assert!(st.success(), "python3 -m venv failed");
         let st = Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "polars", "pandas", "pyarrow"])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "polars", "pandas", "pyarrow", "matplotlib"])
             .status()
             .expect("pip");
-        assert!(st.success(), "pip install polars pandas pyarrow failed");
+        assert!(st.success(), "pip install polars pandas pyarrow matplotlib failed");
     }
     py
 }
@@ -255,6 +256,41 @@ print(json.dumps(dict(spikes=spikes.height, neurons=len(neurons), synapses=len(s
     assert!(s.contains(&format!("\"spikes\": {spike_rows}")), "{s}");
     assert!(s.contains("\"neurons\": 1000") && s.contains("\"synapses\": 1000000") && s.contains("\"state\": 800"), "{s}");
     assert!(s.contains("[\"exc\", \"inh\"]") && s.contains("\"seed\": \"1\"") && s.contains("\"scene_has_name\": true"), "{s}");
+}
+
+/// The cookbook of `docs/recording.md`, run as written on a fresh `izhikevich_2003` run of 300
+/// steps (only its `run = ...` line points at the test's folder): its rates use the run's
+/// length from the metadata, its PSTH integrates to the spike count (asserted inside), and it
+/// writes its figure.
+#[test]
+fn the_recording_cookbook_runs() {
+    let dir = tmp("cookbook");
+    let out = dir.join("out");
+    let o = bin().args(["run", "izhikevich_2003", "--steps", "300", "--out"]).arg(&out).output().expect("spawn");
+    ok(&o);
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recording.md")).expect("docs/recording.md");
+    let block = doc
+        .split("<!-- cookbook -->")
+        .nth(1)
+        .and_then(|b| b.split("<!-- /cookbook -->").next())
+        .and_then(|b| b.split("```python").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the cookbook block");
+    assert!(block.contains("run = \"out/izhikevich_2003\""));
+    let script = block.replace("run = \"out/izhikevich_2003\"", &format!("run = {:?}", out.display().to_string()));
+    let o = Command::new(python()).arg("-c").arg(&script).output().expect("python");
+    ok(&o);
+    let printed = String::from_utf8_lossy(&o.stdout);
+    // 300 steps of 1 ms: the rates use 0.3 s, not the scene's 1 s (W1's rate is ≈ 7.5 Hz; over
+    // 1 s the same spikes would read ≈ 2.6 Hz).
+    let exc_rate = printed
+        .lines()
+        .find(|l| l.contains("exc"))
+        .and_then(|l| l.split('┆').next_back())
+        .and_then(|f| f.trim_matches(|c: char| c == '│' || c.is_whitespace()).parse::<f64>().ok());
+    assert!(exc_rate.is_some_and(|r| r > 5.0 && r < 12.0), "exc rate over 0.3 s: {exc_rate:?}\n{printed}");
+    let png = std::fs::read(out.join("cookbook.png")).unwrap_or_default();
+    assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "cookbook.png: {} bytes", png.len());
 }
 
 /// `biospike quantize`: per-projection report and Parquet output. Closed form: truncation to
