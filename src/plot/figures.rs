@@ -473,11 +473,11 @@ pub(crate) fn modulators<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, st: 
     let colors = [RGBColor(0, 114, 178), RGBColor(204, 121, 167), RGBColor(0, 158, 115)];
     let entries = vec![
         Entry { label: "level, raw".into(), color: RGBColor(190, 190, 190), line: true },
-        Entry { label: "level, smoothed (colour per modulator)".into(), color: RGBColor(60, 60, 60), line: true },
+        Entry { label: "smoothed level".into(), color: RGBColor(60, 60, 60), line: true },
         Entry { label: "baseline".into(), color: RGBColor(230, 159, 0), line: true },
         Entry { label: "release".into(), color: RGBColor(213, 94, 0), line: true },
     ];
-    let data = with_legend(&area, st, 215.0, &entries)?;
+    let data = with_legend(&area, st, 170.0, &entries)?;
     let panels = data.split_evenly((mods.len().max(1), 1));
     let (t0, t1) = min_max(mods.iter().flat_map(|m| m.samples.iter().map(|s| s.0)));
     let unit = TimeUnit::for_duration(t1 - t0);
@@ -499,8 +499,8 @@ pub(crate) fn modulators<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, st: 
         chart
             .draw_series(segments(m.samples.iter().map(|s| (unit.of(s.0), s.1)), RGBColor(200, 200, 200).stroke_width(st.stroke(0.8))))
             .map_err(|e| e.to_string())?;
-        // Smoothed: a centred moving average over 1/100 of the run.
-        let k = (m.samples.len() / 100).max(1);
+        // Smoothed: a centred moving average over 1/200 of the run.
+        let k = (m.samples.len() / 200).max(1);
         let smooth: Vec<(f64, f64)> = (0..m.samples.len())
             .map(|j| {
                 let (a, b) = (j.saturating_sub(k / 2), (j + k / 2 + 1).min(m.samples.len()));

@@ -216,9 +216,24 @@ pub fn plot_run(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError>
     }
     match Table::read(&dir.join("modulators.parquet"), &["time_ms", "modulator", "level", "baseline"])? {
         Some(m) => {
-            let mods = modulator_series(&m, &release_times(&m));
-            render!(opts.format, &file("modulators"), |root, st| figures::modulators(&root, st, &info, &mods))?;
-            report.written.push(file("modulators"));
+            let (mods, flat): (Vec<_>, Vec<_>) = modulator_series(&m, &release_times(&m)).into_iter().partition(|m| {
+                let (lo, hi) =
+                    m.samples.iter().flat_map(|s| [s.1, s.2]).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                hi > lo
+            });
+            if !flat.is_empty() {
+                let names: Vec<String> = flat
+                    .iter()
+                    .map(|m| format!("{} (constant {})", m.name, format_number(m.samples.first().map_or(0.0, |s| s.1))))
+                    .collect();
+                report.notes.push(format!("modulators: {} not drawn", names.join(", ")));
+            }
+            if mods.is_empty() {
+                skip(&mut report, &["modulators"], "every modulator is constant");
+            } else {
+                render!(opts.format, &file("modulators"), |root, st| figures::modulators(&root, st, &info, &mods))?;
+                report.written.push(file("modulators"));
+            }
         }
         None => skip(&mut report, &["modulators"], "no modulators.parquet (set record.modulation_every_steps, with neuromodulation)"),
     }
