@@ -308,6 +308,20 @@ impl fmt::Display for Scene {
     }
 }
 
+/// The embedded scene a path names: `NAME`, `NAME.ron`, `scenes/NAME` or `scenes/NAME.ron`.
+fn embedded_name(path: &Path) -> Option<&'static str> {
+    let stem = path.file_stem()?.to_str()?;
+    let ext_ok = path.extension().is_none_or(|e| e == "ron");
+    let dir_ok = match path.parent().map(|p| p.as_os_str().to_str()) {
+        None | Some(Some("" | "scenes" | "./scenes")) => true,
+        _ => false,
+    };
+    if !(ext_ok && dir_ok) {
+        return None;
+    }
+    EMBEDDED.iter().find(|(name, _)| *name == stem).map(|(_, text)| *text)
+}
+
 /// Scenes shipped inside the binary: `biospike run izhikevich_2003` works with no files.
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("izhikevich_2003", include_str!("../scenes/izhikevich_2003.ron")),
@@ -324,14 +338,15 @@ impl Scene {
     /// with `scenes/` and `.ron` around it when no such file exists).
     pub fn load(path: &Path) -> Result<Self, SceneError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text, path),
-            Err(e) => {
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                match EMBEDDED.iter().find(|(name, _)| *name == stem) {
-                    Some((_, text)) => Self::parse(text, path),
-                    None => Err(SceneError::Read { file: path.to_owned(), source: e }),
-                }
-            }
+            Ok(text) => Self::parse(text.strip_prefix('\u{feff}').unwrap_or(&text), path),
+            // The embedded scene stands in only for a name of that form (`NAME`, `NAME.ron`,
+            // `scenes/NAME.ron`) that is not a file at all: a file that exists but cannot be
+            // read (a directory, no permission, a symlink loop) or a path elsewhere is an error.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match embedded_name(path) {
+                Some(text) => Self::parse(text, path),
+                None => Err(SceneError::Read { file: path.to_owned(), source: e }),
+            },
+            Err(e) => Err(SceneError::Read { file: path.to_owned(), source: e }),
         }
     }
 

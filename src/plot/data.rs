@@ -235,8 +235,8 @@ pub(crate) struct SpikeStats {
     pub(crate) traced: BTreeMap<u32, Vec<f64>>,
 }
 
-/// Most raster points drawn; a larger raster keeps every k-th neuron.
-pub(crate) const MAX_RASTER_POINTS: u64 = 400_000;
+/// The most spikes a raster draws; beyond this it keeps every k-th neuron.
+pub const MAX_RASTER_POINTS: u64 = 400_000;
 
 impl SpikeStats {
     /// One streaming pass over `path` (`step`, `time_ms`, `neuron`, `population` read, nothing

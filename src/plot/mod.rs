@@ -21,13 +21,13 @@
 //!
 //! Large runs stay within bounded memory: the spike table is read once, column by column, and
 //! only per-neuron and per-bin counts are kept; a raster that would hold more than
-//! [`data::MAX_RASTER_POINTS`] points keeps every k-th neuron, and says so on the figure.
+//! [`MAX_RASTER_POINTS`] points keeps every k-th neuron, and says so on the figure.
 
 mod data;
 mod figures;
 mod style;
 
-pub use data::{choose_bin_ms, psth_rates};
+pub use data::{MAX_RASTER_POINTS, choose_bin_ms, psth_rates};
 pub use style::{Format, format_number};
 
 use std::collections::BTreeMap;
