@@ -312,10 +312,7 @@ impl fmt::Display for Scene {
 fn embedded_name(path: &Path) -> Option<&'static str> {
     let stem = path.file_stem()?.to_str()?;
     let ext_ok = path.extension().is_none_or(|e| e == "ron");
-    let dir_ok = match path.parent().map(|p| p.as_os_str().to_str()) {
-        None | Some(Some("" | "scenes" | "./scenes")) => true,
-        _ => false,
-    };
+    let dir_ok = matches!(path.parent().map(|p| p.as_os_str().to_str()), None | Some(Some("" | "scenes" | "./scenes")));
     if !(ext_ok && dir_ok) {
         return None;
     }
