@@ -22,6 +22,9 @@ pub enum BuildError {
     /// The topology generator refused the parameters.
     #[error("topology: {0}")]
     Topology(#[from] topo::TopologyError),
+    /// The network would not fit in memory ([`Scene::check_memory`]).
+    #[error(transparent)]
+    Resources(#[from] crate::scene::SceneError),
 }
 
 /// The app of a scene's model (no recorder, no network yet): [`BiospikePlugins`] with the
@@ -363,6 +366,7 @@ pub fn build_app(scene: &Scene, out: Option<&Path>) -> Result<App, BuildError> {
 /// before its network is spawned (add plugins of your own, such as `ProfilePlugin`, or
 /// settings such as `WritebackSettings`).
 pub fn build_app_with(scene: &Scene, out: Option<&Path>, extra: impl FnOnce(&mut App)) -> Result<App, BuildError> {
+    scene.check_memory()?;
     let mut app = App::new();
     add_model(&mut app, scene, out);
     extra(&mut app);

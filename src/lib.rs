@@ -106,9 +106,11 @@
 //!   threads: every random draw is keyed by (seed, purpose, neuron, step), and every parallel
 //!   pass splits by thread count only (`docs/architecture.md`).
 
+pub mod budget;
 pub mod build;
 pub mod experiment;
 pub mod graph;
+pub mod outdir;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod plugins;
@@ -148,6 +150,7 @@ pub mod bevy {
 pub fn metadata(scene: &Scene) -> Vec<(String, String)> {
     vec![
         ("biospike.version".into(), env!("CARGO_PKG_VERSION").into()),
+        ("biospike.commit".into(), option_env!("BIOSPIKE_COMMIT").unwrap_or("unknown").into()),
         ("biospike.scene".into(), scene.text.clone()),
         ("biospike.scene_path".into(), scene.source.display().to_string()),
         (

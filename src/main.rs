@@ -8,6 +8,58 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The first error writing to standard output (a closed pipe stops the output quietly; any
+/// other error, e.g. a full disk, is reported at exit with code 1).
+static STDOUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+/// `println!` that never panics: after the first failed write, standard output is left alone.
+macro_rules! say {
+    ($($t:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let Ok(mut failed) = STDOUT_ERROR.lock() else { return };
+    if failed.is_some() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        *failed = Some(e);
+    }
+}
+
+/// The exit code after everything was printed: a failed standard output (other than a reader
+/// that went away) turns success into 1.
+fn finish(code: ExitCode) -> ExitCode {
+    let err = STDOUT_ERROR.lock().ok().and_then(|mut e| e.take());
+    match err {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: standard output: {e}");
+            if code == ExitCode::SUCCESS { ExitCode::FAILURE } else { code }
+        }
+        _ => code,
+    }
+}
+
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP set `stop`: the run ends after the current step and
+/// completes every file. A second signal while stopping exits at once (130/143/129). Returns
+/// the number of the signal that asked to stop (0 until one does).
+fn stop_on_signals(stop: &Arc<AtomicBool>) -> Arc<std::sync::atomic::AtomicUsize> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let which = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        // Registered first, so it sees the flag as the previous signal left it.
+        let force = signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(stop));
+        let first = signal_hook::flag::register_usize(sig, Arc::clone(&which), sig as usize)
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(stop)));
+        if let Err(e) = force.and(first) {
+            eprintln!("warning: cannot handle signal {sig} ({e}); it will not complete the files");
+        }
+    }
+    which
+}
+
 #[derive(Parser)]
 #[command(name = "biospike", version, about = "Biorealistic spiking neural network simulation")]
 struct Cli {
@@ -30,9 +82,9 @@ enum Command {
         /// Seed (overrides the scene's).
         #[arg(long)]
         seed: Option<u64>,
-        /// Worker threads for the parallel loops. Default: all cores.
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Worker threads for the parallel loops, 1..=1024. Default: all cores.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
         /// Do not write any output.
         #[arg(long)]
         no_output: bool,
@@ -208,25 +260,36 @@ fn load_and_build(path: &std::path::Path) -> Result<(Scene, bevy_app::App), Exit
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let code = match cli.command {
         Command::Validate { scene } => match load(&scene, None) {
-            Ok(s) => {
-                println!("ok: {s}");
-                for p in &s.desc.populations {
-                    println!("  population {:<12} {:>9} neurons  {:?}", p.name, p.size, p.neuron);
+            Ok(s) => match s.check_memory() {
+                Ok(budget) => {
+                    say!("ok: {s}");
+                    say!("  memory {budget}");
+                    say!("  output {}", budget.output_line());
+                    say!("effective configuration (defaults filled in):");
+                    let d = &s.desc;
+                    say!("  integration {:?}, threshold_mv {}", d.integration, d.threshold_mv);
+                    for p in &d.populations {
+                        say!("  population {p:?}");
+                    }
+                    say!("  topology {:?}", d.topology);
+                    say!("  synapse_storage {:?}", d.synapse_storage);
+                    say!("  record {:?}", d.record);
+                    let off = "off".to_string();
+                    say!("  neuromodulation {}", d.neuromodulation.as_ref().map_or(off.clone(), |x| format!("{x:?}")));
+                    say!("  plasticity {}", d.plasticity.as_ref().map_or(off.clone(), |x| format!("{x:?}")));
+                    say!("  structure {}", d.structure.as_ref().map_or(off.clone(), |x| format!("{x:?}")));
+                    say!("  drift {}", d.drift.as_ref().map_or(off.clone(), |x| format!("{x:?}")));
+                    say!("  quantize {}", d.quantize.as_ref().map_or(off.clone(), |x| format!("{x:?}")));
+                    say!("  experiment {}", d.experiment.as_ref().map_or(off, |x| format!("{x:?}")));
+                    ExitCode::SUCCESS
                 }
-                println!("  topology {:?}", s.desc.topology);
-                if s.desc.neuromodulation.is_some() {
-                    println!("  neuromodulation: dopamine, serotonin, norepinephrine");
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
                 }
-                if let Some(p) = &s.desc.plasticity {
-                    println!("  plasticity: STDP, {}", if p.dopamine_gated { "dopamine-gated (eligibility traces)" } else { "direct" });
-                }
-                if let Some(e) = &s.desc.experiment {
-                    println!("  experiment: {e:?}");
-                }
-                ExitCode::SUCCESS
-            }
+            },
             Err(code) => code,
         },
         Command::Graph { scene, format, out } => {
@@ -247,7 +310,7 @@ fn main() -> ExitCode {
                     }
                     eprintln!("wrote {} ({} nodes, {} edges)", path.display(), g.node_count(), g.edge_count());
                 }
-                None => print!("{text}"),
+                None => write_stdout(format_args!("{text}")),
             }
             ExitCode::SUCCESS
         }
@@ -257,19 +320,19 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let reports = biospike::quantize::quantize_network(app.world_mut(), num_weight_bits, false);
-            println!("Loihi weight quantization of {s}, num_weight_bits = {num_weight_bits}");
-            print!("{}", biospike::quantize::ReportTable(&reports));
+            say!("Loihi weight quantization of {s}, num_weight_bits = {num_weight_bits}");
+            write_stdout(format_args!("{}", biospike::quantize::ReportTable(&reports)));
             let mut runs = Vec::new();
             if compare {
                 let base = RunOptions { steps, ..Default::default() };
                 let quant = RunOptions { steps, quantize_bits: Some(num_weight_bits), ..Default::default() };
                 match (run(&s, &base), run(&s, &quant)) {
                     (Ok(f), Ok(q)) => {
-                        println!("\npopulation     spikes float  spikes quant     rate float   rate quant   difference");
+                        say!("\npopulation     spikes float  spikes quant     rate float   rate quant   difference");
                         for (a, b) in f.populations.iter().zip(&q.populations) {
                             let (ra, rb) = (f.rate_hz(a), q.rate_hz(b));
                             let diff = if ra > 0.0 { format!("{:+.2}%", 100.0 * (rb - ra) / ra) } else { "-".into() };
-                            println!("{:<14} {:>12} {:>13} {:>12.3} {:>12.3} {:>12}", a.name, a.spikes, b.spikes, ra, rb, diff);
+                            say!("{:<14} {:>12} {:>13} {:>12.3} {:>12.3} {:>12}", a.name, a.spikes, b.spikes, ra, rb, diff);
                             runs.push((a.name.clone(), a.spikes, b.spikes, ra, rb));
                         }
                     }
@@ -281,7 +344,7 @@ fn main() -> ExitCode {
             }
             if let Some(dir) = out {
                 match biospike::tables::write_quantization(&dir, &reports, &runs, &biospike::metadata(&s)) {
-                    Ok(files) => files.iter().for_each(|f| println!("output       {}", f.display())),
+                    Ok(files) => files.iter().for_each(|f| say!("output       {}", f.display())),
                     Err(e) => {
                         eprintln!("error: {e}");
                         return ExitCode::FAILURE;
@@ -305,9 +368,9 @@ fn main() -> ExitCode {
             let opts = biospike::plot::PlotOptions { out, control, raster_ms: window_ms, bin_ms, format };
             match biospike::plot::plot_run(&dir, &opts) {
                 Ok(report) => {
-                    report.written.iter().for_each(|f| println!("wrote    {}", f.display()));
-                    report.skipped.iter().for_each(|(what, why)| println!("skipped  {what}: {why}"));
-                    report.notes.iter().for_each(|n| println!("note     {n}"));
+                    report.written.iter().for_each(|f| say!("wrote    {}", f.display()));
+                    report.skipped.iter().for_each(|(what, why)| say!("skipped  {what}: {why}"));
+                    report.notes.iter().for_each(|n| say!("note     {n}"));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -331,43 +394,63 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|| scene.file_stem().map_or_else(|| "scene".to_string(), |x| x.to_string_lossy().into_owned()));
             let out = if no_output { None } else { Some(out.unwrap_or_else(|| PathBuf::from("out").join(&name))) };
             let stop = Arc::new(AtomicBool::new(false));
-            {
-                let stop = stop.clone();
-                if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed)) {
-                    eprintln!("warning: no Ctrl-C handler ({e}); an interrupt will not complete the files");
-                }
-            }
+            let signal = stop_on_signals(&stop);
             if let Some(seed) = seed {
                 s.desc.seed = seed;
             }
-            eprintln!("running {s}");
+            let run_steps = steps.unwrap_or(s.desc.time_steps);
+            eprintln!(
+                "running {} ({} neurons, {} steps of {} ms = {} ms, seed {})",
+                name,
+                s.neuron_count(),
+                run_steps,
+                s.desc.dt_ms,
+                run_steps as f64 * s.desc.dt_ms,
+                s.desc.seed
+            );
+            let budget = s.budget(run_steps);
+            eprintln!("memory  {budget}");
+            if let Some(dir) = &out {
+                eprintln!("output  {} into {}", budget.output_line(), dir.display());
+            }
+            let mut overrides = Vec::new();
+            steps.inspect(|n| overrides.push(format!("--steps {n}")));
+            seed.inspect(|n| overrides.push(format!("--seed {n}")));
+            threads.inspect(|n| overrides.push(format!("--threads {n}")));
+            no_rewards.then(|| overrides.push("--no-rewards".into()));
             let opts = RunOptions {
                 out,
                 steps,
                 seed: None,
-                threads,
+                threads: threads.map(usize::from),
                 profile,
                 progress: std::io::stderr().is_terminal(),
                 stop: Some(stop),
                 quantize_bits: None,
+                overrides,
             };
             match run(&s, &opts) {
                 Ok(summary) => {
-                    println!("{summary}");
+                    say!("{summary}");
+                    let sig = signal.load(Ordering::Relaxed);
                     match (&summary.outcome, &summary.recorder_error) {
                         (_, Some(_)) => ExitCode::FAILURE,
                         (biospike::Outcome::Halted(_), _) => ExitCode::from(3),
-                        (biospike::Outcome::Interrupted, _) => ExitCode::from(130),
+                        (biospike::Outcome::Interrupted, _) => ExitCode::from(128 + sig.clamp(1, 127) as u8),
                         (biospike::Outcome::Completed | biospike::Outcome::Stopped(_), None) => ExitCode::SUCCESS,
                     }
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
-                    ExitCode::FAILURE
+                    match e {
+                        biospike::run::RunError::Build(_) => ExitCode::from(2),
+                        _ => ExitCode::FAILURE,
+                    }
                 }
             }
         }
-    }
+    };
+    finish(code)
 }
 
 /// `biospike view`'s arguments.

@@ -44,6 +44,9 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Run with Loihi-quantized weights keeping this many weight bits (1..=8).
     pub quantize_bits: Option<u32>,
+    /// What the caller changed from the scene (the CLI's `--steps 600000`, …), stored in every
+    /// file's metadata as `biospike.overrides`.
+    pub overrides: Vec<String>,
 }
 
 /// How the run ended.
@@ -57,6 +60,19 @@ pub enum Outcome {
     Halted(String),
     /// A system's stop condition ended it ([`SimStatus::stop`]).
     Stopped(String),
+}
+
+impl Outcome {
+    /// One word for metadata (`biospike.outcome`): `completed`, `interrupted`, `halted: …`,
+    /// `stopped: …`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Completed => "completed".into(),
+            Self::Interrupted => "interrupted".into(),
+            Self::Halted(m) => format!("halted: {m}"),
+            Self::Stopped(m) => format!("stopped: {m}"),
+        }
+    }
 }
 
 /// Spikes of one population.
@@ -138,7 +154,7 @@ impl fmt::Display for RunSummary {
         writeln!(f, "scene        {} (seed {})", self.scene, self.seed)?;
         let outcome = match &self.outcome {
             Outcome::Completed => "completed".to_string(),
-            Outcome::Interrupted => "interrupted (Ctrl-C); files are complete".to_string(),
+            Outcome::Interrupted => "interrupted (a signal or a stop request); files are complete".to_string(),
             Outcome::Halted(m) => format!("HALTED: {m}"),
             Outcome::Stopped(m) => format!("stopped by a condition: {m}"),
         };
@@ -191,6 +207,9 @@ pub enum RunError {
     /// Output could not be written.
     #[error("recording: {0}")]
     Record(String),
+    /// The output folder cannot take the run's files.
+    #[error(transparent)]
+    Output(#[from] crate::outdir::OutputDirError),
 }
 
 /// Builds and runs a scene to the end, to a halt, or to a stop request; completes every file.
@@ -208,10 +227,23 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         }
         None => scene,
     };
+    let steps = opts.steps.unwrap_or(scene.desc.time_steps);
+    // Claimed (locked, emptied of an earlier run, checked for space) before anything is built;
+    // held until the files are complete.
+    scene.check_memory().map_err(BuildError::from)?;
+    let claim = match &opts.out {
+        Some(out) => Some(crate::outdir::OutputDir::claim(out, scene.budget(steps).output_bytes)?),
+        None => None,
+    };
     let t0 = Instant::now();
     let app = build_app_with(scene, opts.out.as_deref(), |app| {
         if opts.profile {
             app.add_plugins(ProfilePlugin);
+        }
+        #[cfg(feature = "parquet")]
+        if let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>() {
+            r.metadata.push(("biospike.overrides".into(), opts.overrides.join(" ")));
+            r.metadata.push(("biospike.steps_planned".into(), steps.to_string()));
         }
     })?;
     let mut sim = Simulation::new(app);
@@ -230,7 +262,6 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     sim.prepare();
     let setup = t0.elapsed();
 
-    let steps = opts.steps.unwrap_or(scene.desc.time_steps);
     let table = sim.world().resource::<PopulationTable>().clone();
     let pop_of = table.population_per_neuron(table.neuron_count() as usize);
     let mut counts = vec![0u64; table.populations.len()];
@@ -255,6 +286,8 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         SimStatus::Running if done < steps => Outcome::Interrupted,
         SimStatus::Running => Outcome::Completed,
     };
+    #[cfg(feature = "parquet")]
+    sim.world_mut().insert_resource(biospike_record::ClosingMetadata(vec![("biospike.outcome".into(), outcome.key())]));
     // Deferred plasticity settled, weights written back, recorders' files completed.
     sim.finish();
     let world = sim.world_mut();
@@ -277,6 +310,12 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
             }
         }
         files.sort();
+    }
+    let replaced = claim.as_ref().map_or(0, |c| c.replaced().len());
+    drop(claim);
+    let mut notes = notes;
+    if replaced > 0 {
+        notes.push(("output".into(), format!("replaced {replaced} files of an earlier run in the output folder")));
     }
     Ok(RunSummary {
         scene: scene.desc.name.clone().unwrap_or_else(|| scene.source.display().to_string()),

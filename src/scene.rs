@@ -238,8 +238,8 @@ pub struct SceneDesc {
     /// Master seed. Default `1`.
     #[serde(default = "default_seed")]
     pub seed: u64,
-    /// Step size in ms, `> 0` (alias `dt`).
-    #[serde(alias = "dt", deserialize_with = "desc::positive")]
+    /// Step size in ms, `[0.0001, 100]` (alias `dt`).
+    #[serde(alias = "dt", deserialize_with = "desc::step_ms")]
     pub dt_ms: f64,
     /// Number of steps to run, `>= 1`.
     #[serde(deserialize_with = "desc::at_least_one_u64")]
@@ -369,7 +369,21 @@ impl Scene {
                     p => p,
                 };
                 let spanned = de.span_error(e.into_inner());
-                return Err(parse_err(spanned.span.start, field, spanned.code.to_string()));
+                let message = match spanned.code {
+                    ron::error::Error::IntegerOutOfBounds => format!("integer out of bounds; allowed {}", integer_range(&field)),
+                    ref code => code.to_string(),
+                };
+                // `size: 500.0`: the integer ends at the decimal point, and the parser asks for a
+                // comma after it. Say what is wrong and name the field.
+                if let Some((key, at)) = decimal_for_integer(text, spanned.span.start) {
+                    let field = match field.strip_suffix('?') {
+                        Some(parent) => format!("{parent}{key}"),
+                        None => field,
+                    };
+                    let pos = ron::error::Position { line: spanned.span.start.line, col: at };
+                    return Err(parse_err(pos, field, "a whole number is expected here (found a decimal number)".into()));
+                }
+                return Err(parse_err(spanned.span.start, field, message));
             }
         };
         if let Err(e) = de.end() {
@@ -386,7 +400,7 @@ impl Scene {
         self.desc.populations.iter().map(|p| p.size).sum()
     }
 
-    fn invalid(&self, field: String, key: &str, nth: usize, message: String) -> SceneError {
+    pub(crate) fn invalid(&self, field: String, key: &str, nth: usize, message: String) -> SceneError {
         let (line, column) = locate(&self.text, key, nth);
         SceneError::Invalid { file: self.source.clone(), line, column, field, message }
     }
@@ -413,6 +427,16 @@ impl Scene {
         }
         if d.populations.len() > usize::from(u16::MAX) {
             return Err(self.invalid("populations".into(), "populations", 0, "at most 65535 populations".into()));
+        }
+        if let Some(name) = &d.name
+            && !is_plain_name(name)
+        {
+            return Err(self.invalid(
+                "name".into(),
+                "name",
+                0,
+                format!("{name:?} cannot name the output folder (`out/<name>`); allowed: 1-100 characters without `/`, `\\`, control characters, and not `.` or `..`"),
+            ));
         }
         let names: Vec<&str> = d.populations.iter().map(|p| p.name.as_str()).collect();
         let n = self.neuron_count();
@@ -513,6 +537,50 @@ impl Scene {
     /// Id of a population by name (0 if absent; names are checked by [`Scene::validate`]).
     pub fn population_id(&self, name: &str) -> u16 {
         self.desc.populations.iter().position(|p| p.name == name).unwrap_or(0) as u16
+    }
+}
+
+/// A scene name that is one plain path component (the default output folder is `out/<name>`).
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 100
+        && name != "."
+        && name != ".."
+        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+/// When the parser stopped at a decimal point or exponent right after an integer (`500.0`,
+/// `1e3` for an integer field): the key the number belongs to and the number's 1-based column.
+fn decimal_for_integer(text: &str, pos: ron::error::Position) -> Option<(String, usize)> {
+    let line = text.lines().nth(pos.line.checked_sub(1)?)?;
+    let col = pos.col.checked_sub(1)?;
+    let (before, after) = (line.get(..col)?, line.get(col..)?);
+    if !(after.starts_with('.') || after.starts_with(['e', 'E'])) {
+        return None;
+    }
+    let digits = before.trim_end_matches(|c: char| c.is_ascii_digit());
+    if digits.len() == before.len() {
+        return None;
+    }
+    let number_col = digits.len() + 1;
+    let key_part = digits.trim_end_matches(['-', '+']).trim_end().strip_suffix(':')?.trim_end();
+    let key: String =
+        key_part.chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<Vec<_>>().into_iter().rev().collect();
+    (!key.is_empty()).then_some((key, number_col))
+}
+
+/// The range of the integer field at `path` (its last name, without indices).
+fn integer_range(path: &str) -> &'static str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let name = last.split('[').next().unwrap_or(last);
+    match name {
+        "seed" => "0..=18446744073709551615",
+        "time_steps" | "every_steps" | "update_every_steps" | "modulation_every_steps" => "1..=18446744073709551615",
+        "v_substeps" => "1..=255",
+        "du" | "dv" => "0..=4095",
+        "bias_exp" => "0..=7",
+        "bias_mant" => "-4096..=4095",
+        _ => "0..=4294967295",
     }
 }
 

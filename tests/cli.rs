@@ -117,7 +117,48 @@ fn stdp_rows_give_identical_weights_on_one_and_two_threads() {
 fn scene_errors_name_file_line_column_field_and_range() {
     let dir = tmp("errors");
     let cases = [
-        ("(seed: 1,\n dt_ms: -0.5,\n time_steps: 10, populations: [(name: \"a\", size: 1)])", vec!["bad.ron:2:", "dt_ms", "(0, ∞)"]),
+        ("(seed: 1,\n dt_ms: -0.5,\n time_steps: 10, populations: [(name: \"a\", size: 1)])", vec!["bad.ron:2:", "dt_ms", "[0.0001, 100]"]),
+        ("(dt_ms: 1e-9, time_steps: 10, populations: [(name: \"a\", size: 1)])", vec!["bad.ron:1:", "dt_ms", "[0.0001, 100]"]),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 500.0)])",
+            vec!["bad.ron:1:", "populations[0].size", "whole number"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 99999999999)])",
+            vec!["bad.ron:1:", "populations[0].size", "0..=4294967295"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 1000000000)])",
+            vec!["bad.ron:1:", "populations", "GB", "available"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 1000000, synapses: (delay_ms: Constant(65535.0)))],\n topology: FixedOutDegree(k: 1))",
+            vec!["bad.ron:1:", "delay_ms", "delay ring", "available"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 100000)],\n topology: SmallWorld(k: 99998, rewire_p: 0.1))",
+            vec!["bad.ron:2:", "topology", "9999800000 synapses", "available"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n record: (weights: (every_steps: 1, histogram: (bins: 4294967295, low: 0.0, high: 1.0))))",
+            vec!["bad.ron:2:", "record.weights.histogram.bins", "1..=100000"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n record: (weights: (every_steps: 1, histogram: (bins: 10, low: -1.7e308, high: 1.7e308))))",
+            vec!["bad.ron:2:", "record.weights.histogram", "finite width"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n drift: (weight_range: (0.0, NaN)))",
+            vec!["bad.ron:2:", "drift.weight_range", "finite"],
+        ),
+        (
+            "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)],\n drift: (weight_range: (0.0, inf)))",
+            vec!["bad.ron:2:", "drift.weight_range", "finite"],
+        ),
+        (
+            "(name: \"../escape\", dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 4)])",
+            vec!["bad.ron:1:", "name", "output folder"],
+        ),
         (
             "(dt_ms: 1.0, time_steps: 10,\n populations: [(name: \"a\", size: 3,\n   noise: Some((mean: 0.0, std: -2.0)))])",
             vec!["bad.ron:3:", "populations[0].noise", "std", "[0, ∞)"],
@@ -150,26 +191,35 @@ fn scene_errors_name_file_line_column_field_and_range() {
     }
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM (what `timeout`, systemd, docker and slurm send) stop after the
+/// current step and complete every file; the metadata says how the run ended and what it ran.
 #[test]
-fn ctrl_c_leaves_every_file_readable() {
-    let dir = tmp("sigint");
-    let out = dir.join("out");
-    let mut child = bin().args(["run", "sparse_10k", "--steps", "100000000", "--out"]).arg(&out).spawn().expect("spawn");
-    // Wait until data is flowing (the first row group batch is flushed at 65 536 spikes).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !out.join("spikes.parquet").exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+fn ctrl_c_and_sigterm_leave_every_file_readable() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = tmp(&format!("sig{signal}"));
+        let out = dir.join("out");
+        let mut child = bin().args(["run", "sparse_10k", "--steps", "100000000", "--out"]).arg(&out).spawn().expect("spawn");
+        // Wait until data is flowing (the first row group batch is flushed at 65 536 spikes).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !out.join("spikes.parquet").exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+        assert_eq!(child.wait().expect("wait").code(), Some(code), "SIG{signal}");
+        let spikes = out.join("spikes.parquet");
+        let (rows, _) = read_all(&spikes);
+        assert!(rows > 0);
+        let (neurons, _) = read_all(&out.join("neurons.parquet"));
+        assert_eq!(neurons, 10_000);
+        assert_eq!(metadata(&spikes, "biospike.seed").as_deref(), Some("1"));
+        assert_eq!(metadata(&spikes, "biospike.outcome").as_deref(), Some("interrupted"));
+        assert_eq!(metadata(&spikes, "biospike.overrides").as_deref(), Some("--steps 100000000"));
+        let steps_run: u64 = metadata(&spikes, "biospike.steps_run").and_then(|s| s.parse().ok()).expect("steps_run");
+        assert!(steps_run > 0 && steps_run < 100_000_000);
+        assert!(metadata(&spikes, "biospike.commit").is_some_and(|c| !c.is_empty()));
     }
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    let code = child.wait().expect("wait").code();
-    assert_eq!(code, Some(130), "interrupted runs exit with 130");
-    let (rows, _) = read_all(&out.join("spikes.parquet"));
-    assert!(rows > 0);
-    let (neurons, _) = read_all(&out.join("neurons.parquet"));
-    assert_eq!(neurons, 10_000);
-    assert_eq!(metadata(&out.join("spikes.parquet"), "biospike.seed").as_deref(), Some("1"));
 }
 
 #[test]

@@ -58,8 +58,7 @@ fn run(scene: &biospike::Scene) -> Run {
 fn index_only_storage_runs_bit_identical_to_synapse_entities() {
     let direct =
         |timing: &str| format!("plasticity: Some((dopamine_gated: false, a_plus: 0.05, a_minus: 0.06, w_max: 4.0, ltp_timing: {timing})),");
-    let gated =
-        "neuromodulation: Some(()), plasticity: Some((dopamine_gated: true, a_plus: 0.05, a_minus: 0.06, w_max: 4.0, learning_rate: 0.5)),";
+    let gated = "neuromodulation: Some((dopamine_effect: 0.5, serotonin_effect: 0.3, norepinephrine_effect: 0.2)), plasticity: Some((dopamine_gated: true, a_plus: 0.05, a_minus: 0.06, w_max: 4.0, learning_rate: 0.5)),";
     let cases = [
         ("FixedInDegree(k: 30, multapses: true, self_connections: true)", direct("Deferred")),
         ("FixedInDegree(k: 30, multapses: true, self_connections: true)", direct("AtPostSpike")),

@@ -15,7 +15,7 @@ fn app_with(settings: NeuromodulationSettings, seed: u64) -> App {
 /// variance `σ²·dt / (1 − (1 − dt/τ)²)` (= 0.5025 for σ 0.1, τ 100 ms, dt 1 ms).
 #[test]
 fn ou_baseline_has_the_stationary_moments() {
-    let mut app = app_with(NeuromodulationSettings::default(), 3);
+    let mut app = app_with(NeuromodulationSettings::original(0.5, 0.3, 0.2, 20.0), 3);
     let n = 200_000;
     let (mut sum, mut sq) = (0.0, 0.0);
     run_steps(&mut app, 1000); // burn-in
@@ -92,7 +92,7 @@ fn dopamine_raises_and_lowers_network_activity() {
 #[test]
 fn levels_are_reproducible() {
     let trace = |seed| {
-        let mut app = app_with(NeuromodulationSettings::default(), seed);
+        let mut app = app_with(NeuromodulationSettings::original(0.5, 0.3, 0.2, 20.0), seed);
         (0..100)
             .map(|_| {
                 run_steps(&mut app, 1);

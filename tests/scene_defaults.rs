@@ -38,7 +38,7 @@ fn the_defaults_are_the_documented_values() {
         (0.005, 0.005, 20.0, 20.0, 0.0, f64::from(f32::MAX))
     );
     assert_eq!(s.mode, StdpMode::DopamineGated { tau_eligibility_ms: 1000.0, dopamine_bias: 0.0, update_every_steps: 1 });
-    assert_eq!(NeuromodulationSettings::default(), NeuromodulationSettings::original(0.5, 0.3, 0.2, 20.0));
+    assert_eq!(NeuromodulationSettings::default(), NeuromodulationSettings::silent());
     assert_eq!(
         IzhikevichSettings::default(),
         IzhikevichSettings { scheme: IntegrationScheme::HalfStep { v_substeps: 2 }, threshold_mv: 30.0 }

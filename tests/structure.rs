@@ -15,7 +15,7 @@ fn scene(target: u32) -> Scene {
             (name: "inh", size: 10, kind: Inhibitory, neuron: Preset(FS), noise: Some((mean: 4.0, std: 3.0))),
         ],
         topology: ErdosRenyi(p: 0.06),
-        neuromodulation: Some(()),
+        neuromodulation: Some((dopamine_effect: 0.5, serotonin_effect: 0.3, norepinephrine_effect: 0.2)),
         plasticity: Some((learning_rate: 0.1, w_max: 5.0)),
         structure: Some((every_steps: 10, target_out_degree: {target}, adjustment_rate: 0.5, prune_below: 0.3)),
     )"#

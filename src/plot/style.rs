@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn integer_ticks_are_whole_numbers() {
-        assert_eq!(ticks(-0.5, 9.5, 8, true), (0..=9).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(ticks(-0.5, 9.5, 10, true), (0..=9).map(f64::from).collect::<Vec<_>>());
         assert_eq!(ticks(0.0, 1000.0, 5, true), [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]);
         assert!(ticks(0.0, 3.0, 10, true).iter().all(|t| t.fract() == 0.0));
         assert_eq!(ticks(0.0, 1.0, 4, false), [0.0, 0.5, 1.0]);

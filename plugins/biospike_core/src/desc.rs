@@ -31,6 +31,9 @@ checked!(
     /// Any finite number.
     finite: f64, |v| v.is_finite(), "finite numbers");
 checked!(
+    /// A step size in ms, `[0.0001, 100]`.
+    step_ms: f64, |v| (1e-4..=100.0).contains(&v), "[0.0001, 100] ms");
+checked!(
     /// A probability, `[0, 1]`.
     probability: f64, |v| (0.0..=1.0).contains(&v), "[0, 1]");
 checked!(
@@ -52,12 +55,43 @@ pub fn opt_finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
     }
 }
 
+/// An optional finite number `>= 0`.
+pub fn opt_non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<f64>::deserialize(d)?;
+    match v {
+        Some(x) if !(x.is_finite() && x >= 0.0) => Err(D::Error::custom(format!("{x} is outside the allowed range [0, ∞)"))),
+        _ => Ok(v),
+    }
+}
+
 /// An optional finite number `> 0`.
 pub fn opt_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let v = Option::<f64>::deserialize(d)?;
     match v {
         Some(x) if !(x.is_finite() && x > 0.0) => Err(D::Error::custom(format!("{x} is outside the allowed range (0, ∞)"))),
         _ => Ok(v),
+    }
+}
+
+/// A range `(low, high)` of finite numbers with `low <= high` and a finite width.
+pub fn range<'de, D: Deserializer<'de>>(d: D) -> Result<(f64, f64), D::Error> {
+    let (lo, hi) = <(f64, f64)>::deserialize(d)?;
+    check_range(lo, hi).map_err(D::Error::custom)
+}
+
+/// An optional [`range`].
+pub fn opt_range<'de, D: Deserializer<'de>>(d: D) -> Result<Option<(f64, f64)>, D::Error> {
+    match Option::<(f64, f64)>::deserialize(d)? {
+        Some((lo, hi)) => check_range(lo, hi).map(Some).map_err(D::Error::custom),
+        None => Ok(None),
+    }
+}
+
+fn check_range(lo: f64, hi: f64) -> Result<(f64, f64), String> {
+    if lo.is_finite() && hi.is_finite() && lo <= hi && (hi - lo).is_finite() {
+        Ok((lo, hi))
+    } else {
+        Err(format!("({lo}, {hi}) is outside the allowed range: finite numbers, low <= high, high - low finite"))
     }
 }
 

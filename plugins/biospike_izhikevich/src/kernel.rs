@@ -110,6 +110,8 @@ impl IzhikevichParams {
 pub enum IntegrationScheme {
     /// Izhikevich (2003), the published network scheme: `v` in `v_substeps` Euler steps of
     /// `dt / v_substeps` (2 half-steps in the paper), then `u` once over `dt` with the new `v`.
+    /// After a sub-step that crosses the threshold, one more runs (as the listing's second
+    /// half-step does) and the rest are skipped.
     HalfStep {
         /// Number of `v` substeps, `>= 1`. Paper: 2.
         v_substeps: u8,
@@ -146,8 +148,17 @@ pub fn izhikevich_step(
         IntegrationScheme::HalfStep { v_substeps } => {
             let n = v_substeps.max(1);
             let h = dt_ms / f64::from(n);
+            // The listing's second half-step runs after a crossing in the first; in general one
+            // sub-step runs after the crossing, then `v` stops (past the peak, v² grows without
+            // bound within a few sub-steps and would drag `u` with it). With 2 sub-steps this is
+            // the published scheme; as sub-steps shrink it tends to stopping at the crossing.
+            let mut crossed = false;
             for _ in 0..n {
                 v += h * p.dv(v, u, i);
+                if crossed {
+                    break;
+                }
+                crossed = v >= threshold_mv;
             }
             u += dt_ms * p.a * p.u_drive(v, u);
         }
@@ -233,6 +244,30 @@ mod tests {
         assert!(!fired);
         assert_relative_eq!(v, -67.805, epsilon = 1e-12);
         assert_relative_eq!(u, -13.0 + 0.02 * (0.2 * -67.805 + 13.0), epsilon = 1e-12);
+    }
+
+    /// More `v` sub-steps stay finite and converge (issue #19: 4 sub-steps blew up by step 57):
+    /// a regular-spiking neuron at I = 10 for 1 s fires a count that settles as sub-steps
+    /// shrink, and every sub-step count keeps `v` and `u` finite.
+    #[test]
+    fn more_v_substeps_stay_finite_and_converge() {
+        let p = IzhikevichParams::REGULAR_SPIKING;
+        let count = |n: u8| {
+            let (mut v, mut u, mut spikes) = (-65.0, -13.0, 0);
+            for _ in 0..1000 {
+                let (nv, nu, fired) = izhikevich_step(v, u, 10.0, &p, 1.0, IntegrationScheme::HalfStep { v_substeps: n }, 30.0);
+                assert!(nv.is_finite() && nu.is_finite() && nu.abs() < 100.0, "v_substeps {n}: v {nv}, u {nu}");
+                (v, u) = (nv, nu);
+                spikes += u32::from(fired);
+            }
+            spikes
+        };
+        let counts: Vec<u32> = (1..=255).map(count).collect();
+        let fine = counts[254];
+        assert!((5..=60).contains(&fine), "{fine} spikes");
+        for n in 32..=255 {
+            assert!(counts[n - 1].abs_diff(fine) <= 1, "v_substeps {n}: {} spikes against {fine}", counts[n - 1]);
+        }
     }
 
     /// The resting state of RS is the lower root of 0.04v² + (5 − b)v + 140 = 0 with b = 0.2:

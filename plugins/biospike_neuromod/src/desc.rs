@@ -124,54 +124,61 @@ impl Default for SensitivityDesc {
     }
 }
 
-/// Neuromodulation (the original project's names and defaults): three modulators whose
-/// levels move around Ornstein–Uhlenbeck baselines and scale excitability. Every field is
-/// optional; the defaults are listed per field.
+/// Neuromodulation (the original project's names and values): three modulators whose levels
+/// move around Ornstein–Uhlenbeck baselines and scale excitability. Every field is optional.
+///
+/// A modulator the scene does not mention is inactive: no effect on excitability and a level
+/// of 0. A modulator is mentioned by its effect (`serotonin_effect: 0.3`), its own block
+/// (`dopamine: (baseline: Constant(0.0))`, also `dopamine: ()`) or a release of it; it then
+/// takes the shared values below for what it does not set.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct NeuromodulationDesc {
     /// Excitability time constant, ms, `> 0`. Default 20.
     #[serde(deserialize_with = "desc::positive")]
     pub tau_excitability: f64,
-    /// Dopamine effect, `>= 0`. Default 0.5.
-    #[serde(deserialize_with = "desc::non_negative")]
-    pub dopamine_effect: f64,
-    /// Serotonin effect, `>= 0`. Default 0.3.
-    #[serde(deserialize_with = "desc::non_negative")]
-    pub serotonin_effect: f64,
-    /// Norepinephrine effect, `>= 0`. Default 0.2.
-    #[serde(deserialize_with = "desc::non_negative")]
-    pub norepinephrine_effect: f64,
-    /// Baseline process of every modulator. Default `Ou(mean: 1, sigma: 0.1, tau_ms: 100)`.
+    /// Dopamine effect, `>= 0`. Default 0.5 when dopamine is mentioned, else inactive.
+    #[serde(deserialize_with = "desc::opt_non_negative")]
+    pub dopamine_effect: Option<f64>,
+    /// Serotonin effect, `>= 0`. Default 0.3 when serotonin is mentioned, else inactive.
+    #[serde(deserialize_with = "desc::opt_non_negative")]
+    pub serotonin_effect: Option<f64>,
+    /// Norepinephrine effect, `>= 0`. Default 0.2 when norepinephrine is mentioned, else inactive.
+    #[serde(deserialize_with = "desc::opt_non_negative")]
+    pub norepinephrine_effect: Option<f64>,
+    /// Baseline process of every mentioned modulator. Default `Ou(mean: 1, sigma: 0.1, tau_ms: 100)`.
     pub baseline: ProcessDesc,
-    /// Tonic level of every modulator. Default `Gaussian(mean: 1, std: 0.1)`.
+    /// Tonic level of every mentioned modulator. Default `Gaussian(mean: 1, std: 0.1)`.
     pub tonic: ProcessDesc,
     /// Decay of phasic releases, ms, `> 0`. Default 200.
     #[serde(deserialize_with = "desc::positive")]
     pub phasic_tau_ms: f64,
-    /// Overrides for dopamine.
-    pub dopamine: ModulatorDesc,
-    /// Overrides for serotonin.
-    pub serotonin: ModulatorDesc,
-    /// Overrides for norepinephrine.
-    pub norepinephrine: ModulatorDesc,
-    /// Releases at fixed times.
+    /// Dopamine's own values (mentions it).
+    pub dopamine: Option<ModulatorDesc>,
+    /// Serotonin's own values (mentions it).
+    pub serotonin: Option<ModulatorDesc>,
+    /// Norepinephrine's own values (mentions it).
+    pub norepinephrine: Option<ModulatorDesc>,
+    /// Releases at fixed times (each mentions its modulator).
     pub releases: Vec<ReleaseDesc>,
 }
+
+/// The original project's effects of dopamine, serotonin and norepinephrine.
+pub const ORIGINAL_EFFECTS: [f64; 3] = [0.5, 0.3, 0.2];
 
 impl Default for NeuromodulationDesc {
     fn default() -> Self {
         Self {
             tau_excitability: 20.0,
-            dopamine_effect: 0.5,
-            serotonin_effect: 0.3,
-            norepinephrine_effect: 0.2,
+            dopamine_effect: None,
+            serotonin_effect: None,
+            norepinephrine_effect: None,
             baseline: ProcessDesc::Ou { mean: 1.0, sigma: 0.1, tau_ms: 100.0 },
             tonic: ProcessDesc::Gaussian { mean: 1.0, std: 0.1 },
             phasic_tau_ms: 200.0,
-            dopamine: ModulatorDesc::default(),
-            serotonin: ModulatorDesc::default(),
-            norepinephrine: ModulatorDesc::default(),
+            dopamine: None,
+            serotonin: None,
+            norepinephrine: None,
             releases: Vec::new(),
         }
     }
@@ -182,12 +189,16 @@ impl NeuromodulationDesc {
     /// population order, `None` for 1 each).
     pub fn lower(&self, sensitivity: &[Option<SensitivityDesc>]) -> NeuromodulationSettings {
         let effects = [self.dopamine_effect, self.serotonin_effect, self.norepinephrine_effect];
-        let overrides: [&ModulatorDesc; 3] = [&self.dopamine, &self.serotonin, &self.norepinephrine];
+        let overrides: [Option<&ModulatorDesc>; 3] = [self.dopamine.as_ref(), self.serotonin.as_ref(), self.norepinephrine.as_ref()];
         let modulators = std::array::from_fn(|i| {
-            let o = overrides[i];
             let m = Modulator::ALL[i];
+            let released = self.releases.iter().any(|r| r.modulator.modulator() == m);
+            if effects[i].is_none() && overrides[i].is_none() && !released {
+                return ModulatorSettings::silent();
+            }
+            let o = overrides[i].copied().unwrap_or_default();
             ModulatorSettings {
-                effect: effects[i],
+                effect: effects[i].unwrap_or(ORIGINAL_EFFECTS[i]),
                 baseline: o.baseline.unwrap_or(self.baseline).lower().0,
                 tonic: o.tonic.unwrap_or(self.tonic).lower().1,
                 phasic_tau_ms: o.phasic_tau_ms.unwrap_or(self.phasic_tau_ms),

@@ -133,9 +133,10 @@ impl NeuromodulationSettings {
 }
 
 impl Default for NeuromodulationSettings {
-    /// The scene default: the lowering of [`NeuromodulationDesc::default`](crate::NeuromodulationDesc)
-    /// (the original project's values: effects 0.5, 0.3, 0.2; OU baselines μ 1, σ 0.1, τ 100 ms;
-    /// tonic `N(1, 0.1)`; phasic τ 200 ms; `tau_excitability` 20 ms).
+    /// The scene default: the lowering of [`NeuromodulationDesc::default`](crate::NeuromodulationDesc),
+    /// which mentions no modulator, so every one is [silent](ModulatorSettings::silent)
+    /// (`tau_excitability` 20 ms). [`NeuromodulationSettings::original`] has the original
+    /// project's set-up.
     fn default() -> Self {
         crate::NeuromodulationDesc::default().lower(&[])
     }
@@ -267,8 +268,31 @@ mod tests {
     }
 
     #[test]
-    fn default_settings_are_the_original_projects() {
-        assert_eq!(NeuromodulationSettings::default(), NeuromodulationSettings::original(0.5, 0.3, 0.2, 20.0));
+    fn default_settings_are_silent() {
+        assert_eq!(NeuromodulationSettings::default(), NeuromodulationSettings::silent());
+    }
+
+    /// A modulator the scene does not mention is inactive (issue #19: naming dopamine alone
+    /// switched on serotonin and norepinephrine noise); the mentioned ones take the shared
+    /// values, and the original project's set-up is the three effects spelled out.
+    #[test]
+    fn a_modulator_the_scene_does_not_mention_is_inactive() {
+        let parse = |text: &str| -> crate::NeuromodulationDesc {
+            ron::Options::default()
+                .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+                .from_str(text)
+                .unwrap_or_else(|e| panic!("{text}: {e}"))
+        };
+        let only_dopamine = parse("(dopamine: (baseline: Constant(0.0)))").lower(&[]);
+        assert_eq!(only_dopamine.modulators[1], ModulatorSettings::silent());
+        assert_eq!(only_dopamine.modulators[2], ModulatorSettings::silent());
+        assert_eq!(only_dopamine.modulators[0].effect, 0.5);
+        assert_eq!(only_dopamine.modulators[0].baseline, OuProcess::constant(0.0));
+        let released = parse("(releases: [(modulator: Serotonin, at_ms: 10.0, amount: 1.0)])").lower(&[]);
+        assert_eq!(released.modulators[0], ModulatorSettings::silent());
+        assert_eq!(released.modulators[1].effect, 0.3);
+        let spelled = parse("(dopamine_effect: 0.5, serotonin_effect: 0.3, norepinephrine_effect: 0.2)").lower(&[]);
+        assert_eq!(spelled, NeuromodulationSettings::original(0.5, 0.3, 0.2, 20.0));
     }
 
     /// `M = Π (1 + effect · tanh(level − baseline))`, by hand.

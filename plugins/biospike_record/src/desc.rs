@@ -35,11 +35,14 @@ pub struct WeightsDesc {
     pub histogram: Option<HistogramDesc>,
 }
 
+/// The most bins a weight histogram may have.
+pub const MAX_HISTOGRAM_BINS: u32 = 100_000;
+
 /// Weight histogram bins.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HistogramDesc {
-    /// Number of bins, `>= 1`.
+    /// Number of bins, `1..=100000`.
     #[serde(deserialize_with = "desc::at_least_one")]
     pub bins: u32,
     /// Lower edge.
@@ -83,8 +86,19 @@ impl RecordDesc {
     /// neuron count.
     pub fn check(&self, populations: &[&str], neurons: u32) -> Result<(), DescError> {
         if let Some(h) = self.weights.as_ref().and_then(|w| w.histogram.as_ref()) {
-            if h.high <= h.low {
-                return Err(DescError::new("weights.histogram", "histogram", "high must be > low"));
+            if h.high <= h.low || !(h.high - h.low).is_finite() {
+                return Err(DescError::new(
+                    "weights.histogram",
+                    "histogram",
+                    format!("({}, {}); allowed: low < high with a finite width high - low", h.low, h.high),
+                ));
+            }
+            if h.bins > MAX_HISTOGRAM_BINS {
+                return Err(DescError::new(
+                    "weights.histogram.bins",
+                    "bins",
+                    format!("{} is outside the allowed range 1..={MAX_HISTOGRAM_BINS}", h.bins),
+                ));
             }
             if let Some(bad) = h.sources.iter().find(|x| !populations.contains(&x.as_str())) {
                 return Err(DescError::new(

@@ -11,7 +11,7 @@
 //! | `spikes.parquet` | one per spike: `step, time_ms, neuron, population` | streamed in batches while running |
 //! | `state.parquet` | one per sampled neuron and sample: `step, time_ms, neuron, v, u, excitability, input` | streamed |
 //! | `neurons.parquet` | one per neuron: id, population, `a, b, c, d`, position | at the first recorded step |
-//! | `synapses.parquet` | one per synapse: `pre, post, delay_steps, delay_ms, weight_start, weight_end` | at [`finish_recording`] |
+//! | `synapses.parquet` | one per synapse that existed during the run: `pre, post, delay_steps, delay_ms, weight_start, weight_end, created_step, removed_step` | at [`finish_recording`] |
 //!
 //! Streams are buffered and handed to the Parquet writer in batches, which closes a row group
 //! every [`RecordSettings::row_group_rows`] rows: memory stays bounded whatever the run length.
@@ -49,15 +49,18 @@ mod plugin;
 mod sampled;
 mod tables;
 
-pub use desc::{HistogramDesc, RecordDesc, StateDesc, WeightsDesc};
+pub use desc::{HistogramDesc, MAX_HISTOGRAM_BINS, RecordDesc, StateDesc, WeightsDesc};
 pub use plugin::{
-    ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, finish_recording, write_snapshot,
+    ClosingMetadata, ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, finish_recording,
+    write_snapshot,
 };
 pub use sampled::{WeightHistogram, WeightSampling};
 pub use tables::write_parquet;
 
 /// The plugin, its settings and the finishing functions.
 pub mod prelude {
-    pub use crate::plugin::{ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling};
+    pub use crate::plugin::{
+        ClosingMetadata, ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling,
+    };
     pub use crate::sampled::{WeightHistogram, WeightSampling};
 }

@@ -94,6 +94,12 @@ impl RecordSettings {
     }
 }
 
+/// Key-value metadata known only when the run ends (the driver's outcome: `biospike.outcome`),
+/// appended with `biospike.steps_run` and `biospike.simulated_ms` to every table the recorder
+/// completes. A driver inserts it before [`FinishSystems::Close`].
+#[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClosingMetadata(pub Vec<(String, String)>);
+
 /// Files completed by the recorder when the simulation finished ([`FinishSystems::Close`]).
 #[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
 pub struct RecordedFiles(pub Vec<PathBuf>);
@@ -124,7 +130,15 @@ impl Plugin for ParquetRecorderPlugin {
         app.init_resource::<RecordedFiles>();
         app.add_systems(
             SimSchedule,
-            (start_recording.run_if(not_started), record_step).chain().in_set(SimSystems::Record).in_set(BuiltinSystems),
+            (start_recording.run_if(not_started), record_step, stop_on_failure).chain().in_set(SimSystems::Record).in_set(BuiltinSystems),
+        );
+        app.add_systems(
+            SimSchedule,
+            log_synapse_edits
+                .in_set(SimSystems::Prepare)
+                .after(PrepareSystems::Settle)
+                .before(PrepareSystems::Index)
+                .in_set(BuiltinSystems),
         );
         app.add_systems(SimFinishSchedule, close_files.in_set(FinishSystems::Close).in_set(BuiltinSystems));
     }
@@ -134,6 +148,16 @@ impl Plugin for ParquetRecorderPlugin {
 /// every neuron, with the halt message as metadata); then [`finish_recording`]. Files go to
 /// [`RecordedFiles`], the first error to [`RecorderStatus`].
 fn close_files(world: &mut World) {
+    // A run that stopped before its first step (`--steps 0`, a stop during set-up) still
+    // leaves every table, empty.
+    if world.get_resource::<Recorder>().is_some_and(|r| !r.started) {
+        use bevy_ecs::system::RunSystemOnce as _;
+        if let Err(e) = world.run_system_once(start_recording) {
+            let dir = world.resource::<RecordSettings>().out_dir.clone();
+            let e = RecordError::Io { path: dir, source: std::io::Error::other(e.to_string()) };
+            fail(&mut world.resource_mut::<RecorderStatus>(), e);
+        }
+    }
     let mut files = Vec::new();
     let mut error = None;
     if let (Some(SimStatus::Halted { .. }), Some(settings)) = (world.get_resource::<SimStatus>(), world.get_resource::<RecordSettings>())
@@ -187,6 +211,8 @@ struct SynapseStart {
     post: u32,
     delay: u16,
     weight: f32,
+    /// First step it could deliver on (0 for the network the run started with).
+    created: u64,
 }
 
 /// Writers and buffers; private, one per app.
@@ -200,11 +226,68 @@ struct Recorder {
     sampled: Vec<Entity>,
     population_of: Vec<u16>,
     synapse_start: Vec<SynapseStart>,
+    /// Entities of `synapse_start` and of synapses created since (never logged twice).
+    synapse_known: bevy_ecs::entity::EntityHashSet,
+    /// Step at which each removed synapse stopped delivering.
+    synapse_removed: bevy_ecs::entity::EntityHashMap<u64>,
     files: Vec<PathBuf>,
 }
 
 fn not_started(r: Res<Recorder>) -> bool {
     !r.started
+}
+
+/// A recording error ends the run at the step it happened, instead of after every step ran
+/// into a file that cannot be completed (a full disk, a folder made read-only).
+fn stop_on_failure(status: Res<RecorderStatus>, mut sim: ResMut<SimStatus>, clock: Res<SimClock>) {
+    if let RecorderStatus::Failed(e) = &*status
+        && sim.is_running()
+    {
+        sim.stop(clock.step(), format!("recording failed: {e}"));
+    }
+}
+
+/// Synapses created and removed during the run (structural plasticity, user systems), read from
+/// the queue the synapse hooks fill before [`PrepareSystems::Index`] applies it: the step an
+/// edit is applied at is the first step it changes delivery.
+fn log_synapse_edits(
+    mut rec: ResMut<Recorder>,
+    edits: Option<Res<SynapseEdits>>,
+    synapses: Query<(&Synapse, &SynapticWeight, &SynapticDelay)>,
+    settings: Res<RecordSettings>,
+    clock: Res<SimClock>,
+) {
+    let Some(edits) = edits else { return };
+    if !rec.started || !settings.synapses || (edits.added.is_empty() && edits.removed.is_empty()) {
+        return;
+    }
+    let step = clock.step();
+    let rec = &mut *rec;
+    for &(_, e) in &edits.removed {
+        if rec.synapse_known.contains(&e) {
+            rec.synapse_removed.entry(e).or_insert(step);
+        }
+    }
+    for &e in &edits.added {
+        // A replaced `Synapse` is a removal and an addition of the same entity: keep its row.
+        if rec.synapse_removed.get(&e) == Some(&step) {
+            rec.synapse_removed.remove(&e);
+            continue;
+        }
+        let Ok((s, w, d)) = synapses.get(e) else { continue };
+        if rec.synapse_known.insert(e) {
+            let position = rec.synapse_start.len();
+            rec.synapse_start.push(SynapseStart {
+                entity: e,
+                position,
+                pre: s.pre.0,
+                post: s.post.0,
+                delay: d.0,
+                weight: w.0,
+                created: step,
+            });
+        }
+    }
 }
 
 fn spike_schema() -> SchemaRef {
@@ -273,18 +356,27 @@ fn start_recording(
     if settings.synapses {
         let mut start: Vec<SynapseStart> = synapses
             .iter()
-            .map(|(entity, s, w, d)| SynapseStart { entity, position: 0, pre: s.pre.0, post: s.post.0, delay: d.0, weight: w.0 })
+            .map(|(entity, s, w, d)| SynapseStart {
+                entity,
+                position: 0,
+                pre: s.pre.0,
+                post: s.post.0,
+                delay: d.0,
+                weight: w.0,
+                created: 0,
+            })
             .collect();
         // Index-only synapses (no entity) are read from the index.
         if let Some(index) = &index {
             for pre in 0..index.neuron_count() as u32 {
                 for k in index.row(pre).filter(|&k| index.entity(k).is_none()) {
                     let (post, weight, delay) = (index.posts()[k], index.weights()[k], index.delays()[k]);
-                    start.push(SynapseStart { entity: Entity::PLACEHOLDER, position: k, pre, post, delay, weight });
+                    start.push(SynapseStart { entity: Entity::PLACEHOLDER, position: k, pre, post, delay, weight, created: 0 });
                 }
             }
         }
         start.sort_unstable_by_key(|s| (s.pre, s.post, s.entity.to_bits(), s.position));
+        rec.synapse_known = start.iter().map(|s| s.entity).filter(|&e| e != Entity::PLACEHOLDER).collect();
         rec.synapse_start = start;
     }
 }
@@ -395,6 +487,8 @@ fn synapse_schema() -> SchemaRef {
         Field::new("delay_ms", DataType::Float64, false),
         Field::new("weight_start", DataType::Float32, false),
         Field::new("weight_end", DataType::Float32, true),
+        Field::new("created_step", DataType::UInt64, false),
+        Field::new("removed_step", DataType::UInt64, true),
     ]))
 }
 
@@ -451,6 +545,16 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
                 }
             })
             .collect();
+        let removed_step: Vec<Option<u64>> = start
+            .iter()
+            .zip(&weight_end)
+            .map(|(s, end)| match rec.synapse_removed.get(&s.entity) {
+                Some(&step) => Some(step),
+                // Gone without passing the queue (removed in the last step): the run's end.
+                None if end.is_none() => Some(world.get_resource::<SimClock>().map_or(0, |c| c.step())),
+                None => None,
+            })
+            .collect();
         let path = settings.out_dir.join("synapses.parquet");
         keep(write_parquet(
             &path,
@@ -462,6 +566,8 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
                 Arc::new(Float64Array::from_iter_values(start.iter().map(|s| f64::from(s.delay) * dt))),
                 Arc::new(Float32Array::from_iter_values(start.iter().map(|s| s.weight))),
                 Arc::new(Float32Array::from(weight_end)),
+                Arc::new(UInt64Array::from_iter_values(start.iter().map(|s| s.created))),
+                Arc::new(UInt64Array::from(removed_step)),
             ],
             &[settings.metadata.clone(), extra.clone()].concat(),
         ));
@@ -480,7 +586,12 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
 /// `biospike.simulated_ms`, appended to the metadata of every table the recorder completes.
 fn run_length(world: &World) -> Vec<(String, String)> {
     let Some(clock) = world.get_resource::<SimClock>() else { return Vec::new() };
-    vec![("biospike.steps_run".into(), clock.step().to_string()), ("biospike.simulated_ms".into(), clock.time_ms().to_string())]
+    let mut out =
+        vec![("biospike.steps_run".into(), clock.step().to_string()), ("biospike.simulated_ms".into(), clock.time_ms().to_string())];
+    if let Some(extra) = world.get_resource::<ClosingMetadata>() {
+        out.extend(extra.0.iter().cloned());
+    }
+    out
 }
 
 /// Writes the state of every neuron (`neuron, v, u, excitability, input, last_spike_step`) to

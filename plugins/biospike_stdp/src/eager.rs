@@ -83,7 +83,7 @@ impl StdpState {
                 if let Some(&next) = spikes.get(i + 1).filter(|_| i + 1 < range.end) {
                     view.prefetch_row(st, next as usize, weights, offset);
                 }
-                let (pre_last, pre_x) = if deferred { st.deferred_old[i] } else { (NEVER, 0.0) };
+                let pre_last = if deferred { st.deferred_old[i].0 } else { NEVER };
                 let kind = st.row_kind(spikes[i] as usize);
                 if kind == RowPlastic::None {
                     continue;
@@ -99,7 +99,7 @@ impl StdpState {
                     let w = &mut weights[k - offset];
                     if deferred && last == s && pre_last != NEVER {
                         let d = u64::from(view.uniform.unwrap_or(view.delays[k]));
-                        let x = st.trace_at(settings, pre_last, pre_x, s, d, dt);
+                        let x = st.pre_trace(settings, spikes[i] as usize, s, d, dt);
                         if x != 0.0 {
                             settings.apply(w, |old| settings.ltp(old, x));
                         }

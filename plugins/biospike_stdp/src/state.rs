@@ -68,6 +68,16 @@ pub struct StdpState {
     pub(crate) marks: Vec<u64>,
     /// Deferred LTP: `(last spike, x)` of this step's spiking neurons before their update.
     pub(crate) deferred_old: Vec<(u64, f64)>,
+    /// Spike history for pairings through delays longer than the interval between a neuron's
+    /// spikes: one backward chain per neuron (`hist_head[i]` its latest spike, `hist_prev` the
+    /// one before), with the presynaptic trace just after each spike. Kept back to the first
+    /// spike more than the longest delay before the neuron's latest ([`Self::compact_history`]).
+    pub(crate) hist_step: Vec<u64>,
+    pub(crate) hist_x: Vec<f64>,
+    pub(crate) hist_prev: Vec<u32>,
+    pub(crate) hist_head: Vec<u32>,
+    /// The longest delay seen, steps (how far back the history must reach).
+    pub(crate) max_delay: u64,
 }
 
 impl StdpState {
@@ -105,26 +115,61 @@ impl StdpState {
     }
 
     /// Presynaptic trace of `pre` seen by a postsynaptic spike at step `t` through a synapse
-    /// with delay `d`: only spikes that have arrived by `t` count. 0 when `pre` has not fired.
+    /// with delay `d`: the trace of the spikes that have arrived by `t`, i.e. `pre`'s trace at
+    /// step `t − d` (all-to-all: the sum over those spikes; nearest: the latest of them). 0 when
+    /// none has arrived. Exact for any delay and any interval between `pre`'s spikes.
     #[inline]
     pub(crate) fn pre_trace(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
         let n = &self.neurons[pre];
-        self.trace_at(settings, n.last, n.x, t, d, dt)
+        if n.last == NEVER {
+            0.0
+        } else if n.last + d <= t {
+            n.x * Self::decay(&self.decay_plus, t - n.last - d, dt, settings.tau_plus_ms)
+        } else {
+            self.pre_trace_in_flight(settings, pre, t, d, dt)
+        }
     }
 
-    /// [`Self::pre_trace`] for a neuron whose last spike was `last` with trace `x` just after it.
-    #[inline]
-    pub(crate) fn trace_at(&self, settings: &StdpSettings, last: u64, x: f64, t: u64, d: u64, dt: f64) -> f64 {
-        if last == NEVER {
-            0.0
-        } else if last + d <= t {
-            x * Self::decay(&self.decay_plus, t - last - d, dt, settings.tau_plus_ms)
-        } else if settings.trace == TraceUpdate::Add {
-            // The last spike is still in flight; earlier ones (all arrived) pair.
-            (x - 1.0) * ((last + d - t) as f64 * dt / settings.tau_plus_ms).exp()
-        } else {
-            0.0
+    /// [`Self::pre_trace`] when `pre`'s latest spike has not arrived yet: the latest spike in the
+    /// history that has.
+    #[cold]
+    fn pre_trace_in_flight(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
+        let mut e = self.hist_head.get(pre).copied().unwrap_or(NONE);
+        while e != NONE {
+            let s = self.hist_step[e as usize];
+            if s + d <= t {
+                return self.hist_x[e as usize] * Self::decay(&self.decay_plus, t - s - d, dt, settings.tau_plus_ms);
+            }
+            e = self.hist_prev[e as usize];
         }
+        0.0
+    }
+
+    /// Drops history entries no pairing can need: per neuron, those before the first spike that
+    /// is at least [`Self::max_delay`] steps older than its latest.
+    pub(crate) fn compact_history(&mut self) {
+        let (mut step, mut x, mut prev) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..self.hist_head.len() {
+            let last = self.neurons.get(i).map_or(NEVER, |n| n.last);
+            let mut chain = Vec::new();
+            let mut e = self.hist_head[i];
+            while e != NONE {
+                chain.push(e);
+                if self.hist_step[e as usize] + self.max_delay <= last {
+                    break;
+                }
+                e = self.hist_prev[e as usize];
+            }
+            let mut head = NONE;
+            for &e in chain.iter().rev() {
+                prev.push(head);
+                head = step.len() as u32;
+                step.push(self.hist_step[e as usize]);
+                x.push(self.hist_x[e as usize]);
+            }
+            self.hist_head[i] = head;
+        }
+        (self.hist_step, self.hist_x, self.hist_prev) = (step, x, prev);
     }
 
     /// Traces of this step's spikes: set to 1 (nearest-spike pairing) or decayed and increased
@@ -146,6 +191,15 @@ impl StdpState {
             };
             let t = &mut self.neurons[i];
             (t.x, t.y, t.last) = (x, y, s);
+            if let Some(head) = self.hist_head.get_mut(i) {
+                self.hist_prev.push(*head);
+                *head = self.hist_step.len() as u32;
+                self.hist_step.push(s);
+                self.hist_x.push(x);
+            }
+        }
+        if self.hist_step.len() > 4 * self.hist_head.len() + 4096 {
+            self.compact_history();
         }
     }
 
@@ -248,6 +302,10 @@ impl StdpState {
         if self.neurons.len() < n {
             self.neurons.resize(n, NeuronTraces::default());
         }
+        if self.hist_head.len() < n {
+            self.hist_head.resize(n, NONE);
+        }
+        self.max_delay = self.max_delay.max(u64::from(index.max_delay()).max(1));
         if deferred && self.head.len() < n {
             self.head.resize(n, NONE);
             self.mark.resize(n, 0);

@@ -56,12 +56,16 @@ pub struct DriftDesc {
     #[serde(deserialize_with = "desc::probability")]
     pub step_size: f64,
     /// `v` draws, mV. Default (−70, −60).
+    #[serde(deserialize_with = "desc::range")]
     pub v_range: (f64, f64),
     /// `u` draws. Default (−14, −12).
+    #[serde(deserialize_with = "desc::range")]
     pub u_range: (f64, f64),
     /// Excitability draws. Default (0.9, 1.1).
+    #[serde(deserialize_with = "desc::range")]
     pub excitability_range: (f64, f64),
     /// Weight-magnitude draws; none leaves weights alone. Default none.
+    #[serde(deserialize_with = "desc::opt_range")]
     pub weight_range: Option<(f64, f64)>,
 }
 

@@ -37,7 +37,10 @@ impl SynapseDesc {
             return Err(DescError::new(
                 "delay_ms",
                 "delay_ms",
-                format!("delays {lo}..{hi} ms are {lo_steps}..{hi_steps} steps of {dt_ms} ms; allowed 1..=65535 steps"),
+                format!(
+                    "delays {lo}..{hi} ms{} are {lo_steps}..{hi_steps} steps of {dt_ms} ms; allowed 1..=65535 steps",
+                    if self.delay_ms == Self::default().delay_ms { " (the default delay)" } else { "" }
+                ),
             ));
         }
         Ok(())

@@ -216,13 +216,13 @@ pub fn watts_strogatz(n: u32, k: u32, rewire_p: f64, seed: u64) -> Result<EdgeLi
     if !(0.0..=1.0).contains(&rewire_p) {
         return invalid(format!("rewire_p = {rewire_p} is outside [0, 1]"));
     }
-    let mut g: UnGraph<(), ()> = UnGraph::with_capacity(n as usize, (n * k / 2) as usize);
+    let mut g: UnGraph<(), ()> = UnGraph::with_capacity(n as usize, (u64::from(n) * u64::from(k) / 2) as usize);
     for _ in 0..n {
         g.add_node(());
     }
     for i in 0..n {
         for j in 1..=k / 2 {
-            g.add_edge(NodeIndex::new(i as usize), NodeIndex::new(((i + j) % n) as usize), ());
+            g.add_edge(NodeIndex::new(i as usize), NodeIndex::new(((u64::from(i) + u64::from(j)) % u64::from(n)) as usize), ());
         }
     }
     // Rewire in the classic order: by lap j, then by node i.
@@ -232,7 +232,7 @@ pub fn watts_strogatz(n: u32, k: u32, rewire_p: f64, seed: u64) -> Result<EdgeLi
             if rng.uniform() >= rewire_p {
                 continue;
             }
-            let (a, b) = (NodeIndex::new(i as usize), NodeIndex::new(((i + j) % n) as usize));
+            let (a, b) = (NodeIndex::new(i as usize), NodeIndex::new(((u64::from(i) + u64::from(j)) % u64::from(n)) as usize));
             let Some(e) = g.find_edge(a, b) else { continue };
             if g.neighbors(a).count() >= n as usize - 1 {
                 continue; // already linked to everyone
@@ -258,7 +258,7 @@ pub fn barabasi_albert(n: u32, m: u32, directed: bool, seed: u64) -> Result<Edge
     if m == 0 || m >= n {
         return invalid(format!("m = {m} must be > 0 and < n = {n}"));
     }
-    let mut g: UnGraph<(), ()> = UnGraph::with_capacity(n as usize, (n * m) as usize);
+    let mut g: UnGraph<(), ()> = UnGraph::with_capacity(n as usize, (u64::from(n) * u64::from(m)) as usize);
     for _ in 0..n {
         g.add_node(());
     }
