@@ -22,9 +22,10 @@ pub enum BuildError {
     /// The topology generator refused the parameters.
     #[error("topology: {0}")]
     Topology(#[from] topo::TopologyError),
-    /// The network would not fit in memory ([`Scene::check_memory`]).
+    /// The network would not fit in memory ([`Scene::check_memory`]), or the built network
+    /// lacks what the scene names (a traced synapse).
     #[error(transparent)]
-    Resources(#[from] crate::scene::SceneError),
+    Scene(#[from] crate::scene::SceneError),
 }
 
 /// The app of a scene's model (no recorder, no network yet): [`BiospikePlugins`] with the
@@ -357,6 +358,36 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     Ok(())
 }
 
+/// Every synapse `record.weights.synapses` traces exists in the built network (a random
+/// topology decides which pairs do). With `structure`, a missing one may still be created, so
+/// it is not an error there.
+fn check_traced_synapses(world: &mut World, scene: &Scene) -> Result<(), BuildError> {
+    let Some(w) = &scene.desc.record.weights else { return Ok(()) };
+    if w.synapses.is_empty() || scene.desc.structure.is_some() {
+        return Ok(());
+    }
+    let mut pairs: std::collections::HashSet<(u32, u32)> = world.query::<&Synapse>().iter(world).map(|s| (s.pre.0, s.post.0)).collect();
+    if let Some(index) = world.get_resource::<SynapseIndex>() {
+        for pre in 0..index.neuron_count() as u32 {
+            pairs.extend(index.row(pre).map(|k| (pre, index.posts()[k])));
+        }
+    }
+    match w.synapses.iter().position(|p| !pairs.contains(p)) {
+        None => Ok(()),
+        Some(i) => {
+            let (pre, post) = w.synapses[i];
+            Err(scene
+                .invalid(
+                    format!("record.weights.synapses[{i}]"),
+                    "synapses",
+                    0,
+                    format!("there is no synapse {pre} → {post} in the network the topology built (seed {})", scene.desc.seed),
+                )
+                .into())
+        }
+    }
+}
+
 /// A runnable app for `scene`: model plugins, the network, and (with `out`) the recorder.
 pub fn build_app(scene: &Scene, out: Option<&Path>) -> Result<App, BuildError> {
     build_app_with(scene, out, |_| {})
@@ -371,6 +402,7 @@ pub fn build_app_with(scene: &Scene, out: Option<&Path>, extra: impl FnOnce(&mut
     add_model(&mut app, scene, out);
     extra(&mut app);
     spawn_network(app.world_mut(), scene)?;
+    check_traced_synapses(app.world_mut(), scene)?;
     #[cfg(feature = "parquet")]
     if let Some((pre, post)) = app.world().get_resource::<crate::experiment::DistalReward>().map(|e| (e.pre, e.post))
         && let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>()

@@ -26,6 +26,14 @@ pub fn network_graph(world: &mut World) -> DiGraph<NodeLabel, f32> {
     }
     let mut q = world.query::<(&Synapse, &SynapticWeight)>();
     let mut edges: Vec<_> = q.iter(world).map(|(s, w)| (s.pre.0, s.post.0, w.0)).collect();
+    // Index-only synapses (`synapse_storage: IndexOnly`) have no entity: read them from the index.
+    if let Some(index) = world.get_resource::<SynapseIndex>() {
+        for pre in 0..index.neuron_count() as u32 {
+            for k in index.row(pre).filter(|&k| index.entity(k).is_none()) {
+                edges.push((pre, index.posts()[k], index.weights()[k]));
+            }
+        }
+    }
     edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
     for (pre, post, w) in edges {
         g.add_edge(NodeIndex::new(pre as usize), NodeIndex::new(post as usize), w);

@@ -264,6 +264,16 @@ fn main() -> ExitCode {
         Command::Validate { scene } => match load(&scene, None) {
             Ok(s) => match s.check_memory() {
                 Ok(budget) => {
+                    // A traced synapse must exist in the network the topology builds.
+                    if s.desc.record.weights.as_ref().is_some_and(|w| !w.synapses.is_empty())
+                        && let Err(e) = biospike::build_app(&s, None)
+                    {
+                        eprintln!("error: {e}");
+                        return finish(ExitCode::from(2));
+                    }
+                    for w in s.warnings(s.desc.time_steps) {
+                        eprintln!("warning: {w}");
+                    }
                     say!("ok: {s}");
                     say!("  memory {budget}");
                     say!("  output {}", budget.output_line());
@@ -315,6 +325,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Quantize { scene, num_weight_bits, compare, steps, out } => {
+            if let Ok(s) = Scene::load(&scene)
+                && s.desc.synapse_storage == biospike::scene::SynapseStorageDesc::IndexOnly
+            {
+                eprintln!(
+                    "error: {}: quantize maps synapse entities to Loihi's format, and this scene keeps its synapses in the index only (synapse_storage: IndexOnly); use synapse_storage: Entities",
+                    scene.display()
+                );
+                return ExitCode::from(2);
+            }
             let (s, mut app) = match load_and_build(&scene) {
                 Ok(x) => x,
                 Err(code) => return code,
@@ -408,6 +427,9 @@ fn main() -> ExitCode {
                 run_steps as f64 * s.desc.dt_ms,
                 s.desc.seed
             );
+            for w in s.warnings(run_steps) {
+                eprintln!("warning: {w}");
+            }
             let budget = s.budget(run_steps);
             eprintln!("memory  {budget}");
             if let Some(dir) = &out {

@@ -395,6 +395,22 @@ impl Scene {
         Ok(scene)
     }
 
+    /// What may be intended but is probably a mistake, for a run of `steps` steps: releases
+    /// scheduled after the run ends. Printed by `biospike validate` and `biospike run`.
+    pub fn warnings(&self, steps: u64) -> Vec<String> {
+        let end_ms = steps as f64 * self.desc.dt_ms;
+        let mut out = Vec::new();
+        if let Some(m) = &self.desc.neuromodulation {
+            for (i, r) in m.releases.iter().enumerate().filter(|(_, r)| r.at_ms >= end_ms) {
+                out.push(format!(
+                    "neuromodulation.releases[{i}]: the release at {} ms is at or after the end of the run ({end_ms} ms) and will not happen",
+                    r.at_ms
+                ));
+            }
+        }
+        out
+    }
+
     /// Total number of neurons.
     pub fn neuron_count(&self) -> u32 {
         self.desc.populations.iter().map(|p| p.size).sum()

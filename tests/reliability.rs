@@ -140,3 +140,58 @@ fn synapses_created_during_the_run_are_recorded() {
     }
     assert_eq!(later, created, "one row per created synapse");
 }
+
+fn scene_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+/// `graph` reads index-only synapses from the index; `quantize`, which maps synapse entities,
+/// refuses them with a message instead of reporting an empty table.
+#[test]
+fn graph_and_quantize_on_index_only_storage() {
+    let dir = tmp("index_only");
+    let scene = scene_file(
+        &dir,
+        "io.ron",
+        "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 20)], topology: FixedOutDegree(k: 3), synapse_storage: IndexOnly)",
+    );
+    let o = bin().arg("graph").arg(&scene).arg("--out").arg(dir.join("g.dot")).output().expect("spawn");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("20 nodes, 60 edges"), "{}", text(&o));
+    let o = bin().arg("quantize").arg(&scene).output().expect("spawn");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("IndexOnly"), "{}", text(&o));
+}
+
+/// Tracing a synapse the topology did not build is refused (it would give an empty
+/// `weights.parquet`); a release after the end of the run is a warning.
+#[test]
+fn missing_traced_synapses_and_late_releases_are_reported() {
+    let dir = tmp("traced");
+    let scene = scene_file(
+        &dir,
+        "traced.ron",
+        "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 20)], topology: SmallWorld(k: 2, rewire_p: 0.0),\n record: (weights: (synapses: [(0, 1), (0, 7)], every_steps: 1)))",
+    );
+    for cmd in ["validate", "run"] {
+        let mut c = bin();
+        c.arg(cmd).arg(&scene);
+        if cmd == "run" {
+            c.arg("--no-output");
+        }
+        let o = c.output().expect("spawn");
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("record.weights.synapses[1]") && err.contains("0 → 7"), "{cmd}: {err}");
+    }
+    let late = scene_file(
+        &dir,
+        "late.ron",
+        "(dt_ms: 1.0, time_steps: 100, populations: [(name: \"a\", size: 5)],\n neuromodulation: (releases: [(modulator: Dopamine, at_ms: 500.0, amount: 1.0)]))",
+    );
+    let o = bin().arg("validate").arg(&late).output().expect("spawn");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("releases[0]"), "{}", text(&o));
+}
