@@ -61,7 +61,8 @@ impl StdpState {
         dt: f64,
         scratch: &mut ReplayScratch,
     ) {
-        let last = self.neurons[pre].last;
+        let n = self.neurons[pre];
+        let last = n.last;
         let kind = self.row_kind(pre);
         if last == NEVER || kind == RowPlastic::None {
             return;
@@ -73,7 +74,7 @@ impl StdpState {
         let m1 = if mark >= base { (mark - base + 1) as u32 } else { 0 };
         // One pairing: the change and clip of the eager path, rounded to f32 in between.
         let pair = |w: &mut f32, t: u64, d: u64| {
-            let x = self.pre_trace(settings, pre, t, d, dt);
+            let x = self.trace_at(settings, pre, &n, t, d, dt);
             if x != 0.0 {
                 settings.apply(w, |old| settings.ltp(old, x));
             }

@@ -83,7 +83,7 @@ impl StdpState {
                 if let Some(&next) = spikes.get(i + 1).filter(|_| i + 1 < range.end) {
                     view.prefetch_row(st, next as usize, weights, offset);
                 }
-                let pre_last = if deferred { st.deferred_old[i].0 } else { NEVER };
+                let (pre_last, pre_x) = if deferred { st.deferred_old[i] } else { (NEVER, 0.0) };
                 let kind = st.row_kind(spikes[i] as usize);
                 if kind == RowPlastic::None {
                     continue;
@@ -99,7 +99,13 @@ impl StdpState {
                     let w = &mut weights[k - offset];
                     if deferred && last == s && pre_last != NEVER {
                         let d = u64::from(view.uniform.unwrap_or(view.delays[k]));
-                        let x = st.pre_trace(settings, spikes[i] as usize, s, d, dt);
+                        // The trace from before this step's spike (which cannot have arrived):
+                        // its latest spike if that has arrived, else the history.
+                        let x = if pre_last + d <= s {
+                            pre_x * StdpState::decay(&st.decay_plus, s - pre_last - d, dt, settings.tau_plus_ms)
+                        } else {
+                            st.pre_trace_in_flight(settings, spikes[i] as usize, s, d, dt)
+                        };
                         if x != 0.0 {
                             settings.apply(w, |old| settings.ltp(old, x));
                         }

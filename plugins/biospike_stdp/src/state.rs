@@ -120,20 +120,43 @@ impl StdpState {
     /// none has arrived. Exact for any delay and any interval between `pre`'s spikes.
     #[inline]
     pub(crate) fn pre_trace(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
-        let n = &self.neurons[pre];
+        self.trace_at(settings, pre, &self.neurons[pre], t, d, dt)
+    }
+
+    /// [`Self::pre_trace`] with `pre`'s trace state `n` already at hand (a row's loop reads it
+    /// once).
+    #[inline(always)]
+    pub(crate) fn trace_at(&self, settings: &StdpSettings, pre: usize, n: &NeuronTraces, t: u64, d: u64, dt: f64) -> f64 {
         if n.last == NEVER {
             0.0
         } else if n.last + d <= t {
             n.x * Self::decay(&self.decay_plus, t - n.last - d, dt, settings.tau_plus_ms)
         } else {
+            self.trace_in_flight(settings, pre, n, t, d, dt)
+        }
+    }
+
+    /// [`Self::trace_at`] when `pre`'s latest spike has not arrived by `t`.
+    #[cold]
+    #[inline(never)]
+    fn trace_in_flight(&self, settings: &StdpSettings, pre: usize, n: &NeuronTraces, t: u64, d: u64, dt: f64) -> f64 {
+        if n.prev_gap == NO_GAP {
+            0.0
+        } else if n.last - u64::from(n.prev_gap) + d <= t {
+            // Only the latest spike is in flight: the trace just before it, carried to `t − d`.
+            match settings.trace {
+                TraceUpdate::Add => (n.x - 1.0) * ((n.last + d - t) as f64 * dt / settings.tau_plus_ms).exp(),
+                TraceUpdate::Reset => Self::decay(&self.decay_plus, t - d - (n.last - u64::from(n.prev_gap)), dt, settings.tau_plus_ms),
+            }
+        } else {
             self.pre_trace_in_flight(settings, pre, t, d, dt)
         }
     }
 
-    /// [`Self::pre_trace`] when `pre`'s latest spike has not arrived yet: the latest spike in the
-    /// history that has.
+    /// [`Self::pre_trace`] when `pre`'s two latest spikes have not arrived yet: the latest spike
+    /// in the history that has.
     #[cold]
-    fn pre_trace_in_flight(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
+    pub(crate) fn pre_trace_in_flight(&self, settings: &StdpSettings, pre: usize, t: u64, d: u64, dt: f64) -> f64 {
         let mut e = self.hist_head.get(pre).copied().unwrap_or(NONE);
         while e != NONE {
             let s = self.hist_step[e as usize];
@@ -149,9 +172,10 @@ impl StdpState {
     /// is at least [`Self::max_delay`] steps older than its latest.
     pub(crate) fn compact_history(&mut self) {
         let (mut step, mut x, mut prev) = (Vec::new(), Vec::new(), Vec::new());
+        let mut chain = Vec::new();
         for i in 0..self.hist_head.len() {
             let last = self.neurons.get(i).map_or(NEVER, |n| n.last);
-            let mut chain = Vec::new();
+            chain.clear();
             let mut e = self.hist_head[i];
             while e != NONE {
                 chain.push(e);
@@ -191,7 +215,12 @@ impl StdpState {
             };
             let t = &mut self.neurons[i];
             (t.x, t.y, t.last) = (x, y, s);
-            if let Some(head) = self.hist_head.get_mut(i) {
+            t.prev_gap = if old.last == NEVER { NO_GAP } else { (s - old.last).min(u64::from(NO_GAP - 1)) as u32 };
+            // With delays of one step at most one spike is ever in flight, and `prev_gap`
+            // covers it: the history is needed only for longer delays.
+            if self.max_delay > 1
+                && let Some(head) = self.hist_head.get_mut(i)
+            {
                 self.hist_prev.push(*head);
                 *head = self.hist_step.len() as u32;
                 self.hist_step.push(s);
@@ -345,11 +374,17 @@ pub(crate) struct NeuronTraces {
     /// `step − log_base + 1` (0: none). Most replays find everything they need here, without
     /// walking the log (whose entries are scattered over memory).
     pub(crate) recent: [u32; RECENT],
+    /// Steps from the previous spike to the last ([`NO_GAP`] when there was none): pairings
+    /// through a delay longer than that interval need the previous spike.
+    pub(crate) prev_gap: u32,
 }
+
+/// [`NeuronTraces::prev_gap`] of a neuron that has fired at most once.
+pub(crate) const NO_GAP: u32 = u32::MAX;
 
 impl Default for NeuronTraces {
     fn default() -> Self {
-        Self { last: NEVER, x: 0.0, y: 0.0, recent: [0; RECENT] }
+        Self { last: NEVER, x: 0.0, y: 0.0, recent: [0; RECENT], prev_gap: NO_GAP }
     }
 }
 
