@@ -80,8 +80,12 @@ pub enum OutputDirError {
     },
 }
 
-/// `true` for a file name a biospike run or `biospike plot` writes.
+/// `true` for a file name a biospike run or `biospike plot` writes (tables, figures, and what
+/// a killed run leaves: a table's `.parts` folder or a `.<table>.parquet.tmp` file).
 pub fn is_run_output(name: &str) -> bool {
+    if let Some(table) = name.strip_suffix(".parts").or_else(|| name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp"))) {
+        return is_run_output(table);
+    }
     let Some((stem, ext)) = name.rsplit_once('.') else { return false };
     match ext {
         "parquet" => TABLES.contains(&stem),
@@ -112,15 +116,20 @@ impl OutputDir {
             if name == LOCK_FILE {
                 continue;
             }
-            let is_file = entry.file_type().map_err(io(&entry.path()))?.is_file();
-            if !(is_file && is_run_output(&name)) {
+            let kind = entry.file_type().map_err(io(&entry.path()))?;
+            let parts = kind.is_dir() && name.ends_with(".parts");
+            if !((kind.is_file() || parts) && is_run_output(&name)) {
                 return Err(OutputDirError::Foreign { path: path.to_owned(), entry: name });
             }
             stale.push(entry.path());
         }
         stale.sort();
         for f in &stale {
-            std::fs::remove_file(f).map_err(io(f))?;
+            if f.is_dir() {
+                std::fs::remove_dir_all(f).map_err(io(f))?;
+            } else {
+                std::fs::remove_file(f).map_err(io(f))?;
+            }
         }
         if let Some(free) = free_disk(path)
             && needed_bytes > free
@@ -157,8 +166,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.join("halt_snapshot.parquet"), b"old").unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.join("raster.png"), b"old").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(dir.join("spikes.parquet.parts")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("spikes.parquet.parts/part-000000.parquet"), b"killed").unwrap_or_else(|e| panic!("{e}"));
         let claimed = OutputDir::claim(&dir, 0).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(claimed.replaced().len(), 2);
+        assert_eq!(claimed.replaced().len(), 3);
+        assert!(!dir.join("spikes.parquet.parts").exists());
         assert!(!dir.join("halt_snapshot.parquet").exists());
         drop(claimed);
         std::fs::write(dir.join("notes.txt"), b"mine").unwrap_or_else(|e| panic!("{e}"));

@@ -248,11 +248,17 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     })?;
     let mut sim = Simulation::new(app);
     let mut files = Vec::new();
+    // Every file's metadata: the scene's, plus what this run changed.
+    let mut run_metadata = crate::metadata(scene);
+    run_metadata.push(("biospike.overrides".into(), opts.overrides.join(" ")));
+    run_metadata.push(("biospike.steps_planned".into(), steps.to_string()));
     #[cfg(feature = "parquet")]
     if let (Some(out), true) = (&opts.out, scene.desc.record.neurons) {
+        // Written before the first step (a killed run still has it), and again at the end with
+        // how the run went.
         std::fs::create_dir_all(out).map_err(|e| RunError::Record(format!("{}: {e}", out.display())))?;
         let path = out.join("neurons.parquet");
-        crate::tables::write_neurons(sim.world_mut(), &path, &crate::metadata(scene)).map_err(|e| RunError::Record(e.to_string()))?;
+        crate::tables::write_neurons(sim.world_mut(), &path, &run_metadata).map_err(|e| RunError::Record(e.to_string()))?;
         files.push(path);
     }
     if let Some(bits) = opts.quantize_bits {
@@ -296,6 +302,17 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let mut recorder_error = None;
     #[cfg(feature = "parquet")]
     {
+        let clock = *world.resource::<SimClock>();
+        run_metadata.extend([
+            ("biospike.steps_run".to_string(), clock.step().to_string()),
+            ("biospike.simulated_ms".to_string(), clock.time_ms().to_string()),
+            ("biospike.outcome".to_string(), outcome.key()),
+        ]);
+        if let (Some(out), true) = (&opts.out, scene.desc.record.neurons)
+            && let Err(e) = crate::tables::write_neurons(world, &out.join("neurons.parquet"), &run_metadata)
+        {
+            recorder_error = Some(e.to_string());
+        }
         if let Some(recorded) = world.get_resource::<biospike_record::RecordedFiles>() {
             files.extend(recorded.0.iter().cloned());
         }
@@ -304,7 +321,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         }
         if let (Some(out), Some(p)) = (&opts.out, &profile) {
             let path = out.join("profile.parquet");
-            match crate::tables::write_profile(p, &path, &crate::metadata(scene)) {
+            match crate::tables::write_profile(p, &path, &run_metadata) {
                 Ok(()) => files.push(path),
                 Err(e) => recorder_error = recorder_error.or(Some(e.to_string())),
             }

@@ -44,10 +44,9 @@ fn zero_steps_still_write_every_table() {
     for (table, n) in [("spikes", 0), ("neurons", 1000), ("synapses", 1_000_000)] {
         let path = dir.join(format!("{table}.parquet"));
         assert_eq!(rows(&path), n, "{table}");
-        if table != "neurons" {
-            // The neuron table is written before the first step, the others when the run ends.
-            assert_eq!(metadata(&path, "biospike.steps_run").as_deref(), Some("0"), "{table}");
-        }
+        assert_eq!(metadata(&path, "biospike.steps_run").as_deref(), Some("0"), "{table}");
+        assert_eq!(metadata(&path, "biospike.outcome").as_deref(), Some("completed"), "{table}");
+        assert_eq!(metadata(&path, "biospike.overrides").as_deref(), Some("--steps 0"), "{table}");
     }
     assert_eq!(metadata(&dir.join("spikes.parquet"), "biospike.outcome").as_deref(), Some("completed"));
 }
@@ -194,4 +193,67 @@ fn missing_traced_synapses_and_late_releases_are_reported() {
     let o = bin().arg("validate").arg(&late).output().expect("spawn");
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("releases[0]"), "{}", text(&o));
+}
+
+/// Every row of the Parquet files in `dir` that a reader would pick up (names starting with `_`
+/// or `.` are in-progress parts, skipped as pyarrow does), as `(step, neuron)`.
+fn part_rows(dir: &Path) -> Vec<(u64, u32)> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+    names.retain(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with(['_', '.'])));
+    names.sort();
+    names.iter().flat_map(|p| spike_rows(p)).collect()
+}
+
+fn spike_rows(path: &Path) -> Vec<(u64, u32)> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let col = |name: &str| batch.column_by_name(name).unwrap_or_else(|| panic!("{name}")).clone();
+        let (step, neuron) = (col("step"), col("neuron"));
+        let step = step.as_any().downcast_ref::<arrow_array::UInt64Array>().expect("u64 steps");
+        let neuron = neuron.as_any().downcast_ref::<arrow_array::UInt32Array>().expect("u32 neurons");
+        out.extend(step.values().iter().copied().zip(neuron.values().iter().copied()));
+    }
+    out
+}
+
+/// SIGKILL at any moment leaves every completed part of a table readable, and what they hold is
+/// exactly the beginning of what the full run writes. `BIOSPIKE_KILL_TRIALS` sets the number of
+/// kills (default 6, spread over the first seconds of the run).
+#[test]
+fn sigkill_leaves_every_completed_part_readable() {
+    let trials: u32 = std::env::var("BIOSPIKE_KILL_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
+    let mut recovered = Vec::new();
+    for trial in 0..trials {
+        let dir = tmp(&format!("kill{trial}"));
+        let out = dir.join("out");
+        let mut child = bin()
+            .args(["run", "sparse_10k", "--steps", "100000000", "--threads", "1", "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Spread over 1–5 s: some kills land before the first part is sealed, most after.
+        std::thread::sleep(std::time::Duration::from_millis(1000 + u64::from(trial) * 4000 / u64::from(trials.max(1))));
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        assert_eq!(rows(&out.join("neurons.parquet")), 10_000, "written before the first step, complete");
+        assert!(!out.join("spikes.parquet").exists(), "no table is presented as complete");
+        recovered.push((trial, part_rows(&out.join("spikes.parquet.parts"))));
+    }
+    let longest = recovered.iter().map(|(_, r)| r.last().map_or(0, |x| x.0 + 1)).max().unwrap_or(0);
+    assert!(longest > 0, "no part was completed in any trial");
+    // The full run up to the furthest step any trial reached.
+    let dir = tmp("kill-reference");
+    let o = bin().args(["run", "sparse_10k", "--steps", &longest.to_string(), "--out"]).arg(&dir).output().expect("spawn");
+    assert!(o.status.success(), "{}", text(&o));
+    let full = spike_rows(&dir.join("spikes.parquet"));
+    for (trial, rows) in &recovered {
+        assert_eq!(rows.as_slice(), &full[..rows.len()], "trial {trial}: the recovered rows are a prefix of the full run's");
+        println!("kill trial {trial}: {} spike rows recovered, up to step {}", rows.len(), rows.last().map_or(0, |x| x.0));
+    }
 }

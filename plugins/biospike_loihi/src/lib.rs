@@ -134,7 +134,7 @@ pub fn effective_weights(raw: &[f64], sign_mode: Option<SignMode>, num_weight_bi
         .map(|&w| match mode {
             SignMode::Mixed => (w.clamp(-256, 255) >> k) << k,
             SignMode::Excitatory => (w.clamp(0, 255) >> k) << k,
-            SignMode::Inhibitory => -((((-w).clamp(0, 255)) >> k) << k),
+            SignMode::Inhibitory => -(((w.saturating_neg().clamp(0, 255)) >> k) << k),
         })
         .collect();
     (w, mode)
