@@ -107,7 +107,9 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
     let r = || KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform();
     match desc {
         NeuronDesc::Preset(p) => p.params(),
-        NeuronDesc::Custom { a, b, c, d } => IzhikevichParams::new(a, b, c, d),
+        NeuronDesc::Custom { a, b, c, d, k2, k1, k0, recovery } => {
+            IzhikevichParams { k2, k1, k0, recovery: recovery.lower(), ..IzhikevichParams::new(a, b, c, d) }
+        }
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
         NeuronDesc::LoihiLif { .. } => IzhikevichParams::REGULAR_SPIKING,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// The descriptions each plugin crate owns, composed by [`SceneDesc`].
 pub use biospike_core::desc::DistDesc;
 pub use biospike_input::{CurrentStimulus, NoiseDesc, PoissonDesc, UniformNoiseDesc};
-pub use biospike_izhikevich::{IntegrationDesc, PresetDesc};
+pub use biospike_izhikevich::{IntegrationDesc, PresetDesc, RecoveryDesc};
 pub use biospike_loihi::{LifDesc, QuantizeDesc};
 pub use biospike_neuromod::{ModulatorDesc, ModulatorName, NeuromodulationDesc, ProcessDesc, ReleaseDesc, SensitivityDesc};
 pub use biospike_record::{HistogramDesc, RecordDesc, StateDesc, WeightsDesc};
@@ -93,6 +93,18 @@ pub enum NeuronDesc {
         /// `d`.
         #[serde(deserialize_with = "desc::finite")]
         d: f64,
+        /// Quadratic coefficient of `v' = k2·v² + k1·v + k0 − u + I`, 1/(mV·ms). Default 0.04.
+        #[serde(default = "biospike_izhikevich::desc::default_k2", deserialize_with = "desc::finite")]
+        k2: f64,
+        /// Linear coefficient, 1/ms. Default 5 (class-1 excitability of the 2004 paper: 4.1).
+        #[serde(default = "biospike_izhikevich::desc::default_k1", deserialize_with = "desc::finite")]
+        k1: f64,
+        /// Constant term, mV/ms. Default 140 (class-1 excitability: 108).
+        #[serde(default = "biospike_izhikevich::desc::default_k0", deserialize_with = "desc::finite")]
+        k0: f64,
+        /// Recovery equation. Default `Standard`; `Accommodation` for the 2004 paper's cell R.
+        #[serde(default)]
+        recovery: RecoveryDesc,
     },
     /// Loihi current-based LIF on the bit-exact fixed-point path (`biospike_loihi`); its
     /// incoming weights are quantized per projection (Lava's scaling). The fields are those of

@@ -212,3 +212,83 @@ fn bistability_last_spike_matches_reference() {
     let steps = spike_steps(&mut app, (r.t_end / r.tau) as u64 + 1, 0);
     assert_eq!(steps.last().map(|&s| s as f64 * r.tau), Some(208.0));
 }
+
+/// A row as a scene a user could write: one `Custom` cell (with the class-1 coefficients and
+/// the accommodation equation where the paper uses them), its initial state, the stimulus as
+/// piecewise segments, forward Euler with the row's step.
+fn scene_text(r: &Row) -> String {
+    let bound = |b: &Bound| match b {
+        Bound::Unbounded => "Unbounded".to_string(),
+        Bound::Open(x) => format!("Open({x:?})"),
+        Bound::Closed(x) => format!("Closed({x:?})"),
+    };
+    let segments: Vec<String> = r
+        .stimulus
+        .segments
+        .iter()
+        .map(|s| format!("(start: {}, end: {}, value: {:?}, slope_per_ms: {:?})", bound(&s.start), bound(&s.end), s.value, s.slope_per_ms))
+        .collect();
+    let p = &r.params;
+    let recovery = match p.recovery {
+        RecoveryForm::Standard => "Standard",
+        RecoveryForm::Accommodation => "Accommodation",
+    };
+    format!(
+        "(
+            name: Some(\"pattern\"), dt_ms: {tau:?}, time_steps: {steps},
+            integration: Euler(substeps: 1),
+            populations: [(
+                name: \"cell\", size: 1,
+                neuron: Custom(a: {a:?}, b: {b:?}, c: {c:?}, d: {d:?}, k2: {k2:?}, k1: {k1:?}, k0: {k0:?}, recovery: {recovery}),
+                v_init_mv: {v0:?}, {u0}
+                stimulus: (baseline: {base:?}, segments: [{segments}]),
+            )],
+        )",
+        tau = r.tau,
+        steps = (r.t_end / r.tau).round() as u64 + 1,
+        a = p.a,
+        b = p.b,
+        c = p.c,
+        d = p.d,
+        k2 = p.k2,
+        k1 = p.k1,
+        k0 = p.k0,
+        v0 = r.v0,
+        u0 = r.u0.map_or_else(String::new, |u| format!("u_init: {u:?},")),
+        base = r.stimulus.baseline,
+        segments = segments.join(", "),
+    )
+}
+
+/// The same 20 patterns written as scenes and run through the scene loader and `build_app`
+/// (issue #16: class-1 excitability and accommodation could not be written as scenes).
+#[test]
+fn all_twenty_patterns_run_as_scenes() {
+    let mut failures = Vec::new();
+    for r in rows() {
+        let text = scene_text(&r);
+        let scene = biospike::Scene::parse(&text, format!("<{}>", r.name).as_ref()).unwrap_or_else(|e| panic!("{}: {e}\n{text}", r.name));
+        let app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{}: {e}", r.name));
+        let mut sim = biospike::Simulation::new(app);
+        let mut steps = Vec::new();
+        let n = scene.desc.time_steps;
+        for step in 0..n {
+            sim.step(1);
+            if sim.world().resource::<StepSpikes>().ids.contains(&0) {
+                steps.push(step);
+            }
+        }
+        let first = steps.first().map(|&s| s as f64 * r.tau);
+        if !(steps.len() == r.spikes && first.is_some_and(|f| (f - r.first_ms).abs() < 1e-9)) {
+            failures.push(format!(
+                "{}: {} spikes, first {:?} ms; reference {} spikes, first {} ms",
+                r.name,
+                steps.len(),
+                first,
+                r.spikes,
+                r.first_ms
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "patterns as scenes off the reference:\n{}", failures.join("\n"));
+}

@@ -5,7 +5,7 @@
 use biospike_core::desc;
 use serde::{Deserialize, Deserializer, de::Error as _};
 
-use crate::kernel::{IntegrationScheme, IzhikevichParams};
+use crate::kernel::{IntegrationScheme, IzhikevichParams, RecoveryForm};
 use crate::plugin::IzhikevichSettings;
 
 /// Integration scheme of the Izhikevich neurons.
@@ -44,6 +44,41 @@ impl IntegrationDesc {
         };
         IzhikevichSettings { scheme, threshold_mv }
     }
+}
+
+/// The recovery equation of a custom cell (`recovery:` in `Custom(...)`).
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecoveryDesc {
+    /// `u' = a(bv − u)`, the model's equation. Default.
+    #[default]
+    Standard,
+    /// `u' = a·b·(v + 65)`: the accommodation cell (R) of Izhikevich (2004), `figure1.m`.
+    Accommodation,
+}
+
+impl RecoveryDesc {
+    /// The kernel's form.
+    pub fn lower(self) -> RecoveryForm {
+        match self {
+            Self::Standard => RecoveryForm::Standard,
+            Self::Accommodation => RecoveryForm::Accommodation,
+        }
+    }
+}
+
+/// The quadratic coefficient's default, `0.04` 1/(mV·ms).
+pub fn default_k2() -> f64 {
+    IzhikevichParams::REGULAR_SPIKING.k2
+}
+
+/// The linear coefficient's default, `5` 1/ms.
+pub fn default_k1() -> f64 {
+    IzhikevichParams::REGULAR_SPIKING.k1
+}
+
+/// The constant term's default, `140` mV/ms.
+pub fn default_k0() -> f64 {
+    IzhikevichParams::REGULAR_SPIKING.k0
 }
 
 /// The spike peak of a scene, mV, `[-100, 200]`.

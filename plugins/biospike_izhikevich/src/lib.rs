@@ -48,7 +48,7 @@ pub mod desc;
 mod kernel;
 mod plugin;
 
-pub use desc::{IntegrationDesc, PresetDesc};
+pub use desc::{IntegrationDesc, PresetDesc, RecoveryDesc};
 pub use kernel::{IntegrationScheme, IzhikevichParams, LANES, RecoveryForm, izhikevich_half_step_lanes, izhikevich_step};
 pub use plugin::{IzhikevichNeuron, IzhikevichPlugin, IzhikevichSettings};
 
