@@ -558,6 +558,30 @@ impl Scene {
                 ));
             }
         }
+        if let Some(m) = &d.neuromodulation {
+            for (i, r) in m.releases.iter().enumerate() {
+                if let Some(every) = r.every_ms
+                    && every < d.dt_ms
+                {
+                    return Err(self.invalid(
+                        format!("neuromodulation.releases[{i}].every_ms"),
+                        "every_ms",
+                        0,
+                        format!("{every} ms is shorter than one step ({} ms)", d.dt_ms),
+                    ));
+                }
+                if let Some(until) = r.until_ms
+                    && until < r.at_ms
+                {
+                    return Err(self.invalid(
+                        format!("neuromodulation.releases[{i}].until_ms"),
+                        "until_ms",
+                        0,
+                        format!("{until} ms is before the first release at {} ms", r.at_ms),
+                    ));
+                }
+            }
+        }
         d.topology.check(n).map_err(|e| self.desc_error("topology", 0, e))?;
         Ok(())
     }

@@ -118,3 +118,41 @@ fn edited_excitability_relaxes_after_the_pass_settled() {
     let got = app.world().get::<Excitability>(e).map_or(f64::NAN, |x| x.0);
     approx::assert_relative_eq!(got, 2.0 - 1.0 / 20.0, epsilon = 1e-12);
 }
+
+/// A periodic release written in a scene (a reward every 250 ms from 100 ms until 700 ms) acts
+/// at exactly those steps; a period shorter than a step and an end before the start are refused.
+#[test]
+fn periodic_releases_from_a_scene() {
+    let text = |release: &str| {
+        format!(
+            "(dt_ms: 1.0, time_steps: 1000, populations: [(name: \"a\", size: 2)],
+              neuromodulation: (dopamine: (baseline: Constant(0.0), tonic: Constant(0.0), phasic_tau_ms: 10.0),
+                                releases: [{release}]))"
+        )
+    };
+    let scene = biospike::Scene::parse(
+        &text("(modulator: Dopamine, at_ms: 100.0, amount: 1.0, every_ms: 250.0, until_ms: 700.0)"),
+        "<periodic>".as_ref(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = biospike::Simulation::new(app);
+    let mut jumps = Vec::new();
+    let mut last = 0.0;
+    for step in 0..1000u64 {
+        sim.step(1);
+        let da = sim.world().resource::<NeuromodulatorLevels>().level(Modulator::Dopamine);
+        if da > last + 0.5 {
+            jumps.push(step);
+        }
+        last = da;
+    }
+    assert_eq!(jumps, [100, 350, 600]);
+    for (bad, field) in [
+        ("(modulator: Dopamine, at_ms: 100.0, amount: 1.0, every_ms: 0.5)", "every_ms"),
+        ("(modulator: Dopamine, at_ms: 100.0, amount: 1.0, every_ms: 50.0, until_ms: 20.0)", "until_ms"),
+    ] {
+        let err = biospike::Scene::parse(&text(bad), "<periodic>".as_ref()).expect_err(bad).to_string();
+        assert!(err.contains(field), "{err}");
+    }
+}

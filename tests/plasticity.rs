@@ -84,7 +84,7 @@ fn pair_plus_dopamine_pulse_gives_the_three_factor_change() {
         let (mut app, _) = pair_app(StdpSettings::izhikevich_2007(), 1.0, 1, vec![(10, 0), (20, 1)]);
         let mut ns = NeuromodulationSettings::silent();
         ns.modulators[0].phasic_tau_ms = -1.0 / 0.995f64.ln();
-        ns.modulators[0].releases.push(ScheduledRelease { at_ms: 200.0, amount: 0.5 });
+        ns.modulators[0].releases.push(ScheduledRelease::at(200.0, 0.5));
         app.insert_resource(ns).add_plugins(NeuromodulationPlugin);
         app
     };

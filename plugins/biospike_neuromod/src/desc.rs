@@ -89,7 +89,7 @@ impl ModulatorName {
     }
 }
 
-/// A release at a fixed time.
+/// A release at a fixed time, or every `every_ms` from `at_ms` (until `until_ms`).
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseDesc {
@@ -101,6 +101,12 @@ pub struct ReleaseDesc {
     /// Amount added to the level.
     #[serde(deserialize_with = "desc::finite")]
     pub amount: f64,
+    /// Repeat every this many ms, `> 0` (at least one step). Default: once.
+    #[serde(default, deserialize_with = "desc::opt_positive")]
+    pub every_ms: Option<f64>,
+    /// Last time a repeated release may happen, ms, `>= at_ms`. Default: no end.
+    #[serde(default, deserialize_with = "desc::opt_non_negative")]
+    pub until_ms: Option<f64>,
 }
 
 /// Receptor sensitivity of a population to each modulator (default 1 each).
@@ -206,7 +212,7 @@ impl NeuromodulationDesc {
                     .releases
                     .iter()
                     .filter(|r| r.modulator.modulator() == m)
-                    .map(|r| ScheduledRelease { at_ms: r.at_ms, amount: r.amount })
+                    .map(|r| ScheduledRelease { at_ms: r.at_ms, amount: r.amount, every_ms: r.every_ms, until_ms: r.until_ms })
                     .collect(),
             }
         });

@@ -30,7 +30,7 @@
 //! // Dopamine only, constant baseline 0, no tonic part; a reward of 0.5 at t = 10 ms.
 //! let mut settings = NeuromodulationSettings::silent();
 //! settings.modulators[0].phasic_tau_ms = 200.0;
-//! settings.modulators[0].releases.push(ScheduledRelease { at_ms: 10.0, amount: 0.5 });
+//! settings.modulators[0].releases.push(ScheduledRelease::at(10.0, 0.5));
 //! app.insert_resource(settings).add_plugins(NeuromodulationPlugin);
 //! for _ in 0..=10 {
 //!     step_simulation(app.world_mut());

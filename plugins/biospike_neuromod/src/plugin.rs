@@ -44,13 +44,49 @@ pub enum Tonic {
     Ou(OuProcess),
 }
 
-/// A release at a fixed time.
+/// A release at a fixed time, or a periodic one.
+///
+/// It acts in the level update (`SimSystems::Modulation`) of the step whose start time
+/// is `at_ms` rounded to a step (`step = round(at_ms / dt)`): the level read by the rest of that
+/// step already holds it. A periodic release repeats every `round(every_ms / dt)` steps after
+/// that, up to and including the step of `until_ms` (forever when `None`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScheduledRelease {
-    /// When, ms (applied in the step whose start time is `at_ms` rounded to a step).
+    /// When (the first time), ms.
     pub at_ms: f64,
     /// Amount added to the phasic part.
     pub amount: f64,
+    /// Period, ms (`None`: once).
+    pub every_ms: Option<f64>,
+    /// Last time a periodic release may happen, ms (`None`: no end).
+    pub until_ms: Option<f64>,
+}
+
+impl ScheduledRelease {
+    /// One release of `amount` at `at_ms`.
+    pub fn at(at_ms: f64, amount: f64) -> Self {
+        Self { at_ms, amount, every_ms: None, until_ms: None }
+    }
+
+    /// Repeated every `every_ms` from its first time, up to `until_ms` (inclusive) if given.
+    pub fn every(self, every_ms: f64, until_ms: Option<f64>) -> Self {
+        Self { every_ms: Some(every_ms), until_ms, ..self }
+    }
+
+    /// Whether it releases in `step` (a clock converts ms to steps).
+    pub fn fires_at(&self, step: u64, clock: &SimClock) -> bool {
+        if self.at_ms < 0.0 {
+            return false;
+        }
+        let first = clock.steps_in(self.at_ms);
+        match self.every_ms {
+            None => step == first,
+            Some(every) => {
+                let period = clock.steps_in(every).max(1);
+                step >= first && (step - first).is_multiple_of(period) && self.until_ms.is_none_or(|u| step <= clock.steps_in(u))
+            }
+        }
+    }
 }
 
 /// One modulator.
@@ -207,7 +243,7 @@ fn update_levels(
             levels.phasic[i] *= (-dt / s.phasic_tau_ms).exp();
         }
         for r in &s.releases {
-            if r.at_ms >= 0.0 && clock.steps_in(r.at_ms) == step {
+            if r.fires_at(step, &clock) {
                 levels.phasic[i] += r.amount;
             }
         }
@@ -270,6 +306,22 @@ mod tests {
     #[test]
     fn default_settings_are_silent() {
         assert_eq!(NeuromodulationSettings::default(), NeuromodulationSettings::silent());
+    }
+
+    /// A release every 5 s from t = 1 s until 16 s: the phasic level jumps at exactly those
+    /// steps (1000, 6000, 11000, 16000 with dt = 1 ms) and nowhere else.
+    #[test]
+    fn periodic_releases_fire_at_their_steps() {
+        let clock = SimClock::new(1.0);
+        let r = ScheduledRelease::at(1000.0, 0.5).every(5000.0, Some(16000.0));
+        let fired: Vec<u64> = (0..30_000).filter(|&s| r.fires_at(s, &clock)).collect();
+        assert_eq!(fired, [1000, 6000, 11000, 16000]);
+        let once = ScheduledRelease::at(10.4, 1.0);
+        assert_eq!((0..100).filter(|&s| once.fires_at(s, &clock)).collect::<Vec<_>>(), [10]);
+        let fine = SimClock::new(0.1);
+        let r = ScheduledRelease::at(0.0, 1.0).every(0.25, Some(1.0));
+        // 0.25 ms is 2.5 steps of 0.1 ms, rounded half away from zero to 3.
+        assert_eq!((0..100).filter(|&s| r.fires_at(s, &fine)).collect::<Vec<_>>(), [0, 3, 6, 9]);
     }
 
     /// A modulator the scene does not mention is inactive (issue #19: naming dopamine alone
