@@ -114,6 +114,8 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
         NeuronDesc::LoihiLif { .. } => IzhikevichParams::REGULAR_SPIKING,
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
+        // Not an Izhikevich cell; `spawn_network` spawns spike generators instead.
+        NeuronDesc::SpikeGenerator => IzhikevichParams::REGULAR_SPIKING,
     }
 }
 
@@ -243,6 +245,13 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     biospike_loihi::LifBias { mant, exp: i32::from(bias_exp) },
                     Position(position(pi, id - first, p.size)),
                 )
+            }));
+            first += p.size;
+            continue;
+        }
+        if let (NeuronDesc::SpikeGenerator, Some(times)) = (p.neuron, &p.spike_times_ms) {
+            world.spawn_batch(ids.clone().zip(times).map(|(id, t)| {
+                (SpikeTimes::from_ms(t, d.dt_ms), NeuronId(id), PopulationId(pi as u16), Position(position(pi, id - first, p.size)))
             }));
             first += p.size;
             continue;

@@ -125,6 +125,9 @@ pub enum NeuronDesc {
         #[serde(deserialize_with = "biospike_loihi::desc::bias_exp")]
         bias_exp: u8,
     },
+    /// A spike generator (Brian2's `SpikeGeneratorGroup`, NEST's `spike_generator`): each
+    /// neuron fires at the times the population's `spike_times_ms` lists and has no dynamics.
+    SpikeGenerator,
     /// The 2003 network's excitatory cells, `r ~ U(0,1)` per neuron.
     Izhikevich2003Excitatory,
     /// The 2003 network's inhibitory cells, `r ~ U(0,1)` per neuron.
@@ -199,6 +202,10 @@ pub struct PopulationDesc {
     /// Outgoing synapses.
     #[serde(default)]
     pub synapses: SynapseDesc,
+    /// Spike times of a `SpikeGenerator` population, ms: one list per neuron (`size` lists).
+    /// Each time acts at step `round(t / dt)`.
+    #[serde(default)]
+    pub spike_times_ms: Option<Vec<Vec<f64>>>,
 }
 
 /// A protocol run on top of the model.
@@ -510,6 +517,56 @@ impl Scene {
             }
             if let Some(lif) = p.neuron.loihi_lif() {
                 lif.check().map_err(|e| self.desc_error(&format!("populations[{i}].neuron"), 0, e))?;
+            }
+            let generator = p.neuron == NeuronDesc::SpikeGenerator;
+            match (&p.spike_times_ms, generator) {
+                (Some(_), false) => {
+                    return Err(self.invalid(
+                        format!("populations[{i}].spike_times_ms"),
+                        "spike_times_ms",
+                        0,
+                        "spike times need `neuron: SpikeGenerator`".into(),
+                    ));
+                }
+                (None, true) => {
+                    return Err(self.invalid(
+                        format!("populations[{i}].neuron"),
+                        "SpikeGenerator",
+                        0,
+                        "a SpikeGenerator population needs `spike_times_ms`, one list per neuron".into(),
+                    ));
+                }
+                (Some(times), true) => {
+                    if times.len() != p.size as usize {
+                        return Err(self.invalid(
+                            format!("populations[{i}].spike_times_ms"),
+                            "spike_times_ms",
+                            0,
+                            format!("{} lists for {} neurons; give one list per neuron", times.len(), p.size),
+                        ));
+                    }
+                    if let Some((n, t)) =
+                        times.iter().enumerate().find_map(|(n, l)| l.iter().find(|t| !(t.is_finite() && **t >= 0.0)).map(|t| (n, *t)))
+                    {
+                        return Err(self.invalid(
+                            format!("populations[{i}].spike_times_ms[{n}]"),
+                            "spike_times_ms",
+                            0,
+                            format!("{t} is outside the allowed range [0, ∞) ms"),
+                        ));
+                    }
+                    let driven =
+                        p.noise.is_some() || p.uniform_noise.is_some() || p.dc != 0.0 || p.stimulus.is_some() || p.poisson.is_some();
+                    if driven {
+                        return Err(self.invalid(
+                            format!("populations[{i}]"),
+                            "SpikeGenerator",
+                            0,
+                            "a SpikeGenerator has no membrane: noise, dc, stimulus and poisson do not apply".into(),
+                        ));
+                    }
+                }
+                (None, false) => {}
             }
             if let Some(u) = p.uniform_noise
                 && u.low > u.high

@@ -154,3 +154,21 @@ mod tests {
         assert_eq!(s.value_at(250.5), 80.0);
     }
 }
+
+/// A spike generator's spike steps, ascending (Brian2's `SpikeGeneratorGroup`, NEST's
+/// `spike_generator`): the neuron fires exactly at these steps and has no dynamics of its own.
+/// Its spikes are collected and delivered like any neuron's (arriving after the synapse's delay)
+/// and take part in plasticity as presynaptic spikes.
+#[derive(Component, Clone, Debug, PartialEq, Eq, Default)]
+#[require(biospike_core::Neuron)]
+pub struct SpikeTimes(pub Vec<u64>);
+
+impl SpikeTimes {
+    /// From times in ms (rounded to steps of `dt_ms`, sorted, duplicates merged).
+    pub fn from_ms(times_ms: &[f64], dt_ms: f64) -> Self {
+        let mut steps: Vec<u64> = times_ms.iter().map(|&t| biospike_core::steps_in(t, dt_ms)).collect();
+        steps.sort_unstable();
+        steps.dedup();
+        Self(steps)
+    }
+}

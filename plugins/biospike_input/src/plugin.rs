@@ -4,7 +4,7 @@ use biospike_core::prelude::*;
 use biospike_runtime::rows::for_each_chunk;
 use rand_distr::{Distribution, Poisson};
 
-use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, UniformNoiseCurrent};
+use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, SpikeTimes, UniformNoiseCurrent};
 
 /// Adds the external drive of [`NoiseCurrent`], [`UniformNoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
 /// [`PoissonInput`] to [`InputCurrent`] in [`InputSystems::Drive`].
@@ -18,6 +18,22 @@ impl Plugin for InputPlugin {
             SimSchedule,
             (add_noise, add_uniform_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive).in_set(BuiltinSystems),
         );
+        app.add_systems(
+            SimSchedule,
+            fire_spike_generators.in_set(SimSystems::Detect).before(DetectSystems::Collect).in_set(BuiltinSystems),
+        );
+    }
+}
+
+/// Spike generators fire at their listed steps ([`SpikeTimes`]), just before the core collects
+/// this step's spikes.
+fn fire_spike_generators(mut q: Query<(&SpikeTimes, &mut SpikedThisStep)>, clock: Res<SimClock>) {
+    let step = clock.step();
+    for (times, mut spiked) in &mut q {
+        let fire = times.0.binary_search(&step).is_ok();
+        if spiked.0 != fire {
+            spiked.0 = fire;
+        }
     }
 }
 

@@ -1,0 +1,59 @@
+//! Stimuli written in scenes: spike generators (issue #16).
+
+use biospike::prelude::*;
+
+/// A `SpikeGenerator` population fires exactly at its listed times (rounded to steps), and its
+/// spikes are delivered like any neuron's: a strong synapse with a 3-step delay makes a silent
+/// regular-spiking target fire right after each arrival.
+#[test]
+fn spike_generators_fire_at_their_times_and_drive_targets() {
+    let text = r#"(
+        dt_ms: 0.5, time_steps: 200,
+        populations: [
+            (name: "gen", size: 2, neuron: SpikeGenerator, spike_times_ms: [[5.0, 40.2], [20.0]],
+             synapses: (weight: Constant(200.0), delay_ms: Constant(1.5), targets: Some(["cell"]))),
+            (name: "cell", size: 1),
+        ],
+        topology: FixedOutDegree(k: 1),
+    )"#;
+    let scene = biospike::Scene::parse(text, "<generators>".as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    let app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = biospike::Simulation::new(app);
+    let mut fired: Vec<(u64, u32)> = Vec::new();
+    for step in 0..200u64 {
+        sim.step(1);
+        fired.extend(sim.world().resource::<StepSpikes>().ids.iter().map(|&id| (step, id)));
+    }
+    let generator: Vec<(u64, u32)> = fired.iter().copied().filter(|&(_, id)| id < 2).collect();
+    // 5 ms, 20 ms and 40.2 ms at dt 0.5 ms: steps 10, 40 and round(80.4) = 80.
+    assert_eq!(generator, [(10, 0), (40, 1), (80, 0)]);
+    let cell: Vec<u64> = fired.iter().filter(|&&(_, id)| id == 2).map(|&(s, _)| s).collect();
+    assert_eq!(cell.len(), 3, "one target spike per arrival: {cell:?}");
+    for (g, c) in generator.iter().zip(&cell) {
+        // Arrival 3 steps later; the target crosses within the arrival step or the next.
+        assert!((g.0 + 3..=g.0 + 4).contains(c), "generator spike at step {} gave a target spike at {c}", g.0);
+    }
+}
+
+#[test]
+fn spike_generator_scenes_are_checked() {
+    for (text, needle) in [
+        (
+            r#"(dt_ms: 1.0, time_steps: 10, populations: [(name: "g", size: 2, neuron: SpikeGenerator, spike_times_ms: [[1.0]])])"#,
+            "1 lists for 2 neurons",
+        ),
+        (r#"(dt_ms: 1.0, time_steps: 10, populations: [(name: "g", size: 1, neuron: SpikeGenerator)])"#, "needs `spike_times_ms`"),
+        (r#"(dt_ms: 1.0, time_steps: 10, populations: [(name: "g", size: 1, spike_times_ms: [[1.0]])])"#, "need `neuron: SpikeGenerator`"),
+        (
+            r#"(dt_ms: 1.0, time_steps: 10, populations: [(name: "g", size: 1, neuron: SpikeGenerator, spike_times_ms: [[-1.0]])])"#,
+            "[0, ∞)",
+        ),
+        (
+            r#"(dt_ms: 1.0, time_steps: 10, populations: [(name: "g", size: 1, neuron: SpikeGenerator, spike_times_ms: [[1.0]], dc: 5.0)])"#,
+            "no membrane",
+        ),
+    ] {
+        let err = biospike::Scene::parse(text, "<bad>".as_ref()).expect_err(needle).to_string();
+        assert!(err.contains(needle), "{err}");
+    }
+}
