@@ -286,6 +286,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         if let Some(s) = &p.stimulus {
             world.insert_batch(entities.iter().map(|&e| (e, s.clone())));
         }
+        if let Some(s) = p.sine {
+            world.insert_batch(entities.iter().map(|&e| (e, s)));
+        }
         if let Some(ps) = &p.poisson {
             let input = ps.component();
             match &ps.neurons {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 /// The descriptions each plugin crate owns, composed by [`SceneDesc`].
 pub use biospike_core::desc::DistDesc;
-pub use biospike_input::{CurrentStimulus, NoiseDesc, PoissonDesc, UniformNoiseDesc};
+pub use biospike_input::{CurrentStimulus, NoiseDesc, PoissonDesc, SineCurrent, UniformNoiseDesc};
 pub use biospike_izhikevich::{IntegrationDesc, PresetDesc, RecoveryDesc};
 pub use biospike_loihi::{LifDesc, QuantizeDesc};
 pub use biospike_neuromod::{ModulatorDesc, ModulatorName, NeuromodulationDesc, ProcessDesc, ReleaseDesc, SensitivityDesc};
@@ -202,6 +202,9 @@ pub struct PopulationDesc {
     /// Outgoing synapses.
     #[serde(default)]
     pub synapses: SynapseDesc,
+    /// Sinusoidal drive (NEST's `ac_generator`).
+    #[serde(default)]
+    pub sine: Option<SineCurrent>,
     /// Spike times of a `SpikeGenerator` population, ms: one list per neuron (`size` lists).
     /// Each time acts at step `round(t / dt)`.
     #[serde(default)]
@@ -562,7 +565,7 @@ impl Scene {
                             format!("populations[{i}]"),
                             "SpikeGenerator",
                             0,
-                            "a SpikeGenerator has no membrane: noise, dc, stimulus and poisson do not apply".into(),
+                            "a SpikeGenerator has no membrane: noise, dc, stimulus, sine and poisson do not apply".into(),
                         ));
                     }
                 }

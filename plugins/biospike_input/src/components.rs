@@ -172,3 +172,39 @@ impl SpikeTimes {
         Self(steps)
     }
 }
+
+/// A sinusoidal current (NEST's `ac_generator`): `offset + amplitude · sin(2π·f·t + phase)`
+/// with `t` the step's start time, added in `[start_ms, stop_ms)` (from the start and forever by
+/// default).
+#[derive(Component, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SineCurrent {
+    /// Amplitude, current units.
+    #[serde(deserialize_with = "biospike_core::desc::finite")]
+    pub amplitude: f64,
+    /// Frequency, Hz, `>= 0`.
+    #[serde(deserialize_with = "biospike_core::desc::non_negative")]
+    pub frequency_hz: f64,
+    /// Phase, degrees (as NEST). Default 0.
+    #[serde(default, deserialize_with = "biospike_core::desc::finite")]
+    pub phase_deg: f64,
+    /// Constant part, current units. Default 0.
+    #[serde(default, deserialize_with = "biospike_core::desc::finite")]
+    pub offset: f64,
+    /// First time it acts, ms. Default 0.
+    #[serde(default, deserialize_with = "biospike_core::desc::non_negative")]
+    pub start_ms: f64,
+    /// Time from which it no longer acts, ms. Default: never.
+    #[serde(default, deserialize_with = "biospike_core::desc::opt_non_negative")]
+    pub stop_ms: Option<f64>,
+}
+
+impl SineCurrent {
+    /// The current at time `t_ms` (0 outside its window).
+    pub fn value_at(&self, t_ms: f64) -> f64 {
+        if t_ms < self.start_ms || self.stop_ms.is_some_and(|s| t_ms >= s) {
+            return 0.0;
+        }
+        self.offset + self.amplitude * (std::f64::consts::TAU * self.frequency_hz * t_ms * 1e-3 + self.phase_deg.to_radians()).sin()
+    }
+}

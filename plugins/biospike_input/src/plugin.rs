@@ -4,7 +4,7 @@ use biospike_core::prelude::*;
 use biospike_runtime::rows::for_each_chunk;
 use rand_distr::{Distribution, Poisson};
 
-use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, SpikeTimes, UniformNoiseCurrent};
+use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, SineCurrent, SpikeTimes, UniformNoiseCurrent};
 
 /// Adds the external drive of [`NoiseCurrent`], [`UniformNoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
 /// [`PoissonInput`] to [`InputCurrent`] in [`InputSystems::Drive`].
@@ -16,7 +16,10 @@ impl Plugin for InputPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
         app.add_systems(
             SimSchedule,
-            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_poisson).chain().in_set(InputSystems::Drive).in_set(BuiltinSystems),
+            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_sine, add_poisson)
+                .chain()
+                .in_set(InputSystems::Drive)
+                .in_set(BuiltinSystems),
         );
         app.add_systems(
             SimSchedule,
@@ -89,6 +92,12 @@ fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent)>) {
 fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus)>, clock: Res<SimClock>) {
     let t = clock.time_ms();
     biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 +=
+        s.value_at(t));
+}
+
+fn add_sine(mut q: Query<(&mut InputCurrent, &SineCurrent)>, clock: Res<SimClock>) {
+    let t = clock.time_ms();
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &SineCurrent)| i.bypass_change_detection().0 +=
         s.value_at(t));
 }
 
