@@ -289,6 +289,12 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         if let Some(s) = p.sine {
             world.insert_batch(entities.iter().map(|&e| (e, s)));
         }
+        if let Some(schedule) = p.poisson.as_ref().and_then(|ps| ps.schedule(d.dt_ms)) {
+            match p.poisson.as_ref().and_then(|ps| ps.neurons.as_ref()) {
+                Some(local) => world.insert_batch(local.iter().filter_map(|&k| entities.get(k as usize)).map(|&e| (e, schedule.clone()))),
+                None => world.insert_batch(entities.iter().map(|&e| (e, schedule.clone()))),
+            }
+        }
         if let Some(ps) = &p.poisson {
             let input = ps.component();
             match &ps.neurons {

@@ -488,6 +488,9 @@ impl Scene {
                 ));
             }
             p.synapses.check(d.dt_ms).map_err(|e| self.desc_error(&format!("populations[{i}].synapses"), i, e))?;
+            if let Some(ps) = &p.poisson {
+                ps.check().map_err(|e| self.desc_error(&format!("populations[{i}].poisson"), 0, e))?;
+            }
             if let Some(ids) = p.poisson.as_ref().and_then(|x| x.neurons.as_ref())
                 && let Some(bad) = ids.iter().find(|&&k| k >= p.size)
             {

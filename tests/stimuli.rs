@@ -84,3 +84,33 @@ fn sine_current_follows_the_closed_form() {
         assert!((i - want).abs() < 1e-12, "step {step} (t = {t} ms): {i} against {want}");
     }
 }
+
+/// An inhomogeneous Poisson input (rate 10 Hz, 40 Hz from 100 ms, 0 from 200 ms): the input
+/// spikes counted in each window match `N · steps · rate · dt` within 5 standard deviations,
+/// and none arrive after the rate drops to 0.
+#[test]
+fn inhomogeneous_poisson_follows_its_rate_changes() {
+    let text = r#"(
+        dt_ms: 1.0, time_steps: 300, seed: 4,
+        populations: [(name: "a", size: 2000, v_init_mv: -70.0,
+            poisson: (rate_hz: 10.0, weight: 1.0, rate_changes: [(at_ms: 100.0, rate_hz: 40.0), (at_ms: 200.0, rate_hz: 0.0)]))],
+    )"#;
+    let scene = biospike::Scene::parse(text, "<poisson>".as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    let app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = biospike::Simulation::new(app);
+    let mut counts = [0.0f64; 3];
+    for step in 0..300u64 {
+        sim.step(1);
+        let world = sim.world_mut();
+        let events: f64 = world.query::<&InputCurrent>().iter(world).map(|i| i.0).sum();
+        counts[(step / 100) as usize] += events;
+    }
+    for (window, rate) in [(0, 10.0), (1, 40.0)] {
+        let expected = 2000.0 * 100.0 * rate * 1e-3;
+        assert!((counts[window] - expected).abs() < 5.0 * expected.sqrt(), "window {window}: {} against {expected}", counts[window]);
+    }
+    assert_eq!(counts[2], 0.0);
+    let bad = text.replace("at_ms: 200.0", "at_ms: 50.0");
+    let err = biospike::Scene::parse(&bad, "<poisson>".as_ref()).expect_err("decreasing times").to_string();
+    assert!(err.contains("rate_changes[1].at_ms"), "{err}");
+}

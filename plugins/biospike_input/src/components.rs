@@ -34,6 +34,21 @@ pub struct PoissonInput {
     pub weight: f64,
 }
 
+/// A piecewise-constant rate for a neuron's [`PoissonInput`] (NEST's
+/// `inhomogeneous_poisson_generator`): `(first step, rate in Hz)` pairs, ascending, the first at
+/// step 0. From each listed step on, the train's rate is the listed one. Shared (one allocation
+/// per population).
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct PoissonRateSchedule(pub std::sync::Arc<[(u64, f64)]>);
+
+impl PoissonRateSchedule {
+    /// The rate in `step`.
+    pub fn rate_at(&self, step: u64) -> f64 {
+        let k = self.0.partition_point(|&(s, _)| s <= step);
+        self.0.get(k.saturating_sub(1)).map_or(0.0, |&(_, r)| r)
+    }
+}
+
 /// One end of a stimulus interval, in ms.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 pub enum Bound {

@@ -58,11 +58,49 @@ pub struct PoissonDesc {
     /// Indices inside the population (0-based); all neurons when absent.
     #[serde(default)]
     pub neurons: Option<Vec<u32>>,
+    /// Later rates (an inhomogeneous train, NEST's `inhomogeneous_poisson_generator`): from
+    /// step `round(at_ms / dt)` on, the rate is `rate_hz`. Times strictly increasing.
+    #[serde(default)]
+    pub rate_changes: Vec<RateChangeDesc>,
+}
+
+/// A change of a Poisson train's rate.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateChangeDesc {
+    /// From when, ms, `>= 0`.
+    #[serde(deserialize_with = "desc::non_negative")]
+    pub at_ms: f64,
+    /// The new rate, Hz, `>= 0`.
+    #[serde(deserialize_with = "desc::non_negative")]
+    pub rate_hz: f64,
 }
 
 impl PoissonDesc {
     /// The component.
     pub fn component(&self) -> PoissonInput {
         PoissonInput { rate_hz: self.rate_hz, weight: self.weight }
+    }
+
+    /// The rate schedule with steps of `dt_ms`, when the rate changes.
+    pub fn schedule(&self, dt_ms: f64) -> Option<crate::components::PoissonRateSchedule> {
+        if self.rate_changes.is_empty() {
+            return None;
+        }
+        let mut steps = vec![(0u64, self.rate_hz)];
+        steps.extend(self.rate_changes.iter().map(|c| (biospike_core::steps_in(c.at_ms, dt_ms), c.rate_hz)));
+        Some(crate::components::PoissonRateSchedule(steps.into()))
+    }
+
+    /// Relations between fields: change times strictly increasing.
+    pub fn check(&self) -> Result<(), desc::DescError> {
+        match self.rate_changes.windows(2).position(|w| w[1].at_ms <= w[0].at_ms) {
+            Some(i) => Err(desc::DescError::new(
+                format!("rate_changes[{}].at_ms", i + 1),
+                "rate_changes",
+                format!("{} ms is not after the previous change at {} ms", self.rate_changes[i + 1].at_ms, self.rate_changes[i].at_ms),
+            )),
+            None => Ok(()),
+        }
     }
 }

@@ -4,7 +4,9 @@ use biospike_core::prelude::*;
 use biospike_runtime::rows::for_each_chunk;
 use rand_distr::{Distribution, Poisson};
 
-use crate::components::{CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, SineCurrent, SpikeTimes, UniformNoiseCurrent};
+use crate::components::{
+    CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, UniformNoiseCurrent,
+};
 
 /// Adds the external drive of [`NoiseCurrent`], [`UniformNoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
 /// [`PoissonInput`] to [`InputCurrent`] in [`InputSystems::Drive`].
@@ -16,7 +18,7 @@ impl Plugin for InputPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
         app.add_systems(
             SimSchedule,
-            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_sine, add_poisson)
+            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_sine, set_poisson_rates, add_poisson)
                 .chain()
                 .in_set(InputSystems::Drive)
                 .in_set(BuiltinSystems),
@@ -99,6 +101,17 @@ fn add_sine(mut q: Query<(&mut InputCurrent, &SineCurrent)>, clock: Res<SimClock
     let t = clock.time_ms();
     biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &SineCurrent)| i.bypass_change_detection().0 +=
         s.value_at(t));
+}
+
+/// Inhomogeneous trains take this step's rate.
+fn set_poisson_rates(mut q: Query<(&PoissonRateSchedule, &mut PoissonInput)>, clock: Res<SimClock>) {
+    let step = clock.step();
+    for (schedule, mut input) in &mut q {
+        let rate = schedule.rate_at(step);
+        if input.rate_hz != rate {
+            input.rate_hz = rate;
+        }
+    }
 }
 
 fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
