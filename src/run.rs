@@ -235,6 +235,11 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         Some(out) => Some(crate::outdir::OutputDir::claim(out, scene.budget(steps).output_bytes)?),
         None => None,
     };
+    // Every file's metadata: the scene's, plus what this run changed.
+    let run_extra =
+        [("biospike.overrides".to_string(), opts.overrides.join(" ")), ("biospike.steps_planned".to_string(), steps.to_string())];
+    let mut run_metadata = crate::metadata(scene);
+    run_metadata.extend(run_extra.iter().cloned());
     let t0 = Instant::now();
     let app = build_app_with(scene, opts.out.as_deref(), |app| {
         if opts.profile {
@@ -242,16 +247,11 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         }
         #[cfg(feature = "parquet")]
         if let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>() {
-            r.metadata.push(("biospike.overrides".into(), opts.overrides.join(" ")));
-            r.metadata.push(("biospike.steps_planned".into(), steps.to_string()));
+            r.metadata.extend(run_extra.iter().cloned());
         }
     })?;
     let mut sim = Simulation::new(app);
     let mut files = Vec::new();
-    // Every file's metadata: the scene's, plus what this run changed.
-    let mut run_metadata = crate::metadata(scene);
-    run_metadata.push(("biospike.overrides".into(), opts.overrides.join(" ")));
-    run_metadata.push(("biospike.steps_planned".into(), steps.to_string()));
     #[cfg(feature = "parquet")]
     if let (Some(out), true) = (&opts.out, scene.desc.record.neurons) {
         // Written before the first step (a killed run still has it), and again at the end with
@@ -302,12 +302,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let mut recorder_error = None;
     #[cfg(feature = "parquet")]
     {
-        let clock = *world.resource::<SimClock>();
-        run_metadata.extend([
-            ("biospike.steps_run".to_string(), clock.step().to_string()),
-            ("biospike.simulated_ms".to_string(), clock.time_ms().to_string()),
-            ("biospike.outcome".to_string(), outcome.key()),
-        ]);
+        run_metadata.extend(biospike_record::closing_metadata(world));
         if let (Some(out), true) = (&opts.out, scene.desc.record.neurons)
             && let Err(e) = crate::tables::write_neurons(world, &out.join("neurons.parquet"), &run_metadata)
         {

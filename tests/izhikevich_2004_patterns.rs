@@ -181,6 +181,16 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// How the spike steps of row `r` differ from the reference count and first-spike time (`None`
+/// when they match).
+fn off_reference(r: &Row, steps: &[u64]) -> Option<String> {
+    let first = steps.first().map(|&s| s as f64 * r.tau);
+    let ok = steps.len() == r.spikes && first.is_some_and(|f| (f - r.first_ms).abs() < 1e-9);
+    (!ok).then(|| {
+        format!("{}: {} spikes, first {:?} ms; reference {} spikes, first {} ms", r.name, steps.len(), first, r.spikes, r.first_ms)
+    })
+}
+
 #[test]
 fn all_twenty_patterns_match_reference_counts_and_first_spikes() {
     let mut failures = Vec::new();
@@ -188,18 +198,7 @@ fn all_twenty_patterns_match_reference_counts_and_first_spikes() {
         let mut app = single_neuron_app(r.params, IntegrationScheme::Euler { substeps: 1 }, r.tau, r.v0, r.u0, r.stimulus.clone());
         let n_steps = (r.t_end / r.tau).round() as u64 + 1;
         let steps = spike_steps(&mut app, n_steps, 0);
-        let first = steps.first().map(|&s| s as f64 * r.tau);
-        let ok = steps.len() == r.spikes && first.is_some_and(|f| (f - r.first_ms).abs() < 1e-9);
-        if !ok {
-            failures.push(format!(
-                "{}: {} spikes, first {:?} ms; reference {} spikes, first {} ms",
-                r.name,
-                steps.len(),
-                first,
-                r.spikes,
-                r.first_ms
-            ));
-        }
+        failures.extend(off_reference(&r, &steps));
     }
     assert!(failures.is_empty(), "patterns off the reference:\n{}", failures.join("\n"));
 }
@@ -278,17 +277,7 @@ fn all_twenty_patterns_run_as_scenes() {
                 steps.push(step);
             }
         }
-        let first = steps.first().map(|&s| s as f64 * r.tau);
-        if !(steps.len() == r.spikes && first.is_some_and(|f| (f - r.first_ms).abs() < 1e-9)) {
-            failures.push(format!(
-                "{}: {} spikes, first {:?} ms; reference {} spikes, first {} ms",
-                r.name,
-                steps.len(),
-                first,
-                r.spikes,
-                r.first_ms
-            ));
-        }
+        failures.extend(off_reference(&r, &steps));
     }
     assert!(failures.is_empty(), "patterns as scenes off the reference:\n{}", failures.join("\n"));
 }

@@ -51,8 +51,8 @@ mod tables;
 
 pub use desc::{HistogramDesc, MAX_HISTOGRAM_BINS, RecordDesc, StateDesc, WeightsDesc};
 pub use plugin::{
-    ClosingMetadata, ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, finish_recording,
-    write_snapshot,
+    ClosingMetadata, ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, closing_metadata,
+    finish_recording, write_snapshot,
 };
 pub use sampled::{WeightHistogram, WeightSampling};
 pub use tables::write_parquet;

@@ -499,7 +499,7 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
     let Some(mut rec) = world.remove_resource::<Recorder>() else { return Ok(Vec::new()) };
     let settings = world.get_resource::<RecordSettings>().cloned();
     let dt = world.get_resource::<SimClock>().map_or(1.0, |c| c.dt_ms());
-    let extra = run_length(world);
+    let extra = closing_metadata(world);
     let mut first_err = None;
     let mut keep = |r: Result<(), RecordError>| {
         if let Err(e) = r {
@@ -582,9 +582,10 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
     }
 }
 
-/// The run's length, known only at the end: `biospike.steps_run` (steps completed) and
-/// `biospike.simulated_ms`, appended to the metadata of every table the recorder completes.
-fn run_length(world: &World) -> Vec<(String, String)> {
+/// What is known only at the end: `biospike.steps_run` (steps completed),
+/// `biospike.simulated_ms` and the driver's [`ClosingMetadata`], appended to the metadata of every
+/// table the recorder completes (and of tables a driver writes at the end).
+pub fn closing_metadata(world: &World) -> Vec<(String, String)> {
     let Some(clock) = world.get_resource::<SimClock>() else { return Vec::new() };
     let mut out =
         vec![("biospike.steps_run".into(), clock.step().to_string()), ("biospike.simulated_ms".into(), clock.time_ms().to_string())];

@@ -37,6 +37,11 @@ pub fn parts_dir(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Where a complete file is written before it is renamed to `path`: `.<name>.tmp` beside it.
+fn temporary_name(path: &Path) -> PathBuf {
+    path.with_file_name(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
+}
+
 struct OpenPart {
     writer: ArrowWriter<File>,
     tmp: PathBuf,
@@ -147,7 +152,7 @@ impl ParquetTable {
             self.open_part()?;
         }
         self.seal_part()?;
-        let tmp = self.path.with_file_name(format!(".{}.tmp", self.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+        let tmp = temporary_name(&self.path);
         splice(&self.parts, &tmp, extra)?;
         std::fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
         std::fs::remove_dir_all(&self.parts_dir).map_err(io(&self.parts_dir))
@@ -205,7 +210,7 @@ impl Drop for ParquetTable {
 /// Writes one whole table to `path` in a single call: under a temporary name, then renamed, so
 /// that `path` is either absent or complete.
 pub fn write_parquet(path: &Path, schema: SchemaRef, columns: Vec<ArrayRef>, metadata: &[(String, String)]) -> Result<(), RecordError> {
-    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    let tmp = temporary_name(path);
     let batch =
         RecordBatch::try_new(schema.clone(), columns).map_err(|e| RecordError::Arrow { path: path.to_owned(), message: e.to_string() })?;
     let file = File::create(&tmp).map_err(io(&tmp))?;
