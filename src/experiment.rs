@@ -2,6 +2,7 @@
 
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
+use biospike_core::checkpoint::{CheckpointAppExt as _, CheckpointError, CheckpointSection, StateReader, StateWriter};
 use biospike_core::prelude::*;
 use std::collections::VecDeque;
 
@@ -64,6 +65,12 @@ pub struct DistalRewardPlugin;
 impl Plugin for DistalRewardPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<NeuromodulatorLevels>();
+        app.add_checkpoint_section(CheckpointSection {
+            name: "experiment.distal_reward",
+            save: save_progress,
+            load: load_progress,
+            optional: false,
+        });
         app.add_systems(
             SimSchedule,
             reward_pairings
@@ -72,6 +79,34 @@ impl Plugin for DistalRewardPlugin {
                 .in_set(BuiltinSystems)
                 .after(DetectSystems::Inject),
         );
+    }
+}
+
+/// The protocol's progress (pairings, rewards, the last presynaptic spike, rewards on their way);
+/// its parameters come from the resuming run, so a branch may turn rewards off.
+fn save_progress(world: &mut World, w: &mut StateWriter) -> Result<(), CheckpointError> {
+    let exp = world.get_resource::<DistalReward>();
+    w.put(&exp.map(|e| (e.pairings, e.rewards, e.last_pre, e.pending.clone())));
+    Ok(())
+}
+
+fn load_progress(world: &mut World, r: &mut StateReader) -> Result<(), CheckpointError> {
+    let saved: Option<(u64, u64, Option<u64>, VecDeque<u64>)> = r.get()?;
+    match (saved, world.get_resource_mut::<DistalReward>()) {
+        (Some((pairings, rewards, last_pre, pending)), Some(mut exp)) => {
+            exp.pairings = pairings;
+            exp.rewards = rewards;
+            exp.last_pre = last_pre;
+            exp.pending = pending;
+            Ok(())
+        }
+        (None, None) => Ok(()),
+        (Some(_), None) => {
+            Err(CheckpointError::Incompatible("the checkpoint's run has a distal-reward experiment, this one has none".into()))
+        }
+        (None, Some(_)) => {
+            Err(CheckpointError::Incompatible("this run has a distal-reward experiment, the checkpoint's run had none".into()))
+        }
     }
 }
 

@@ -108,6 +108,7 @@
 
 pub mod budget;
 pub mod build;
+pub mod checkpoint;
 pub mod experiment;
 pub mod graph;
 pub mod outdir;
@@ -126,6 +127,7 @@ pub mod testing;
 pub mod view;
 
 pub use build::{BuildError, build_app, model_app, spawn_network};
+pub use checkpoint::{Checkpoint, CheckpointManifest};
 pub use plugins::BiospikePlugins;
 pub use run::{Outcome, RunError, RunOptions, RunSummary, run};
 pub use scene::{Scene, SceneDesc, SceneError};

@@ -94,6 +94,48 @@ enum Command {
         /// Measure the time per phase and per system; print it and write `profile.parquet`.
         #[arg(long)]
         profile: bool,
+        /// Write a checkpoint into OUT/checkpoints/ after every this many simulated ms (and when
+        /// a signal stops the run); `biospike resume` continues from it bit for bit.
+        #[arg(long, value_name = "MS")]
+        checkpoint_every_ms: Option<f64>,
+        /// Write a checkpoint only when a signal (Ctrl-C, SIGTERM, SIGHUP) stops the run early.
+        #[arg(long)]
+        checkpoint_at_stop: bool,
+    },
+    /// Continue a run from a checkpoint: the output is the same, bit for bit, as if the run had
+    /// never stopped.
+    Resume {
+        /// A checkpoint folder (OUT/checkpoints/step-…), or a run's output folder (its latest
+        /// checkpoint).
+        checkpoint: PathBuf,
+        /// Steps to run from the checkpoint. Default: up to the run's planned end.
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Output directory. Default: the checkpointed run's folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Branch: continue with this scene instead of the checkpoint's own (same network and
+        /// seed; other parameters may differ).
+        #[arg(long)]
+        scene: Option<PathBuf>,
+        /// Branch: continue the reward experiment as a control run (no dopamine released).
+        #[arg(long)]
+        no_rewards: bool,
+        /// Worker threads, 1..=1024. Default: all cores.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// Do not write any output.
+        #[arg(long)]
+        no_output: bool,
+        /// Measure the time per phase and per system.
+        #[arg(long)]
+        profile: bool,
+        /// Write checkpoints every this many simulated ms (and when a signal stops the run).
+        #[arg(long, value_name = "MS")]
+        checkpoint_every_ms: Option<f64>,
+        /// Write a checkpoint only when a signal stops the run early.
+        #[arg(long)]
+        checkpoint_at_stop: bool,
     },
     /// Draw figures from a run's output directory (raster with population rate, firing rates,
     /// ISI/CV, membrane traces, weights per projection, weight matrix, weight distribution,
@@ -398,7 +440,90 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Run { scene, out, steps, seed, threads, no_output, no_rewards, profile } => {
+        Command::Resume {
+            checkpoint,
+            steps,
+            out,
+            scene,
+            no_rewards,
+            threads,
+            no_output,
+            profile,
+            checkpoint_every_ms,
+            checkpoint_at_stop,
+        } => {
+            let ckpt = match biospike::Checkpoint::open(&checkpoint) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return finish(ExitCode::from(2));
+                }
+            };
+            let mut s = match &scene {
+                Some(path) => match load(path, None) {
+                    Ok(mut s) => {
+                        ckpt.apply_run_choices(&mut s);
+                        s
+                    }
+                    Err(code) => return finish(code),
+                },
+                None => match ckpt.scene() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: the checkpoint's scene: {e}");
+                        return finish(ExitCode::from(2));
+                    }
+                },
+            };
+            if no_rewards && let Some(biospike::scene::ExperimentDesc::DistalReward { rewards, .. }) = &mut s.desc.experiment {
+                *rewards = false;
+            }
+            let out = if no_output {
+                None
+            } else {
+                match out.or_else(|| ckpt.run_dir()) {
+                    Some(o) => Some(o),
+                    None => {
+                        eprintln!("error: {}: not inside a run's checkpoints/ folder; give --out", ckpt.dir.display());
+                        return finish(ExitCode::from(2));
+                    }
+                }
+            };
+            let end = steps.map_or(ckpt.manifest.end_step, |n| ckpt.manifest.step.saturating_add(n));
+            let name = s.desc.name.clone().unwrap_or_else(|| "scene".into());
+            eprintln!(
+                "resuming {} at step {} ({} neurons, steps {}..{} of {} ms, seed {})",
+                name,
+                ckpt.manifest.step,
+                s.neuron_count(),
+                ckpt.manifest.step,
+                end,
+                s.desc.dt_ms,
+                s.desc.seed
+            );
+            let mut overrides = Vec::new();
+            steps.inspect(|n| overrides.push(format!("--steps {n}")));
+            threads.inspect(|n| overrides.push(format!("--threads {n}")));
+            scene.as_ref().inspect(|p| overrides.push(format!("--scene {}", p.display())));
+            no_rewards.then(|| overrides.push("--no-rewards".into()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let signal = stop_on_signals(&stop);
+            let opts = RunOptions {
+                out,
+                steps,
+                threads: threads.map(usize::from),
+                profile,
+                progress: std::io::stderr().is_terminal(),
+                stop: Some(stop),
+                overrides,
+                checkpoint_every_ms,
+                checkpoint_at_stop,
+                resume: Some(ckpt),
+                ..Default::default()
+            };
+            run_and_report(&s, &opts, &signal)
+        }
+        Command::Run { scene, out, steps, seed, threads, no_output, no_rewards, profile, checkpoint_every_ms, checkpoint_at_stop } => {
             let mut s = match load(&scene, None) {
                 Ok(s) => s,
                 Err(code) => return code,
@@ -450,29 +575,42 @@ fn main() -> ExitCode {
                 stop: Some(stop),
                 quantize_bits: None,
                 overrides,
+                checkpoint_every_ms,
+                checkpoint_at_stop,
+                resume: None,
             };
-            match run(&s, &opts) {
-                Ok(summary) => {
-                    say!("{summary}");
-                    let sig = signal.load(Ordering::Relaxed);
-                    match (&summary.outcome, &summary.recorder_error) {
-                        (_, Some(_)) => ExitCode::FAILURE,
-                        (biospike::Outcome::Halted(_), _) => ExitCode::from(3),
-                        (biospike::Outcome::Interrupted, _) => ExitCode::from(128 + sig.clamp(1, 127) as u8),
-                        (biospike::Outcome::Completed | biospike::Outcome::Stopped(_), None) => ExitCode::SUCCESS,
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    match e {
-                        biospike::run::RunError::Build(_) => ExitCode::from(2),
-                        _ => ExitCode::FAILURE,
-                    }
-                }
-            }
+            run_and_report(&s, &opts, &signal)
         }
     };
     finish(code)
+}
+
+/// Runs, prints the summary, and turns the outcome into the exit code (see the README).
+fn run_and_report(s: &Scene, opts: &RunOptions, signal: &std::sync::atomic::AtomicUsize) -> ExitCode {
+    match run(s, opts) {
+        Ok(summary) => {
+            say!("{summary}");
+            let sig = signal.load(Ordering::Relaxed);
+            match (&summary.outcome, &summary.recorder_error) {
+                (_, Some(_)) => ExitCode::FAILURE,
+                (biospike::Outcome::Halted(_), _) => ExitCode::from(3),
+                (biospike::Outcome::Interrupted, _) => ExitCode::from(128 + sig.clamp(1, 127) as u8),
+                (biospike::Outcome::Completed | biospike::Outcome::Stopped(_), None) => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                biospike::run::RunError::Build(_) => ExitCode::from(2),
+                biospike::run::RunError::Checkpoint(
+                    biospike_core::checkpoint::CheckpointError::Incompatible(_)
+                    | biospike_core::checkpoint::CheckpointError::Corrupt { .. }
+                    | biospike_core::checkpoint::CheckpointError::NotNow(_),
+                ) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
 }
 
 /// `biospike view`'s arguments.

@@ -95,8 +95,15 @@ pub fn is_run_output(name: &str) -> bool {
 }
 
 impl OutputDir {
-    /// Claims `path` for a run that will write about `needed_bytes`.
+    /// Claims `path` for a run that will write about `needed_bytes`; an earlier run's
+    /// `checkpoints/` folder is removed with its other files.
     pub fn claim(path: &Path, needed_bytes: u64) -> Result<Self, OutputDirError> {
+        Self::claim_keeping(path, needed_bytes, false)
+    }
+
+    /// [`OutputDir::claim`]; with `keep_checkpoints` (a resumed run) the folder's
+    /// `checkpoints/` stay.
+    pub fn claim_keeping(path: &Path, needed_bytes: u64, keep_checkpoints: bool) -> Result<Self, OutputDirError> {
         let io = |p: &Path| {
             let p = p.to_owned();
             move |source| OutputDirError::Io { path: p, source }
@@ -117,6 +124,12 @@ impl OutputDir {
                 continue;
             }
             let kind = entry.file_type().map_err(io(&entry.path()))?;
+            if kind.is_dir() && name == crate::checkpoint::CHECKPOINTS_DIR {
+                if !keep_checkpoints {
+                    stale.push(entry.path());
+                }
+                continue;
+            }
             let parts = kind.is_dir() && name.ends_with(".parts");
             if !((kind.is_file() || parts) && is_run_output(&name)) {
                 return Err(OutputDirError::Foreign { path: path.to_owned(), entry: name });

@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crate::build::{BuildError, build_app_with};
+use crate::checkpoint::{CHECKPOINTS_DIR, Checkpoint, CheckpointManifest, Checkpointer};
 use crate::scene::Scene;
 use crate::simulation::{Simulation, progress_bar};
 
@@ -47,6 +48,18 @@ pub struct RunOptions {
     /// What the caller changed from the scene (the CLI's `--steps 600000`, …), stored in every
     /// file's metadata as `biospike.overrides`.
     pub overrides: Vec<String>,
+    /// Write a checkpoint into `out/checkpoints/` after every this many simulated ms (needs
+    /// `out`). See [`crate::checkpoint`].
+    pub checkpoint_every_ms: Option<f64>,
+    /// Write a checkpoint when the run is stopped (Ctrl-C, SIGTERM, the stop flag) before its
+    /// end (needs `out`). Implied by `checkpoint_every_ms`.
+    pub checkpoint_at_stop: bool,
+    /// Continue from this checkpoint instead of step 0: the scene must describe the same network
+    /// (the checkpoint's own scene, [`Checkpoint::scene`], or a variant of it that changes
+    /// parameters, which branches the run). `steps` then counts from the checkpoint; without it
+    /// the run goes to the checkpointed run's planned end. The recorder's tables continue the
+    /// checkpointed run's, so `out` holds the whole run.
+    pub resume: Option<Checkpoint>,
 }
 
 /// How the run ended.
@@ -210,6 +223,10 @@ pub enum RunError {
     /// The output folder cannot take the run's files.
     #[error(transparent)]
     Output(#[from] crate::outdir::OutputDirError),
+    /// A checkpoint could not be restored, or checkpoints were asked for without an output
+    /// folder.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] biospike_core::checkpoint::CheckpointError),
 }
 
 /// Builds and runs a scene to the end, to a halt, or to a stop request; completes every file.
@@ -227,17 +244,47 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         }
         None => scene,
     };
-    let steps = opts.steps.unwrap_or(scene.desc.time_steps);
+    let resume = opts.resume.as_ref();
+    let start_step = resume.map_or(0, |c| c.manifest.step);
+    let end_step = match (opts.steps, resume) {
+        (Some(n), Some(c)) => c.manifest.step.saturating_add(n),
+        (None, Some(c)) => c.manifest.end_step,
+        (Some(n), None) => n,
+        (None, None) => scene.desc.time_steps,
+    };
+    let steps = end_step.saturating_sub(start_step);
+    let checkpointing = opts.checkpoint_every_ms.is_some() || opts.checkpoint_at_stop;
+    if checkpointing && opts.out.is_none() {
+        return Err(
+            biospike_core::checkpoint::CheckpointError::NotNow("checkpoints are written into the output folder; give one".into()).into()
+        );
+    }
+    if let Some(ms) = opts.checkpoint_every_ms
+        && !(ms.is_finite() && ms > 0.0)
+    {
+        return Err(biospike_core::checkpoint::CheckpointError::NotNow(format!(
+            "checkpoint interval {ms} ms: allowed: a finite number > 0"
+        ))
+        .into());
+    }
     // Claimed (locked, emptied of an earlier run, checked for space) before anything is built;
-    // held until the files are complete.
+    // held until the files are complete. A resumed run keeps the folder's checkpoints.
     scene.check_memory().map_err(BuildError::from)?;
     let claim = match &opts.out {
-        Some(out) => Some(crate::outdir::OutputDir::claim(out, scene.budget(steps).output_bytes)?),
+        Some(out) => Some(crate::outdir::OutputDir::claim_keeping(out, scene.budget(steps).output_bytes, resume.is_some())?),
         None => None,
     };
+    let overrides = match resume {
+        Some(c) => {
+            let mut all = c.manifest.overrides.clone();
+            all.push(format!("resumed at step {} from {}", c.manifest.step, c.dir.display()));
+            all.extend(opts.overrides.iter().cloned());
+            all
+        }
+        None => opts.overrides.clone(),
+    };
     // Every file's metadata: the scene's, plus what this run changed.
-    let run_extra =
-        [("biospike.overrides".to_string(), opts.overrides.join(" ")), ("biospike.steps_planned".to_string(), steps.to_string())];
+    let run_extra = [("biospike.overrides".to_string(), overrides.join(" ")), ("biospike.steps_planned".to_string(), end_step.to_string())];
     let mut run_metadata = crate::metadata(scene);
     run_metadata.extend(run_extra.iter().cloned());
     let t0 = Instant::now();
@@ -251,6 +298,9 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         }
     })?;
     let mut sim = Simulation::new(app);
+    if let Some(c) = resume {
+        sim.restore_state(&c.dir)?;
+    }
     let mut files = Vec::new();
     #[cfg(feature = "parquet")]
     if let (Some(out), true) = (&opts.out, scene.desc.record.neurons) {
@@ -271,7 +321,37 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let table = sim.world().resource::<PopulationTable>().clone();
     let pop_of = table.population_per_neuron(table.neuron_count() as usize);
     let mut counts = vec![0u64; table.populations.len()];
-    let bar = progress_bar(opts.progress, steps);
+    if let Some(c) = resume
+        && c.manifest.population_spikes.len() == counts.len()
+    {
+        counts.clone_from(&c.manifest.population_spikes);
+    }
+    let mut checkpointer = match (&opts.out, checkpointing) {
+        (Some(out), true) => {
+            let every = opts.checkpoint_every_ms.map(|ms| sim.clock().steps_in(ms).max(1));
+            let no_rewards = matches!(&scene.desc.experiment, Some(crate::scene::ExperimentDesc::DistalReward { rewards: false, .. }));
+            let manifest = CheckpointManifest {
+                format: biospike_core::checkpoint::FORMAT_VERSION,
+                biospike_version: env!("CARGO_PKG_VERSION").into(),
+                commit: option_env!("BIOSPIKE_COMMIT").unwrap_or("unknown").into(),
+                scene_text: scene.text.clone(),
+                scene_path: scene.source.display().to_string(),
+                seed: scene.desc.seed,
+                no_rewards,
+                step: 0,
+                dt_ms: scene.desc.dt_ms,
+                end_step,
+                population_spikes: Vec::new(),
+                overrides: overrides.clone(),
+                state_bytes: 0,
+            };
+            Some(Checkpointer::new(out.join(CHECKPOINTS_DIR), every, opts.checkpoint_at_stop || every.is_some(), manifest))
+        }
+        _ => None,
+    };
+    let mut checkpoint_error = None;
+    let bar = progress_bar(opts.progress, end_step);
+    bar.set_position(start_step);
     let t1 = Instant::now();
     let done = sim.advance(steps, opts.stop.as_deref(), &mut |world| {
         for &id in &world.resource::<StepSpikes>().ids {
@@ -283,6 +363,14 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         if step.is_multiple_of(100) {
             bar.set_position(step);
         }
+        if let Some(c) = checkpointer.as_mut()
+            && c.due(step)
+            && world.resource::<SimStatus>().is_running()
+            && let Err(e) = c.write(world, &counts)
+        {
+            world.resource_mut::<SimStatus>().stop(step, format!("checkpoint failed: {e}"));
+            checkpoint_error = Some(e.to_string());
+        }
     });
     let wall = t1.elapsed();
     bar.finish_and_clear();
@@ -292,8 +380,22 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         SimStatus::Running if done < steps => Outcome::Interrupted,
         SimStatus::Running => Outcome::Completed,
     };
+    // Stopped early: the state to continue from (unless the last period just saved it).
+    if let Some(c) = checkpointer.as_mut()
+        && outcome == Outcome::Interrupted
+        && c.at_stop
+        && !c.due(sim.clock().step())
+        && let Err(e) = c.write(sim.world_mut(), &counts)
+    {
+        checkpoint_error = Some(e.to_string());
+    }
+    let mut closing = vec![("biospike.outcome".to_string(), outcome.key())];
+    if let Some(c) = resume {
+        closing.push(("biospike.resumed_from".into(), c.dir.display().to_string()));
+        closing.push(("biospike.resumed_at_step".into(), c.manifest.step.to_string()));
+    }
     #[cfg(feature = "parquet")]
-    sim.world_mut().insert_resource(biospike_record::ClosingMetadata(vec![("biospike.outcome".into(), outcome.key())]));
+    sim.world_mut().insert_resource(biospike_record::ClosingMetadata(closing));
     // Deferred plasticity settled, weights written back, recorders' files completed.
     sim.finish();
     let world = sim.world_mut();
@@ -326,13 +428,33 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let replaced = claim.as_ref().map_or(0, |c| c.replaced().len());
     drop(claim);
     let mut notes = notes;
+    if let Some(c) = resume {
+        notes.push(("resumed".into(), format!("from {} at step {}", c.dir.display(), c.manifest.step)));
+    }
+    if let Some(c) = &checkpointer
+        && let Some(latest) = c.latest()
+    {
+        notes.push((
+            "checkpoint".into(),
+            format!(
+                "{} written, {:.3} s each, state {}; latest {}",
+                c.count,
+                c.seconds / c.count.max(1) as f64,
+                crate::budget::human_bytes(c.last_bytes),
+                latest.display()
+            ),
+        ));
+    }
+    if let Some(e) = &checkpoint_error {
+        recorder_error = recorder_error.or(Some(format!("checkpoint: {e}")));
+    }
     if replaced > 0 {
         notes.push(("output".into(), format!("replaced {replaced} files of an earlier run in the output folder")));
     }
     Ok(RunSummary {
         scene: scene.desc.name.clone().unwrap_or_else(|| scene.source.display().to_string()),
         seed: scene.desc.seed,
-        steps: done,
+        steps: start_step + done,
         dt_ms: scene.desc.dt_ms,
         setup,
         wall,

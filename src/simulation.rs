@@ -189,6 +189,54 @@ impl Simulation {
         self.app.world_mut().run_schedule(SimWritebackSchedule);
     }
 
+    /// Saves the simulation's state between two steps into `dir/state.bin`
+    /// ([`biospike_core::checkpoint::save_state`]); returns its size in bytes. A run's
+    /// checkpoint folders (atomic, with the scene) are [`crate::checkpoint::write_checkpoint`]'s.
+    ///
+    /// ```
+    /// use biospike::prelude::*;
+    ///
+    /// fn model() -> Simulation {
+    ///     let mut app = App::new();
+    ///     app.add_plugins(BiospikePlugins::default().with_seed(7));
+    ///     for id in 0..20 {
+    ///         app.world_mut().spawn((IzhikevichNeuron, NeuronId(id), NoiseCurrent { mean: 5.0, std: 3.0 }));
+    ///     }
+    ///     Simulation::new(app)
+    /// }
+    /// let spikes = |sim: &mut Simulation, n| {
+    ///     let mut ids = Vec::new();
+    ///     sim.step_with(n, |w| ids.extend(w.resource::<StepSpikes>().ids.iter().copied()));
+    ///     ids
+    /// };
+    /// let dir = std::env::temp_dir().join(format!("biospike-doc-state-{}", std::process::id()));
+    /// let mut first = model();
+    /// spikes(&mut first, 300);
+    /// first.save_state(&dir).expect("saved");
+    /// let rest = spikes(&mut first, 700);
+    ///
+    /// let mut resumed = model();
+    /// resumed.restore_state(&dir).expect("restored");
+    /// assert_eq!(resumed.clock().step(), 300);
+    /// assert_eq!(spikes(&mut resumed, 700), rest);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// ```
+    pub fn save_state(&mut self, dir: &std::path::Path) -> Result<u64, biospike_core::checkpoint::CheckpointError> {
+        self.prepare();
+        biospike_core::checkpoint::save_state(self.app.world_mut(), dir)
+    }
+
+    /// Restores a state saved by [`Simulation::save_state`] (or a checkpoint folder) into this
+    /// simulation, which must be the same model freshly built (the same scene and seed; settings
+    /// may differ, which branches the run). Stepping goes on from the saved step.
+    pub fn restore_state(&mut self, dir: &std::path::Path) -> Result<(), biospike_core::checkpoint::CheckpointError> {
+        biospike_core::checkpoint::load_state(self.app.world_mut(), dir)?;
+        // The index and every side structure are the saved ones; building them now would apply
+        // the queued edits a step early.
+        self.prepared = true;
+        Ok(())
+    }
+
     /// Why the simulation is running or not.
     pub fn status(&self) -> &SimStatus {
         self.app.world().resource::<SimStatus>()

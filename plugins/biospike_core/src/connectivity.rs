@@ -8,7 +8,7 @@ use bevy_ecs::prelude::*;
 /// [`crate::Synapse`], [`crate::SynapticWeight`], [`crate::SynapticDelay`]), applied to the
 /// [`SynapseIndex`] by the synapse plugin in [`crate::SimSystems::Prepare`]. Plasticity reads it
 /// to settle deferred work before the index changes.
-#[derive(Resource, Debug, Default)]
+#[derive(Resource, Debug, Default, Clone)]
 pub struct SynapseEdits {
     /// Entities whose `Synapse` was inserted (or replaced).
     pub added: Vec<Entity>,
@@ -95,6 +95,8 @@ pub struct SynapseIndex {
     /// Bumped on every rebuild: positions (`k`) of the previous generation are invalid.
     generation: u64,
 }
+
+crate::persist_fields!(SynapseIndex { row_start, post, weight, delay, entity, max_delay, uniform_delay, consecutive_from, generation });
 
 impl SynapseIndex {
     /// Number of synapses.

@@ -35,6 +35,7 @@
 //!   [`LastSpikeStep`] and runs the finite/runaway guard.
 //! - `advance_clock` after [`SimSystems::Last`]: `step += 1`.
 
+pub mod checkpoint;
 mod components;
 pub mod connectivity;
 pub mod desc;

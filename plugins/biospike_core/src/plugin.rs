@@ -49,6 +49,7 @@ impl Plugin for CoreSimPlugin {
             .init_resource::<PopulationTable>()
             .init_resource::<NeuronDescriptions>();
 
+        crate::checkpoint::register_core(app);
         app.add_schedule(sim_schedule());
         app.add_schedule(writeback_schedule());
         app.add_schedule(finish_schedule());

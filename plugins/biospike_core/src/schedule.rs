@@ -197,6 +197,11 @@ impl SimClock {
         steps_in(ms, self.dt_ms)
     }
 
+    /// Moves the clock to `step` (a restored checkpoint).
+    pub(crate) fn set_step(&mut self, step: u64) {
+        self.step = step;
+    }
+
     pub(crate) fn advance(&mut self) {
         self.step += 1;
     }

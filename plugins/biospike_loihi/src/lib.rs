@@ -35,7 +35,7 @@ pub use desc::{LifDesc, QuantizeDesc};
 
 pub use plugin::{
     LifBias, LifCurrent, LifSpiked, LifVoltage, LoihiDense, LoihiLifNeuron, LoihiLifPlugin, LoihiQuantizationPlugin, ProjectionReport,
-    QuantizationMode, QuantizationReport, quantize_network,
+    QuantizationMode, QuantizationReport, QuantizedGeneration, quantize_network,
 };
 
 /// The plugins, their components and settings.

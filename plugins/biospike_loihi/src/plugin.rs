@@ -104,6 +104,16 @@ impl Plugin for LoihiLifPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LoihiLifPlugin");
         app.insert_resource(LoihiDense::new(self.num_weight_bits));
         app.init_resource::<SynapseIndex>();
+        use biospike_core::checkpoint::{CheckpointAppExt as _, CheckpointSection};
+        app.persist_component::<LifCurrent>("loihi.lif_current")
+            .persist_component::<LifVoltage>("loihi.lif_voltage")
+            .persist_component::<LifSpiked>("loihi.lif_spiked")
+            .add_checkpoint_section(CheckpointSection {
+                name: "loihi.dense_pending",
+                save: save_pending,
+                load: load_pending,
+                optional: false,
+            });
         app.add_systems(
             SimSchedule,
             (
@@ -115,6 +125,32 @@ impl Plugin for LoihiLifPlugin {
         );
         app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
     }
+}
+
+biospike_core::persist_fields!(LifCurrent { 0 });
+biospike_core::persist_fields!(LifVoltage { 0 });
+biospike_core::persist_fields!(LifSpiked { 0 });
+
+/// The activation on its way to the next step. The projections are rebuilt from the restored
+/// index on the next delivery, after the neurons have read it.
+fn save_pending(
+    world: &mut World,
+    w: &mut biospike_core::checkpoint::StateWriter,
+) -> Result<(), biospike_core::checkpoint::CheckpointError> {
+    w.put(&world.get_resource::<LoihiDense>().map(|d| d.pending.clone()).unwrap_or_default());
+    Ok(())
+}
+
+fn load_pending(
+    world: &mut World,
+    r: &mut biospike_core::checkpoint::StateReader,
+) -> Result<(), biospike_core::checkpoint::CheckpointError> {
+    let pending: Vec<i32> = r.get()?;
+    if let Some(mut d) = world.get_resource_mut::<LoihiDense>() {
+        d.generation = None;
+        d.pending = pending;
+    }
+    Ok(())
 }
 
 /// Decays, threshold and bias of a Loihi LIF neuron, for [`NeuronDescriptions`].
@@ -342,18 +378,27 @@ impl Default for LoihiQuantizationPlugin {
     }
 }
 
+/// The index generation [`LoihiQuantizationPlugin`] last quantized (it quantizes again when the
+/// index is rebuilt).
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QuantizedGeneration(pub Option<u64>);
+
+biospike_core::persist_fields!(QuantizedGeneration { 0 });
+
 impl Plugin for LoihiQuantizationPlugin {
     fn build(&self, app: &mut App) {
         let (mode, bits) = (self.mode, self.num_weight_bits);
-        app.init_resource::<QuantizationReport>();
+        app.init_resource::<QuantizationReport>().init_resource::<QuantizedGeneration>();
+        biospike_core::checkpoint::CheckpointAppExt::persist_resource::<QuantizedGeneration>(app, "loihi.quantized_generation");
         app.add_systems(
             SimSchedule,
-            (move |world: &mut World, mut seen: Local<Option<u64>>| {
+            (move |world: &mut World| {
                 let generation = world.get_resource::<SynapseIndex>().map_or(0, SynapseIndex::generation);
-                if *seen == Some(generation) {
+                let mut seen = world.resource_mut::<QuantizedGeneration>();
+                if seen.0 == Some(generation) {
                     return;
                 }
-                *seen = Some(generation);
+                seen.0 = Some(generation);
                 let report = quantize_network(world, bits, mode == QuantizationMode::Apply);
                 world.insert_resource(QuantizationReport(report));
             })

@@ -128,6 +128,15 @@ impl Plugin for ParquetRecorderPlugin {
         );
         app.init_resource::<RecorderStatus>().init_resource::<Recorder>().init_resource::<crate::sampled::SampledTables>();
         app.init_resource::<RecordedFiles>();
+        biospike_core::checkpoint::CheckpointAppExt::add_checkpoint_section(
+            app,
+            biospike_core::checkpoint::CheckpointSection {
+                name: "record.tables",
+                save: save_recorder,
+                load: load_recorder,
+                optional: true,
+            },
+        );
         app.add_systems(
             SimSchedule,
             (start_recording.run_if(not_started), record_step, stop_on_failure).chain().in_set(SimSystems::Record).in_set(BuiltinSystems),
@@ -288,6 +297,157 @@ fn log_synapse_edits(
             });
         }
     }
+}
+
+biospike_core::persist_fields!(SynapseStart { entity, position, pre, post, delay, weight, created });
+
+/// A table in a checkpoint: file name, columns `(name, type, nullable)`, parts saved.
+pub(crate) type SavedTable = (String, Vec<(String, u8, bool)>, usize);
+
+const TYPES: [DataType; 7] =
+    [DataType::UInt64, DataType::Float64, DataType::Float32, DataType::UInt32, DataType::UInt16, DataType::Utf8, DataType::Int64];
+
+/// The columns of a schema as a checkpoint stores them.
+pub(crate) fn schema_fields(schema: &Schema) -> Vec<(String, u8, bool)> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), TYPES.iter().position(|t| t == f.data_type()).unwrap_or(usize::MAX) as u8, f.is_nullable()))
+        .collect()
+}
+
+fn schema_of(fields: &[(String, u8, bool)], r: &biospike_core::checkpoint::StateReader) -> Result<SchemaRef, CheckpointError> {
+    let fields = fields
+        .iter()
+        .map(|(name, t, nullable)| {
+            let t = TYPES.get(usize::from(*t)).ok_or_else(|| r.corrupt(format!("column {name}: unknown type {t}")))?;
+            Ok(Field::new(name.clone(), t.clone(), *nullable))
+        })
+        .collect::<Result<Vec<_>, CheckpointError>>()?;
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+use biospike_core::checkpoint::{CheckpointError, StateReader, StateWriter};
+
+fn recording_error(e: RecordError) -> CheckpointError {
+    CheckpointError::NotNow(format!("the recorder could not save its tables: {e}"))
+}
+
+/// The recorder's positions: every table's rows so far (buffers flushed, open parts completed,
+/// and the parts linked into the checkpoint's `tables/` folder), the synapse log, and which
+/// neurons are sampled. Restored, the tables go on from there in the resuming run's folder, so
+/// its files hold the whole run.
+fn save_recorder(world: &mut World, w: &mut StateWriter) -> Result<(), CheckpointError> {
+    let dest = w.dir().join("tables");
+    let Some(mut rec) = world.remove_resource::<Recorder>() else {
+        w.put(&false);
+        return Ok(());
+    };
+    let result = save_recorder_tables(world, &mut rec, w, &dest);
+    world.insert_resource(rec);
+    result
+}
+
+fn save_recorder_tables(world: &mut World, rec: &mut Recorder, w: &mut StateWriter, dest: &Path) -> Result<(), CheckpointError> {
+    w.put(&true);
+    w.put(&rec.started);
+    flush_spikes(rec).map_err(recording_error)?;
+    flush_state(rec).map_err(recording_error)?;
+    let mut tables: Vec<SavedTable> = Vec::new();
+    for t in [rec.spikes.as_mut(), rec.state.as_mut()].into_iter().flatten() {
+        let parts = t.checkpoint(dest).map_err(recording_error)?;
+        tables.push((t.file_name(), schema_fields(&t.schema()), parts));
+    }
+    w.put(&tables);
+    w.put(&rec.sampled);
+    w.put(&rec.population_of);
+    w.put(&rec.synapse_start);
+    let mut known: Vec<Entity> = rec.synapse_known.iter().copied().collect();
+    known.sort_unstable_by_key(|e| e.to_bits());
+    w.put(&known);
+    let mut removed: Vec<(Entity, u64)> = rec.synapse_removed.iter().map(|(&e, &s)| (e, s)).collect();
+    removed.sort_unstable_by_key(|(e, _)| e.to_bits());
+    w.put(&removed);
+    let mut sampled = world.resource_mut::<crate::sampled::SampledTables>();
+    let (started, slots) = sampled.slots_mut();
+    w.put(&*started);
+    for slot in slots {
+        let saved = match slot.as_mut() {
+            Some(t) => Some(t.checkpoint(dest).map_err(recording_error)?),
+            None => None,
+        };
+        w.put(&saved);
+    }
+    Ok(())
+}
+
+fn load_recorder(world: &mut World, r: &mut StateReader) -> Result<(), CheckpointError> {
+    if !r.get::<bool>()? {
+        return Ok(());
+    }
+    let src = r.dir().join("tables");
+    let started: bool = r.get()?;
+    let tables: Vec<SavedTable> = r.get()?;
+    let sampled: Vec<Entity> = r.get()?;
+    let population_of: Vec<u16> = r.get()?;
+    let synapse_start: Vec<SynapseStart> = r.get()?;
+    let known: Vec<Entity> = r.get()?;
+    let removed: Vec<(Entity, u64)> = r.get()?;
+    let sampled_started: bool = r.get()?;
+    let mut sampled_tables: Vec<Option<SavedTable>> = Vec::with_capacity(4);
+    for _ in 0..4 {
+        sampled_tables.push(r.get()?);
+    }
+    // Restored into an app without the recorder: nothing to continue.
+    let Some(settings) = world.get_resource::<RecordSettings>().cloned() else { return Ok(()) };
+    if !world.contains_resource::<Recorder>() {
+        return Ok(());
+    }
+    let err = |e: RecordError| CheckpointError::Io { path: settings.out_dir.clone(), source: std::io::Error::other(e.to_string()) };
+    std::fs::create_dir_all(&settings.out_dir).map_err(|e| CheckpointError::Io { path: settings.out_dir.clone(), source: e })?;
+    let mut rec = Recorder {
+        started,
+        sampled,
+        population_of,
+        synapse_start,
+        synapse_known: known.into_iter().collect(),
+        synapse_removed: removed.into_iter().collect(),
+        ..Default::default()
+    };
+    // A logged synapse that no longer exists keeps a stand-in entity of this world, so that a
+    // synapse spawned later can never be taken for it.
+    for s in &mut rec.synapse_start {
+        if s.entity != Entity::PLACEHOLDER && world.get_entity(s.entity).is_err() {
+            let stand_in = world.spawn_empty().id();
+            if rec.synapse_known.remove(&s.entity) {
+                rec.synapse_known.insert(stand_in);
+            }
+            if let Some(step) = rec.synapse_removed.remove(&s.entity) {
+                rec.synapse_removed.insert(stand_in, step);
+            }
+            s.entity = stand_in;
+        }
+    }
+    let props = || properties(&settings.metadata, settings.row_group_rows);
+    for (file, fields, parts) in &tables {
+        let table = ParquetTable::resume(&settings.out_dir.join(file), schema_of(fields, r)?, props(), &src, *parts).map_err(err)?;
+        match file.as_str() {
+            "spikes.parquet" => rec.spikes = Some(table),
+            "state.parquet" => rec.state = Some(table),
+            other => return Err(r.corrupt(format!("unknown recorder table {other}"))),
+        }
+    }
+    world.insert_resource(rec);
+    let mut tables = crate::sampled::SampledTables::default();
+    let (started, slots) = tables.slots_mut();
+    *started = sampled_started;
+    for (slot, saved) in slots.into_iter().zip(sampled_tables) {
+        if let Some((file, fields, parts)) = saved {
+            *slot = Some(crate::sampled::Sampled::resume(&settings, &file, schema_of(&fields, r)?, &src, parts).map_err(err)?);
+        }
+    }
+    world.insert_resource(tables);
+    Ok(())
 }
 
 fn spike_schema() -> SchemaRef {

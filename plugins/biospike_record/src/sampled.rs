@@ -110,6 +110,29 @@ fn schema(fields: &[(&str, DataType)]) -> SchemaRef {
     Arc::new(Schema::new(fields.iter().map(|(n, t)| Field::new(*n, t.clone(), false)).collect::<Vec<_>>()))
 }
 
+impl Sampled {
+    /// Flushes the buffered rows and saves the table's parts into `dest` (a checkpoint).
+    pub(crate) fn checkpoint(&mut self, dest: &std::path::Path) -> Result<crate::plugin::SavedTable, RecordError> {
+        self.flush()?;
+        let parts = self.table.checkpoint(dest)?;
+        Ok((self.table.file_name(), crate::plugin::schema_fields(&self.table.schema()), parts))
+    }
+
+    /// A table continued from a checkpoint's parts.
+    pub(crate) fn resume(
+        settings: &RecordSettings,
+        file: &str,
+        schema: SchemaRef,
+        src: &std::path::Path,
+        parts: usize,
+    ) -> Result<Self, RecordError> {
+        let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
+        let path = settings.out_dir.join(file);
+        let table = ParquetTable::resume(&path, schema, properties(&settings.metadata, settings.row_group_rows), src, parts)?;
+        Ok(Self { table, cols, rows: 0 })
+    }
+}
+
 /// The sampled tables of one recorder.
 #[derive(Resource, Default)]
 pub(crate) struct SampledTables {
@@ -121,6 +144,11 @@ pub(crate) struct SampledTables {
 }
 
 impl SampledTables {
+    /// Whether the tables were opened, and each slot's table.
+    pub(crate) fn slots_mut(&mut self) -> (&mut bool, [&mut Option<Sampled>; 4]) {
+        (&mut self.started, [&mut self.weights, &mut self.histogram, &mut self.modulators, &mut self.excitability])
+    }
+
     /// Every open table, emptied.
     pub(crate) fn drain(&mut self) -> Vec<Sampled> {
         [self.weights.take(), self.histogram.take(), self.modulators.take(), self.excitability.take()].into_iter().flatten().collect()

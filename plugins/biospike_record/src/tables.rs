@@ -42,6 +42,23 @@ fn temporary_name(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
 }
 
+fn part_name(i: usize) -> String {
+    format!("part-{i:06}.parquet")
+}
+
+/// A hard link from `from` to `to` (replacing `to`), or a copy (fsynced) where the file system
+/// cannot link.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), RecordError> {
+    if to.exists() {
+        std::fs::remove_file(to).map_err(io(to))?;
+    }
+    if std::fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(from, to).map_err(io(from))?;
+    File::open(to).and_then(|f| f.sync_all()).map_err(io(to))
+}
+
 struct OpenPart {
     writer: ArrowWriter<File>,
     tmp: PathBuf,
@@ -99,6 +116,44 @@ impl ParquetTable {
         &self.path
     }
 
+    /// The table's columns.
+    pub(crate) fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The table's file name (`spikes.parquet`).
+    pub(crate) fn file_name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Completes the open part and links every part into `dest/<file name>/` (hard links: parts
+    /// are never written again; a copy where links are not possible). Returns the part count.
+    pub(crate) fn checkpoint(&mut self, dest: &Path) -> Result<usize, RecordError> {
+        if self.closed {
+            return Err(RecordError::Closed { path: self.path.clone() });
+        }
+        self.seal_part()?;
+        let folder = dest.join(self.file_name());
+        std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+        for (i, part) in self.parts.iter().enumerate() {
+            link_or_copy(part, &folder.join(part_name(i)))?;
+        }
+        Ok(self.parts.len())
+    }
+
+    /// A table continued from `count` parts saved by [`ParquetTable::checkpoint`] in
+    /// `src/<file name>/`: they are linked into a fresh parts folder and numbering goes on.
+    pub(crate) fn resume(path: &Path, schema: SchemaRef, props: WriterProperties, src: &Path, count: usize) -> Result<Self, RecordError> {
+        let mut table = Self::create(path, schema, props)?;
+        let folder = src.join(table.file_name());
+        for i in 0..count {
+            let to = table.parts_dir.join(part_name(i));
+            link_or_copy(&folder.join(part_name(i)), &to)?;
+            table.parts.push(to);
+        }
+        Ok(table)
+    }
+
     fn open_part(&mut self) -> Result<(), RecordError> {
         let tmp = self.parts_dir.join(format!("_part-{:06}.tmp", self.parts.len()));
         let file = File::create(&tmp).map_err(io(&tmp))?;
@@ -113,7 +168,7 @@ impl ParquetTable {
         let Some(part) = self.open.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take() else { return Ok(()) };
         let file = part.writer.into_inner().map_err(pq(&part.tmp))?;
         file.sync_data().map_err(io(&part.tmp))?;
-        let name = self.parts_dir.join(format!("part-{:06}.parquet", self.parts.len()));
+        let name = self.parts_dir.join(part_name(self.parts.len()));
         std::fs::rename(&part.tmp, &name).map_err(io(&name))?;
         self.parts.push(name);
         Ok(())

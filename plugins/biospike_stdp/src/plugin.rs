@@ -15,6 +15,14 @@ impl Plugin for StdpPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before StdpPlugin");
         app.init_resource::<StdpSettings>().init_resource::<StdpState>().init_resource::<StdpDiagnostics>().init_resource::<SynapseIndex>();
+        use biospike_core::checkpoint::{CheckpointAppExt as _, CheckpointSection, save_resource};
+        app.add_checkpoint_section(CheckpointSection {
+            name: "stdp.state",
+            save: save_resource::<StdpState>,
+            load: crate::state::load_checkpoint,
+            optional: false,
+        });
+        app.persist_resource::<StdpDiagnostics>("stdp.diagnostics");
         app.add_systems(
             SimSchedule,
             (

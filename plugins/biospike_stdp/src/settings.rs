@@ -198,3 +198,5 @@ pub struct StdpDiagnostics {
     /// Dopamine-gated update sweeps.
     pub sweeps: u64,
 }
+
+biospike_core::persist_fields!(StdpDiagnostics { ltp_events, ltd_events, sweeps });

@@ -80,6 +80,68 @@ pub struct StdpState {
     pub(crate) max_delay: u64,
 }
 
+biospike_core::persist_fields!(StdpState {
+    generation,
+    plastic,
+    row_plastic,
+    runs,
+    slot,
+    eligibility,
+    entities,
+    in_start,
+    in_pos,
+    in_pre,
+    in_slot,
+    neurons,
+    decay_plus,
+    decay_minus,
+    log_step,
+    log_prev,
+    head,
+    log_base,
+    mark,
+    marks,
+    deferred_old,
+    hist_step,
+    hist_x,
+    hist_prev,
+    hist_head,
+    max_delay
+});
+biospike_core::persist_fields!(NeuronTraces { last, x, y, recent, prev_gap });
+
+impl biospike_core::checkpoint::Persist for RowPlastic {
+    fn save(&self, w: &mut biospike_core::checkpoint::StateWriter) {
+        w.put(&(*self as u8));
+    }
+    fn load(r: &mut biospike_core::checkpoint::StateReader) -> Result<Self, biospike_core::checkpoint::CheckpointError> {
+        match r.get::<u8>()? {
+            0 => Ok(Self::None),
+            1 => Ok(Self::All),
+            2 => Ok(Self::Mixed),
+            b => Err(r.corrupt(format!("{b} is not a row kind"))),
+        }
+    }
+}
+
+/// The [`StdpState`] checkpoint section: restored whole, then the trace decay tables are made
+/// anew from the settings in force (a branched run may change the time constants).
+pub(crate) fn load_checkpoint(
+    world: &mut World,
+    r: &mut biospike_core::checkpoint::StateReader,
+) -> Result<(), biospike_core::checkpoint::CheckpointError> {
+    biospike_core::checkpoint::load_resource::<StdpState>(world, r)?;
+    let dt = world.resource::<SimClock>().dt_ms();
+    let settings = world.get_resource::<StdpSettings>().cloned().unwrap_or_default();
+    if let Some(mut state) = world.get_resource_mut::<StdpState>()
+        && !state.decay_plus.is_empty()
+    {
+        state.decay_plus = (0..TABLE).map(|s| (-(s as f64) * dt / settings.tau_plus_ms).exp()).collect();
+        state.decay_minus = (0..TABLE).map(|s| (-(s as f64) * dt / settings.tau_minus_ms).exp()).collect();
+    }
+    Ok(())
+}
+
 impl StdpState {
     /// Eligibility of index position `k` (0 when not plastic or in direct mode).
     pub fn eligibility(&self, k: usize) -> f32 {

@@ -48,6 +48,7 @@ impl Plugin for StructuralPlasticityPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before StructuralPlasticityPlugin");
         app.init_resource::<StructuralPlasticitySettings>().init_resource::<StructureDiagnostics>().init_resource::<SynapseIndex>();
+        biospike_core::checkpoint::CheckpointAppExt::persist_resource::<StructureDiagnostics>(app, "structure.diagnostics");
         app.add_systems(SimSchedule, adjust_network.in_set(SimSystems::Structure).in_set(BuiltinSystems));
     }
 }
@@ -147,6 +148,7 @@ impl Plugin for DriftPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before DriftPlugin");
         app.init_resource::<DriftSettings>().init_resource::<StructureDiagnostics>().init_resource::<SynapseIndex>();
+        biospike_core::checkpoint::CheckpointAppExt::persist_resource::<StructureDiagnostics>(app, "structure.diagnostics");
         // After the adjustment when both run (both touch the index).
         app.add_systems(SimSchedule, drift.in_set(SimSystems::Structure).in_set(BuiltinSystems).after(adjust_network));
     }
@@ -201,3 +203,5 @@ fn drift(
     }
     diag.drifts += 1;
 }
+
+biospike_core::persist_fields!(StructureDiagnostics { created, weakened, pruned, drifts });

@@ -14,6 +14,8 @@ pub struct DelayRing {
     pub(crate) buf: Vec<f64>,
 }
 
+biospike_core::persist_fields!(DelayRing { slots, neurons, buf });
+
 impl DelayRing {
     /// Number of slots (max delay + 1).
     pub fn slots(&self) -> usize {

@@ -25,8 +25,12 @@ pub struct DeliveryDiagnostics {
     pub edits: u64,
 }
 
+biospike_core::persist_fields!(DeliveryDiagnostics { events, rebuilds, edits });
+
 impl Plugin for SynapsePlugin {
     fn build(&self, app: &mut App) {
+        use biospike_core::checkpoint::CheckpointAppExt as _;
+        app.persist_resource::<DelayRing>("synapses.delay_ring").persist_resource::<DeliveryDiagnostics>("synapses.diagnostics");
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before SynapsePlugin");
         app.init_resource::<SynapseIndex>()
             .init_resource::<DelayRing>()
