@@ -62,7 +62,7 @@ use bevy_ecs::component::Mutable;
 use bevy_ecs::entity::EntityHashMap;
 use bevy_ecs::prelude::*;
 use std::collections::VecDeque;
-use std::io::Write as _;
+use std::io::{Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::components::{NeuronId, Synapse, SynapticDelay, SynapticWeight};
@@ -109,7 +109,15 @@ pub enum CheckpointError {
 pub struct StateWriter {
     buf: Vec<u8>,
     dir: PathBuf,
+    /// Where full chunks go (a section is streamed to the file, never held whole in memory).
+    sink: Option<std::fs::File>,
+    hasher: crc32fast::Hasher,
+    written: u64,
+    error: Option<std::io::Error>,
 }
+
+/// Bytes a section buffers before they go to the file.
+const CHUNK: usize = 1 << 20;
 
 impl StateWriter {
     /// Appends a value.
@@ -120,6 +128,26 @@ impl StateWriter {
     /// Appends raw bytes (a [`Persist`] implementation's building block).
     pub fn bytes(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK {
+            self.drain();
+        }
+    }
+
+    fn new(dir: &Path, sink: Option<std::fs::File>) -> Self {
+        Self { buf: Vec::new(), dir: dir.to_owned(), sink, hasher: crc32fast::Hasher::new(), written: 0, error: None }
+    }
+
+    /// Sends the buffered bytes to the file (keeping the first error).
+    fn drain(&mut self) {
+        let Some(sink) = self.sink.as_mut() else { return };
+        self.hasher.update(&self.buf);
+        self.written += self.buf.len() as u64;
+        if self.error.is_none()
+            && let Err(e) = sink.write_all(&self.buf)
+        {
+            self.error = Some(e);
+        }
+        self.buf.clear();
     }
 
     /// The checkpoint folder being written (for sections that keep files beside the state, such
@@ -131,8 +159,12 @@ impl StateWriter {
 
 /// Bytes of one section being read, and the map from saved to restored entities.
 pub struct StateReader<'a> {
-    buf: &'a [u8],
+    /// The section's bytes, streamed from the file (never held whole in memory).
+    src: std::io::BufReader<std::fs::File>,
+    /// Bytes read, and the section's length.
     pos: usize,
+    len: usize,
+    scratch: Vec<u8>,
     section: &'a str,
     dir: &'a Path,
     entities: &'a mut EntityHashMap<Entity>,
@@ -146,15 +178,31 @@ impl StateReader<'_> {
 
     /// The next `n` raw bytes.
     pub fn take(&mut self, n: usize) -> Result<&[u8], CheckpointError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| self.corrupt("ends early"))?;
-        let out = &self.buf[self.pos..end];
+        use std::io::Read as _;
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.len).ok_or_else(|| self.corrupt("ends early"))?;
+        self.scratch.resize(n, 0);
+        if let Err(e) = self.src.read_exact(&mut self.scratch) {
+            return Err(self.corrupt(e));
+        }
         self.pos = end;
-        Ok(out)
+        Ok(&self.scratch)
     }
 
     /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.len - self.pos
+    }
+
+    /// CRC-32 of the next `n` bytes, read and skipped.
+    fn checksum(&mut self, n: usize) -> Result<u32, CheckpointError> {
+        let mut h = crc32fast::Hasher::new();
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(CHUNK);
+            h.update(self.take(k)?);
+            left -= k;
+        }
+        Ok(h.finalize())
     }
 
     /// The entity restored for a saved one (itself when it was not re-created).
@@ -434,6 +482,8 @@ pub fn save_resource<R: Resource + Persist>(world: &mut World, w: &mut StateWrit
 /// Restores what [`save_resource`] saved.
 pub fn load_resource<R: Resource + Persist>(world: &mut World, r: &mut StateReader) -> Result<(), CheckpointError> {
     if r.get::<bool>()? {
+        // The rebuilt value goes first: a large index is never held twice.
+        world.remove_resource::<R>();
         let value = R::load(r)?;
         world.insert_resource(value);
     } else {
@@ -500,26 +550,38 @@ pub fn save_state(world: &mut World, dir: &Path) -> Result<u64, CheckpointError>
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let sections = world.get_resource::<CheckpointSections>().cloned().unwrap_or_default();
     let path = dir.join(STATE_FILE);
-    let file = std::fs::File::create(&path).map_err(io(&path))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let mut header = StateWriter { buf: Vec::new(), dir: dir.to_owned() };
+    let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+    let mut header = StateWriter::new(dir, None);
     header.bytes(MAGIC);
     header.put(&FORMAT_VERSION);
     header.put(&sections.0.len());
-    out.write_all(&header.buf).map_err(io(&path))?;
-    let mut total = header.buf.len() as u64;
+    file.write_all(&header.buf).map_err(io(&path))?;
     for s in &sections.0 {
-        let mut w = StateWriter { buf: Vec::new(), dir: dir.to_owned() };
-        (s.save)(world, &mut w)?;
-        let mut head = StateWriter { buf: Vec::new(), dir: dir.to_owned() };
+        // Name and kind, then the length and checksum (filled in once the body is written).
+        let mut head = StateWriter::new(dir, None);
         head.put(&s.name.to_string());
         head.put(&s.optional);
-        head.put(&w.buf.len());
-        head.put(&crc32fast::hash(&w.buf));
-        out.write_all(&head.buf).and_then(|()| out.write_all(&w.buf)).map_err(io(&path))?;
-        total += (head.buf.len() + w.buf.len()) as u64;
+        file.write_all(&head.buf).map_err(io(&path))?;
+        let slot = file.stream_position().map_err(io(&path))?;
+        file.write_all(&[0u8; 12]).map_err(io(&path))?;
+        let mut w = StateWriter::new(dir, Some(file));
+        let saved = (s.save)(world, &mut w);
+        w.drain();
+        let Some(mut f) = w.sink.take() else { unreachable!("the writer was given the file") };
+        saved?;
+        if let Some(e) = w.error.take() {
+            return Err(CheckpointError::Io { path, source: e });
+        }
+        let mut fill = StateWriter::new(dir, None);
+        fill.put(&w.written);
+        fill.put(&w.hasher.clone().finalize());
+        f.seek(std::io::SeekFrom::Start(slot))
+            .and_then(|_| f.write_all(&fill.buf))
+            .and_then(|()| f.seek(std::io::SeekFrom::End(0)))
+            .map_err(io(&path))?;
+        file = f;
     }
-    let file = out.into_inner().map_err(|e| CheckpointError::Io { path: path.clone(), source: e.into_error() })?;
+    let total = file.stream_position().map_err(io(&path))?;
     file.sync_all().map_err(io(&path))?;
     Ok(total)
 }
@@ -527,22 +589,40 @@ pub fn save_state(world: &mut World, dir: &Path) -> Result<u64, CheckpointError>
 /// The section names and sizes of a checkpoint folder, without restoring anything.
 pub fn list_sections(dir: &Path) -> Result<Vec<(String, u64)>, CheckpointError> {
     let blocks = read_blocks(dir)?;
-    Ok(blocks.1.iter().map(|b| (b.name.clone(), b.range.len() as u64)).collect())
+    Ok(blocks.iter().map(|b| (b.name.clone(), b.len as u64)).collect())
 }
 
 struct Block {
     name: String,
     optional: bool,
-    range: std::ops::Range<usize>,
+    /// Offset of the body in the file, and its length.
+    offset: u64,
+    len: usize,
 }
 
-type Blocks = (Vec<u8>, Vec<Block>);
+/// A reader of `len` bytes of `path` from `offset`.
+fn open_at<'a>(
+    path: &Path,
+    offset: u64,
+    len: usize,
+    section: &'a str,
+    dir: &'a Path,
+    entities: &'a mut EntityHashMap<Entity>,
+) -> Result<StateReader<'a>, CheckpointError> {
+    use std::io::Seek as _;
+    let io = |source| CheckpointError::Io { path: path.to_owned(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(offset)).map_err(io)?;
+    Ok(StateReader { src: std::io::BufReader::with_capacity(CHUNK, file), pos: 0, len, scratch: Vec::new(), section, dir, entities })
+}
 
-fn read_blocks(dir: &Path) -> Result<Blocks, CheckpointError> {
+/// The blocks of `dir/state.bin`, every checksum verified (one streaming pass).
+fn read_blocks(dir: &Path) -> Result<Vec<Block>, CheckpointError> {
     let path = dir.join(STATE_FILE);
-    let bytes = std::fs::read(&path).map_err(|source| CheckpointError::Io { path: path.clone(), source })?;
+    let total = std::fs::metadata(&path).map_err(|source| CheckpointError::Io { path: path.clone(), source })?.len();
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
     let mut map = EntityHashMap::default();
-    let mut r = StateReader { buf: &bytes, pos: 0, section: "header", dir, entities: &mut map };
+    let mut r = open_at(&path, 0, total, "header", dir, &mut map)?;
     if r.take(MAGIC.len()).ok() != Some(MAGIC.as_slice()) {
         return Err(r.corrupt("not a biospike checkpoint"));
     }
@@ -560,20 +640,19 @@ fn read_blocks(dir: &Path) -> Result<Blocks, CheckpointError> {
         let optional: bool = r.get()?;
         let len: usize = r.get()?;
         let crc: u32 = r.get()?;
-        let start = r.pos;
-        let body = r.take(len)?;
-        if crc32fast::hash(body) != crc {
+        let offset = r.pos as u64;
+        if r.checksum(len)? != crc {
             return Err(CheckpointError::Corrupt {
                 path: format!("{} (section {name})", path.display()),
                 message: "checksum mismatch: the file is damaged".into(),
             });
         }
-        blocks.push(Block { name, optional, range: start..start + len });
+        blocks.push(Block { name, optional, offset, len });
     }
     if r.remaining() != 0 {
         return Err(r.corrupt("trailing bytes after the last section"));
     }
-    Ok((bytes, blocks))
+    Ok(blocks)
 }
 
 /// Restores the state saved by [`save_state`] in `dir` into `world`, which must hold the same
@@ -582,7 +661,8 @@ fn read_blocks(dir: &Path) -> Result<Blocks, CheckpointError> {
 /// every section of the checkpoint in the app unless it is optional. After an error the world
 /// is partly restored: build it again before using it.
 pub fn load_state(world: &mut World, dir: &Path) -> Result<(), CheckpointError> {
-    let (bytes, blocks) = read_blocks(dir)?;
+    let blocks = read_blocks(dir)?;
+    let path = dir.join(STATE_FILE);
     let sections = world.get_resource::<CheckpointSections>().cloned().unwrap_or_default();
     let mut map = EntityHashMap::default();
     // The clock and the network first: "another scene" says more than a list of plugins.
@@ -593,7 +673,7 @@ pub fn load_state(world: &mut World, dir: &Path) -> Result<(), CheckpointError> 
             check_sections(&sections, &blocks)?;
         }
         let Some(block) = blocks.iter().find(|b| b.name == s.name) else { continue };
-        let mut r = StateReader { buf: &bytes[block.range.clone()], pos: 0, section: &block.name, dir, entities: &mut map };
+        let mut r = open_at(&path, block.offset, block.len, &block.name, dir, &mut map)?;
         (s.load)(world, &mut r)?;
         if r.remaining() != 0 {
             return Err(r.corrupt(format!("{} bytes left unread", r.remaining())));
