@@ -20,7 +20,10 @@ use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use biospike_core::checkpoint::CheckpointError;
+pub use biospike_core::checkpoint::{
+    CheckpointAppExt, CheckpointError, CheckpointSection, CheckpointSections, Persist, StateReader, StateWriter, load_state, save_state,
+};
+pub use biospike_core::persist_fields;
 
 /// The checkpoints folder inside a run's output folder.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
