@@ -114,18 +114,45 @@ impl Scene {
     pub fn budget(&self, steps: u64) -> Budget {
         let d = &self.desc;
         let n: u64 = d.populations.iter().map(|p| u64::from(p.size)).sum();
-        let synapses = expected_synapses(&d.topology, n);
+        let ranges = crate::build::population_ranges(self);
+        let projections: Vec<biospike_topology::Projection> = d
+            .projections
+            .iter()
+            .map(|p| {
+                let range = |name: &str| ranges.get(usize::from(self.population_id(name))).cloned().unwrap_or(0..0);
+                p.lower(range(&p.source), range(&p.target))
+            })
+            .collect();
+        let synapses = projections.iter().fold(expected_synapses(&d.topology, n), |a, p| a.saturating_add(p.expected_edges()));
         let per_synapse = match d.synapse_storage {
             SynapseStorageDesc::Entities => BYTES_PER_SYNAPSE_ENTITY,
             SynapseStorageDesc::IndexOnly => BYTES_PER_SYNAPSE_INDEX,
         } + if d.plasticity.is_some() { BYTES_PER_PLASTIC_SYNAPSE } else { 0 };
+        let graph_built = |r: &biospike_topology::Rule| {
+            matches!(r, biospike_topology::Rule::SmallWorld { .. } | biospike_topology::Rule::ScaleFree { .. })
+        };
         let generated = match d.topology {
             TopologyDesc::SmallWorld { .. } | TopologyDesc::ScaleFree { .. } => synapses.saturating_mul(BYTES_PER_GENERATED_EDGE),
-            _ => 0,
+            _ => projections
+                .iter()
+                .filter(|p| graph_built(&p.rule))
+                .map(|p| p.expected_edges().saturating_mul(BYTES_PER_GENERATED_EDGE))
+                .max()
+                .unwrap_or(0),
         };
         // The delay ring holds one f64 per neuron for each step up to the longest delay.
-        let max_delay =
-            d.populations.iter().map(|p| biospike_core::steps_in(p.synapses.delay_ms.bounds().1, d.dt_ms)).max().unwrap_or(1).max(1);
+        let projection_delay = d.projections.iter().map(|p| match (p.delay_steps, p.delay_ms) {
+            (Some(steps), _) => u64::from(steps.bounds().1),
+            (None, ms) => biospike_core::steps_in(ms.map_or(1.0, |m| m.bounds().1), d.dt_ms),
+        });
+        let max_delay = d
+            .populations
+            .iter()
+            .map(|p| biospike_core::steps_in(p.synapses.delay_ms.bounds().1, d.dt_ms))
+            .chain(projection_delay)
+            .max()
+            .unwrap_or(1)
+            .max(1);
         let ring = if synapses > 0 { n.saturating_mul(8).saturating_mul(max_delay + 1) } else { 0 };
         let memory_parts = vec![
             ("neurons", n.saturating_mul(BYTES_PER_NEURON)),
@@ -172,8 +199,11 @@ impl Scene {
         {
             // Point at what the largest part comes from.
             let largest = budget.memory_parts.iter().max_by_key(|p| p.1).map_or("neurons", |p| p.0);
+            let projections = !self.desc.projections.is_empty();
             let (field, key) = match largest {
+                "synapses" | "topology generation" if projections => ("projections", "projections"),
                 "synapses" | "topology generation" => ("topology", "topology"),
+                "delay ring" if projections => ("projections.delay_ms", "projections"),
                 "delay ring" => ("populations.synapses.delay_ms", "delay_ms"),
                 _ => ("populations", "populations"),
             };

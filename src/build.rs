@@ -49,7 +49,11 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.enable::<NeuromodulationPlugin>();
     }
     if let Some(p) = &d.plasticity {
-        app.insert_resource(p.lower(|name| scene.population_id(name), deferred_ltp_flush_period(scene)));
+        let mut settings = p.lower(|name| scene.population_id(name), deferred_ltp_flush_period(scene));
+        if let Some(plastic) = scene.projection_plasticity(&settings.plastic) {
+            settings.plastic = plastic;
+        }
+        app.insert_resource(settings);
         group = group.enable::<StdpPlugin>();
     }
     if let Some(st) = d.structure {
@@ -127,15 +131,19 @@ fn position(pop: usize, local: u32, size: u32) -> [f32; 3] {
     [x as f32 * 20.0 - half, y as f32 * 20.0 - half, pop as f32 * 200.0]
 }
 
-/// The directed edges `(pre, post)` of the scene's topology.
-pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
+/// Room for the edges of the scene's exactly sized rules (0 for the others: the list grows).
+fn edges_capacity(scene: &Scene) -> usize {
     let n = scene.neuron_count() as usize;
-    let expected = match scene.desc.topology {
+    match scene.desc.topology {
         TopologyDesc::AllToAll { .. } => n * n,
         TopologyDesc::FixedInDegree { k, .. } | TopologyDesc::FixedOutDegree { k, .. } => n * k as usize,
         _ => 0,
-    };
-    let mut edges = Vec::with_capacity(expected);
+    }
+}
+
+/// The directed edges `(pre, post)` of the scene's topology (or projections).
+pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
+    let mut edges = Vec::with_capacity(edges_capacity(scene));
     for_each_edge(scene, &mut |a, b| edges.push((a, b)))?;
     Ok(edges)
 }
@@ -144,9 +152,24 @@ pub fn edges(scene: &Scene) -> Result<topo::EdgeList, BuildError> {
 /// [`edges`], without storing them (except for the small-world and scale-free generators,
 /// which build a graph first). The same scene gives the same edges on every call.
 pub fn for_each_edge(scene: &Scene, emit: &mut dyn FnMut(u32, u32)) -> Result<(), BuildError> {
+    for_each_edge_of(scene, &mut |a, b, _| emit(a, b))
+}
+
+/// [`for_each_edge`], also naming the projection each edge belongs to (its index in
+/// `projections`; `None` for the global `topology`). Projections are generated in order, each
+/// from its own random streams.
+pub fn for_each_edge_of(scene: &Scene, emit: &mut dyn FnMut(u32, u32, Option<usize>)) -> Result<(), BuildError> {
     let d = &scene.desc;
     let n = scene.neuron_count();
-    let mut sink = |a, b| emit(a, b);
+    if !d.projections.is_empty() {
+        let ranges = population_ranges(scene);
+        for (i, p) in d.projections.iter().enumerate() {
+            let (s, t) = (usize::from(scene.population_id(&p.source)), usize::from(scene.population_id(&p.target)));
+            p.lower(ranges[s].clone(), ranges[t].clone()).for_each_edge(d.seed, i as u64, &mut |a, b| emit(a, b, Some(i)))?;
+        }
+        return Ok(());
+    }
+    let mut sink = |a, b| emit(a, b, None);
     match d.topology {
         TopologyDesc::Disconnected => {}
         TopologyDesc::AllToAll { self_connections } => topo::all_to_all_each(n, self_connections, &mut sink),
@@ -308,42 +331,85 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     world.insert_resource(table);
 
     let dt = d.dt_ms;
-    // Weight and delay of edge `k`, from its own random stream.
-    let attributes = |k: usize, pre: u32| {
+    // Weight and delay of edge `k` (of the topology; or the `k`-th of projection `i`), from
+    // its own random stream. The sign is the source population's.
+    let attributes = |k: usize, pre: u32, projection: Option<usize>| {
         let src = &d.populations[usize::from(pop_of[pre as usize])];
-        let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, 0);
-        let magnitude = src.synapses.weight.sample(&mut rng);
+        let (magnitude, delay) = match projection {
+            None => {
+                let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, 0);
+                let magnitude = src.synapses.weight.sample(&mut rng);
+                (magnitude, steps_in(src.synapses.delay_ms.sample(&mut rng), dt).clamp(1, u64::from(u16::MAX)) as u16)
+            }
+            Some(i) => {
+                let mut rng = KeyedRng::new(seed, StreamPurpose::SynapseParameters, k as u64, i as u64 + 1);
+                d.projections[i].sample(&mut rng, dt)
+            }
+        };
         let w = match src.kind {
             KindDesc::Excitatory => magnitude,
             KindDesc::Inhibitory => -magnitude,
         };
-        let delay = steps_in(src.synapses.delay_ms.sample(&mut rng), dt).clamp(1, u64::from(u16::MAX)) as u16;
         (w as f32, delay)
     };
     if d.synapse_storage == SynapseStorageDesc::IndexOnly {
         // Straight from the generator (run twice) into the index: no edge list, no entities.
+        // The projection of the edge being filled and its number within the projection.
+        let current = std::cell::Cell::new((None::<usize>, 0usize));
         let mut generated = Ok(());
         let index = SynapseIndex::index_only_generated(
             scene.neuron_count() as usize,
             |emit| {
-                let r = for_each_edge(scene, emit);
+                let mut counts = vec![0usize; d.projections.len()];
+                let mut global = 0usize;
+                let r = for_each_edge_of(scene, &mut |a, b, projection| {
+                    let k = match projection {
+                        Some(i) => {
+                            counts[i] += 1;
+                            counts[i] - 1
+                        }
+                        None => global,
+                    };
+                    global += 1;
+                    current.set((projection, k));
+                    emit(a, b);
+                });
                 if generated.is_ok() {
                     generated = r;
                 }
             },
-            |k, pre, _| attributes(k, pre),
+            |_, pre, _| {
+                let (projection, k) = current.get();
+                attributes(k, pre, projection)
+            },
             0,
         );
         generated?;
         world.insert_resource(index);
         return Ok(());
     }
-    let edges = edges(scene)?;
+    // The edges, and with projections the projection of each (4 bytes more per edge).
+    let mut edges: Vec<(u32, u32)> = Vec::with_capacity(edges_capacity(scene));
+    let mut projection_of: Vec<u32> = Vec::new();
+    for_each_edge_of(scene, &mut |a, b, projection| {
+        edges.push((a, b));
+        if let Some(i) = projection {
+            projection_of.push(i as u32);
+        }
+    })?;
+    let mut counts = vec![0usize; d.projections.len()];
     let synapses: Vec<_> = edges
         .iter()
         .enumerate()
         .map(|(k, &(pre, post))| {
-            let (w, delay) = attributes(k, pre);
+            let (w, delay) = match projection_of.get(k) {
+                Some(&i) => {
+                    let i = i as usize;
+                    counts[i] += 1;
+                    attributes(counts[i] - 1, pre, Some(i))
+                }
+                None => attributes(k, pre, None),
+            };
             (Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w), SynapticDelay(delay))
         })
         .collect();

@@ -20,7 +20,7 @@ pub use biospike_record::{HistogramDesc, RecordDesc, StateDesc, WeightsDesc};
 pub use biospike_stdp::{DependenceDesc, LtpTimingDesc, PlasticDesc, StdpDesc, TracesDesc};
 pub use biospike_structure::{DriftDesc, StructureDesc};
 pub use biospike_synapses::{SynapseDesc, SynapseStorageDesc};
-pub use biospike_topology::TopologyDesc;
+pub use biospike_topology::{ProjectionDesc, TopologyDesc};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -274,9 +274,14 @@ pub struct SceneDesc {
     pub threshold_mv: f64,
     /// Populations, in id order.
     pub populations: Vec<PopulationDesc>,
-    /// Connectivity. Default `Disconnected`.
+    /// Connectivity over all neurons, with weights and delays per source population: the
+    /// shorthand of `projections`. Default `Disconnected`.
     #[serde(default)]
     pub topology: TopologyDesc,
+    /// Connectivity per (source, target) population pair, each with its rule, weights, delays
+    /// and plasticity (NEST's `Connect`). Use either this or `topology`. Default: none.
+    #[serde(default)]
+    pub projections: Vec<ProjectionDesc>,
     /// Where the synapses live. Default `Entities`.
     #[serde(default)]
     pub synapse_storage: SynapseStorageDesc,
@@ -350,6 +355,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("loihi_lif_demo", include_str!("../scenes/loihi_lif_demo.ron")),
     ("sparse_stdp_10k", include_str!("../scenes/sparse_stdp_10k.ron")),
     ("sparse_stdp_100k", include_str!("../scenes/sparse_stdp_100k.ron")),
+    ("ei_projections", include_str!("../scenes/ei_projections.ron")),
 ];
 
 impl Scene {
@@ -646,7 +652,90 @@ impl Scene {
             }
         }
         d.topology.check(n).map_err(|e| self.desc_error("topology", 0, e))?;
+        self.validate_projections()
+    }
+
+    /// Projections: known populations, valid rules for their sizes, delays in range, no
+    /// `topology` or per-population synapse settings beside them, one plastic flag per pair.
+    fn validate_projections(&self) -> Result<(), SceneError> {
+        let d = &self.desc;
+        if d.projections.is_empty() {
+            return Ok(());
+        }
+        if d.topology != TopologyDesc::Disconnected {
+            return Err(self.invalid(
+                "topology".into(),
+                "topology",
+                0,
+                "a scene with `projections` connects through them; remove `topology` (it is the shorthand for one all-neuron rule)".into(),
+            ));
+        }
+        if let Some(i) = d.populations.iter().position(|p| p.synapses != SynapseDesc::default()) {
+            return Err(self.invalid(
+                format!("populations[{i}].synapses"),
+                "synapses",
+                0,
+                "with `projections`, weights and delays are set per projection; remove the population's `synapses`".into(),
+            ));
+        }
+        let names: Vec<&str> = d.populations.iter().map(|p| p.name.as_str()).collect();
+        let ranges = crate::build::population_ranges(self);
+        let mut plastic: Vec<((u16, u16), bool, usize)> = Vec::new();
+        for (i, pr) in d.projections.iter().enumerate() {
+            let find = |key: &'static str, name: &str| {
+                names.iter().position(|n| *n == name).ok_or_else(|| {
+                    self.invalid(
+                        format!("projections[{i}].{key}"),
+                        key,
+                        i,
+                        format!("unknown population {name:?}; allowed: {}", names.join(", ")),
+                    )
+                })
+            };
+            let (s, t) = (find("source", &pr.source)?, find("target", &pr.target)?);
+            pr.lower(ranges[s].clone(), ranges[t].clone())
+                .check()
+                .map_err(|e| self.invalid(format!("projections[{i}].rule"), "rule", i, e.to_string()))?;
+            pr.check_delays(d.dt_ms).map_err(|e| self.desc_error(&format!("projections[{i}]"), i, e))?;
+            if let Some(flag) = pr.plastic {
+                let pair = (s as u16, t as u16);
+                if let Some(&(_, other, j)) = plastic.iter().find(|(p, f, _)| *p == pair && *f != flag) {
+                    return Err(self.invalid(
+                        format!("projections[{i}].plastic"),
+                        "plastic",
+                        0,
+                        format!(
+                            "projections[{j}] from {:?} to {:?} says plastic: {other}; plasticity is per population pair, give both the same flag",
+                            pr.source, pr.target
+                        ),
+                    ));
+                }
+                plastic.push((pair, flag, i));
+            }
+        }
         Ok(())
+    }
+
+    /// The STDP plastic set with the projections' `plastic` flags applied: `None` when no
+    /// projection sets one (the `plasticity.plastic` rule stands).
+    pub fn projection_plasticity(&self, rule: &biospike_stdp::PlasticProjections) -> Option<biospike_stdp::PlasticProjections> {
+        let d = &self.desc;
+        if d.projections.iter().all(|p| p.plastic.is_none()) {
+            return None;
+        }
+        let mut pairs = Vec::new();
+        for p in &d.projections {
+            let (s, t) = (self.population_id(&p.source), self.population_id(&p.target));
+            let by_rule = match rule {
+                biospike_stdp::PlasticProjections::All => true,
+                biospike_stdp::PlasticProjections::ExcitatorySources => d.populations[usize::from(s)].kind == KindDesc::Excitatory,
+                biospike_stdp::PlasticProjections::Pairs(list) => list.contains(&(s, t)),
+            };
+            if p.plastic.unwrap_or(by_rule) && !pairs.contains(&(s, t)) {
+                pairs.push((s, t));
+            }
+        }
+        Some(biospike_stdp::PlasticProjections::Pairs(pairs))
     }
 
     /// Id of a population by name (0 if absent; names are checked by [`Scene::validate`]).

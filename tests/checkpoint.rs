@@ -112,7 +112,7 @@ fn every_scene_resumes_to_the_same_bits_on_1_and_2_threads() {
     std::fs::write(&delayed, DELAYED).unwrap_or_else(|e| panic!("{e}"));
     let delayed = delayed.display().to_string();
     // (scene, steps, checkpoint every ms: one checkpoint, at an odd step)
-    let cases: [(&str, u64, u64); 8] = [
+    let cases: [(&str, u64, u64); 9] = [
         ("izhikevich_2003", 600, 337),
         ("izhikevich_2007_distal_reward", 6000, 3301),
         ("loihi_lif_demo", 600, 311),
@@ -120,6 +120,7 @@ fn every_scene_resumes_to_the_same_bits_on_1_and_2_threads() {
         ("sparse_10k", 300, 157),
         ("sparse_stdp_10k", 300, 163),
         ("sparse_stdp_100k", 60, 31),
+        ("ei_projections", 600, 307),
         (&delayed, 800, 433),
     ];
     let mut report = Vec::new();

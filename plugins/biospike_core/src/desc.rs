@@ -135,6 +135,49 @@ pub enum DistDesc {
         #[serde(deserialize_with = "non_negative")]
         high: f64,
     },
+    /// Log-normal: `exp(mu + sigma · N(0, 1))` (NEST's `lognormal`; unbounded, so weights
+    /// only).
+    LogNormal {
+        /// Mean of the logarithm.
+        #[serde(deserialize_with = "finite")]
+        mu: f64,
+        /// Standard deviation of the logarithm, `>= 0`.
+        #[serde(deserialize_with = "non_negative")]
+        sigma: f64,
+    },
+}
+
+/// A distribution of whole steps (integer-step delays), inclusive.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum StepsDesc {
+    /// Always `n` steps.
+    Constant(u16),
+    /// Uniform over `low..=high` steps, each value equally likely.
+    Uniform {
+        /// Fewest steps.
+        low: u16,
+        /// Most steps, `>= low`.
+        high: u16,
+    },
+}
+
+impl StepsDesc {
+    /// One draw.
+    pub fn sample(self, rng: &mut KeyedRng) -> u16 {
+        match self {
+            Self::Constant(n) => n,
+            Self::Uniform { low, high } => low + rng.below(u64::from(high.saturating_sub(low)) + 1) as u16,
+        }
+    }
+
+    /// The fewest and most steps a draw can take.
+    pub fn bounds(self) -> (u16, u16) {
+        match self {
+            Self::Constant(n) => (n, n),
+            Self::Uniform { low, high } => (low, high),
+        }
+    }
 }
 
 impl DistDesc {
@@ -144,6 +187,7 @@ impl DistDesc {
             Self::Constant(x) => x,
             Self::Uniform { low, high } => low + (high - low) * rng.uniform(),
             Self::ClippedNormal { mean, std, low, high } => (mean + std * rng.normal()).clamp(low, high),
+            Self::LogNormal { mu, sigma } => (mu + sigma * rng.normal()).exp(),
         }
     }
 
@@ -152,6 +196,7 @@ impl DistDesc {
         match self {
             Self::Constant(x) => (x, x),
             Self::Uniform { low, high } | Self::ClippedNormal { low, high, .. } => (low, high),
+            Self::LogNormal { .. } => (0.0, f64::INFINITY),
         }
     }
 }

@@ -19,8 +19,10 @@
 //!   (2005): geometric skipping for G(n, p).
 
 mod desc;
+mod projection;
 
-pub use desc::TopologyDesc;
+pub use desc::{ProjectionDesc, TopologyDesc};
+pub use projection::{Projection, Rule};
 
 use biospike_core::rng::{KeyedRng, StreamPurpose};
 use petgraph::graph::{NodeIndex, UnGraph};

@@ -1,0 +1,225 @@
+//! Projections (issue #16, item 1): per-(source, target) wiring with its own rule, weights,
+//! delays and plasticity. Counts are checked against what each rule guarantees (exact degrees
+//! and totals, the binomial spread of Bernoulli pairs), delays drawn in whole steps against
+//! their uniform frequencies, the sign against the source's kind, entity and index-only storage
+//! against each other, and the scene errors against the field they name.
+
+use biospike::prelude::*;
+use biospike::{Scene, Simulation};
+use std::collections::HashMap;
+use std::path::Path;
+
+fn scene(text: &str) -> Scene {
+    Scene::parse(text, Path::new("projections.ron")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every synapse of the built network as `(pre, post, weight, delay)`, from the index.
+fn network(scene: &Scene) -> Vec<(u32, u32, f32, u16)> {
+    let mut sim = Simulation::from_scene(scene).unwrap_or_else(|e| panic!("{e}"));
+    sim.step(1);
+    let index = sim.world().resource::<SynapseIndex>();
+    let mut out: Vec<_> = (0..index.neuron_count() as u32)
+        .flat_map(|pre| index.row(pre).map(move |k| (pre, k)))
+        .map(|(pre, k)| (pre, index.posts()[k], index.weights()[k], index.delays()[k]))
+        .collect();
+    out.sort_by_key(|a| (a.0, a.1, a.2.to_bits(), a.3));
+    out
+}
+
+const EXC: std::ops::Range<u32> = 0..800;
+const INH: std::ops::Range<u32> = 800..1000;
+
+/// Row count and every value of a Parquet file.
+fn rows(path: &Path) -> (usize, String) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (mut n, mut text) = (0, String::new());
+    for batch in reader {
+        let batch = batch.unwrap_or_else(|e| panic!("{e}"));
+        n += batch.num_rows();
+        text.push_str(&format!("{:?}", batch.columns()));
+    }
+    (n, text)
+}
+
+fn shipped() -> Scene {
+    Scene::load(Path::new("ei_projections")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn each_projection_follows_its_rule() {
+    let edges = network(&shipped());
+    let between = |s: &std::ops::Range<u32>, t: &std::ops::Range<u32>| -> Vec<(u32, u32, f32, u16)> {
+        edges.iter().copied().filter(|e| s.contains(&e.0) && t.contains(&e.1)).collect()
+    };
+    // E→E: Bernoulli(0.1) over 800 × 799 ordered pairs, no autapses: the count within 5σ.
+    let ee = between(&EXC, &EXC);
+    let pairs: f64 = 800.0 * 799.0;
+    let (mean, sd) = (0.1 * pairs, (0.1 * 0.9 * pairs).sqrt());
+    assert!((ee.len() as f64 - mean).abs() < 5.0 * sd, "E→E {} vs {mean} ± {sd}", ee.len());
+    assert!(ee.iter().all(|e| e.0 != e.1), "no autapses");
+    // E→I: exactly 80 distinct excitatory inputs per inhibitory cell.
+    let ei = between(&EXC, &INH);
+    let mut inputs: HashMap<u32, Vec<u32>> = HashMap::new();
+    for e in &ei {
+        inputs.entry(e.1).or_default().push(e.0);
+    }
+    assert_eq!(inputs.len(), 200);
+    for (post, mut pre) in inputs {
+        pre.sort_unstable();
+        pre.dedup();
+        assert_eq!(pre.len(), 80, "inputs of {post}");
+    }
+    // I→E: exactly 80 distinct targets per inhibitory cell; weights negative (inhibitory source).
+    let ie = between(&INH, &EXC);
+    assert_eq!(ie.len(), 200 * 80);
+    let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
+    for e in &ie {
+        out.entry(e.0).or_default().push(e.1);
+    }
+    assert!(out.values_mut().all(|t| {
+        t.sort_unstable();
+        t.dedup();
+        t.len() == 80
+    }));
+    assert!(ie.iter().all(|e| e.2 <= 0.0 && e.2 >= -10.0 && e.3 == 1));
+    // I→I: exactly 4 000 distinct pairs without autapses.
+    let ii = between(&INH, &INH);
+    assert_eq!(ii.len(), 4000);
+    let mut p: Vec<(u32, u32)> = ii.iter().map(|e| (e.0, e.1)).collect();
+    p.sort_unstable();
+    p.dedup();
+    assert_eq!(p.len(), 4000);
+    assert!(ii.iter().all(|e| e.0 != e.1));
+    // Excitatory weights in [0, 5); delays 1..=5 steps, each a fifth of the synapses (±5σ).
+    let exc_out: Vec<_> = ee.iter().chain(&ei).collect();
+    assert!(exc_out.iter().all(|e| (0.0..5.0).contains(&e.2)));
+    let n = exc_out.len() as f64;
+    for d in 1..=5u16 {
+        let count = exc_out.iter().filter(|e| e.3 == d).count() as f64;
+        let sd = (n * 0.2 * 0.8f64).sqrt();
+        assert!((count - 0.2 * n).abs() < 5.0 * sd, "delay {d}: {count} of {n}");
+    }
+}
+
+/// The same projections in the index only (no synapse entities) give the same network.
+#[test]
+fn index_only_storage_builds_the_same_network() {
+    let text = include_str!("../scenes/ei_projections.ron");
+    let entities = network(&scene(text));
+    let index_only = network(&scene(&text.replacen("    record:", "    synapse_storage: IndexOnly,\n    record:", 1)));
+    assert_eq!(entities.len(), index_only.len());
+    assert!(entities == index_only, "the two storages differ");
+}
+
+/// `plastic` per projection: with STDP on, the E→E synapses learn and the E→I ones do not.
+#[test]
+fn plasticity_can_be_chosen_per_projection() {
+    let text = include_str!("../scenes/ei_projections.ron")
+        .replacen(
+            "autapses: false,\n         weight: Uniform(low: 0.0, high: 5.0)",
+            "autapses: false, plastic: true,\n         weight: Uniform(low: 0.0, high: 5.0)",
+            1,
+        )
+        .replacen(
+            "multapses: false,\n         weight: Uniform(low: 0.0, high: 5.0)",
+            "multapses: false, plastic: false,\n         weight: Uniform(low: 0.0, high: 5.0)",
+            1,
+        )
+        .replacen("    record:", "    plasticity: Some((dopamine_gated: false, learning_rate: 1.0, w_max: 5.0)),\n    record:", 1);
+    let s = scene(&text);
+    let before = network(&s);
+    let mut sim = Simulation::from_scene(&s).unwrap_or_else(|e| panic!("{e}"));
+    sim.step(500);
+    sim.finish();
+    let index = sim.world().resource::<SynapseIndex>();
+    let mut after: HashMap<(u32, u32), Vec<f32>> = HashMap::new();
+    for pre in 0..index.neuron_count() as u32 {
+        for k in index.row(pre) {
+            after.entry((pre, index.posts()[k])).or_default().push(index.weights()[k]);
+        }
+    }
+    let (mut ee_changed, mut ei_changed) = (0, 0);
+    for &(pre, post, w, _) in &before {
+        let now = &after[&(pre, post)];
+        if !now.contains(&w) {
+            if INH.contains(&post) {
+                ei_changed += 1;
+            } else if EXC.contains(&pre) {
+                ee_changed += 1;
+            }
+        }
+    }
+    assert!(ee_changed > 1000, "E→E learned: {ee_changed} weights changed");
+    assert_eq!(ei_changed, 0, "E→I is not plastic");
+}
+
+/// Errors name the projection's field, with line and column.
+#[test]
+fn wrong_projections_are_refused_with_the_field() {
+    let base = include_str!("../scenes/ei_projections.ron");
+    let cases: [(String, &str); 6] = [
+        (
+            base.replacen("source: \"inh\", target: \"inh\"", "source: \"inh\", target: \"thalamus\"", 1),
+            "projections[3].target: unknown population \"thalamus\"",
+        ),
+        (base.replacen("    record:", "    topology: ErdosRenyi(p: 0.1),\n    record:", 1), "topology"),
+        (
+            base.replacen("FixedInDegree(k: 80)", "FixedInDegree(k: 801)", 1),
+            "projections[1].rule: k = 801 without multapses; allowed 0..=800",
+        ),
+        (
+            base.replacen("FixedTotalNumber(n: 4000)", "OneToOne", 1).replacen(
+                "source: \"inh\", target: \"inh\"",
+                "source: \"inh\", target: \"exc\"",
+                1,
+            ),
+            "OneToOne needs source and target of the same size",
+        ),
+        (
+            base.replacen(
+                "delay_ms: Constant(1.0)),\n        // I→I",
+                "delay_ms: Constant(1.0), delay_steps: Constant(2)),\n        // I→I",
+                1,
+            ),
+            "give delay_ms or delay_steps, not both",
+        ),
+        (base.replacen("PairwiseBernoulli(p: 0.1)", "PairwiseBernoulli(p: 1.5)", 1), "1.5 is outside the allowed range [0, 1]"),
+    ];
+    for (text, expected) in cases {
+        let err = Scene::parse(&text, Path::new("projections.ron")).map(|_| ()).expect_err(expected).to_string();
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+        assert!(err.starts_with("projections.ron:"), "{err}");
+    }
+    // One plastic flag per population pair.
+    let twice = base.replacen(
+        "    ],\n    record:",
+        "        (source: \"exc\", target: \"exc\", rule: OneToOne, autapses: false, plastic: true),\n        (source: \"exc\", target: \"exc\", rule: AllToAll, plastic: false),\n    ],\n    record:",
+        1,
+    );
+    let err = Scene::parse(&twice, Path::new("projections.ron")).map(|_| ()).expect_err("two flags").to_string();
+    assert!(err.contains("projections[5].plastic"), "{err}");
+}
+
+/// Two threads give the same spikes as one (the projection scene through the CLI).
+#[test]
+fn the_projection_scene_is_the_same_on_one_and_two_threads() {
+    let dir = std::env::temp_dir().join(format!("biospike-projections-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |threads: &str| {
+        let out = dir.join(threads);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_biospike"))
+            .args(["run", "ei_projections", "--steps", "500", "--threads", threads, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        ["spikes.parquet", "synapses.parquet"].map(|f| rows(&out.join(f)))
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(one[0].0 > 1000, "{} spikes", one[0].0);
+    assert!(one == two, "1 and 2 threads differ");
+    let _ = std::fs::remove_dir_all(&dir);
+}
