@@ -65,6 +65,9 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
+    if d.populations.iter().any(|p| p.neuron.iaf_psc_delta().is_some()) {
+        group = group.enable::<biospike_lif::LifPlugin>();
+    }
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
         group = group.set(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits }).enable::<biospike_loihi::LoihiLifPlugin>();
     }
@@ -116,7 +119,7 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         }
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
-        NeuronDesc::LoihiLif { .. } => IzhikevichParams::REGULAR_SPIKING,
+        NeuronDesc::LoihiLif { .. } | NeuronDesc::IafPscDelta { .. } => IzhikevichParams::REGULAR_SPIKING,
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns spike generators instead.
         NeuronDesc::SpikeGenerator => IzhikevichParams::REGULAR_SPIKING,
@@ -269,6 +272,40 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     Position(position(pi, id - first, p.size)),
                 )
             }));
+            first += p.size;
+            continue;
+        }
+        if let Some((params, v_init)) = p.neuron.iaf_psc_delta() {
+            let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
+            let entities: Vec<Entity> = world
+                .spawn_batch(ids.clone().map(|id| {
+                    let v0 = match v_init {
+                        None => params.e_l_mv,
+                        Some(crate::scene::LifInitDesc::Constant(v)) => v,
+                        Some(crate::scene::LifInitDesc::Uniform { low, high }) => {
+                            low + (high - low) * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform()
+                        }
+                    };
+                    (
+                        model,
+                        NeuronId(id),
+                        PopulationId(pi as u16),
+                        MembranePotential(v0),
+                        RecoveryVariable(0.0),
+                        Position(position(pi, id - first, p.size)),
+                    )
+                }))
+                .collect();
+            if let Some(schedule) = p.poisson.as_ref().and_then(|ps| ps.schedule(d.dt_ms)) {
+                world.insert_batch(entities.iter().map(|&e| (e, schedule.clone())));
+            }
+            if let Some(ps) = &p.poisson {
+                let input = ps.component();
+                match &ps.neurons {
+                    Some(local) => world.insert_batch(local.iter().filter_map(|&k| entities.get(k as usize)).map(|&e| (e, input))),
+                    None => world.insert_batch(entities.iter().map(|&e| (e, input))),
+                }
+            }
             first += p.size;
             continue;
         }

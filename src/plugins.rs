@@ -18,6 +18,7 @@ use biospike_core::{CoreSimPlugin, SimClock};
 /// | [`StdpPlugin`](crate::StdpPlugin) | off | `PrepareSystems::Settle`, `PropagationSystems::Index`, `SimSystems::Plasticity`, `WritebackSystems::Flush` | pair STDP, eligibility, dopamine gating | `StdpSettings` |
 /// | [`StructuralPlasticityPlugin`](crate::StructuralPlasticityPlugin) | off | `SimSystems::Structure` | rewiring toward a target out-degree | `StructuralPlasticitySettings` |
 /// | [`DriftPlugin`](crate::DriftPlugin) | off | `SimSystems::Structure` | drift of state and weights toward fresh draws | `DriftSettings` |
+/// | [`LifPlugin`](crate::LifPlugin) | off | `SimSystems::Neurons` | leaky integrate-and-fire neurons, exact (`IafPscDelta`, NEST's `iaf_psc_delta`) | per-neuron `IafPscDelta` |
 /// | [`LoihiLifPlugin`](crate::LoihiLifPlugin) | off | `SimSystems::Neurons`, `DetectSystems::Inject`, `PropagationSystems::Deliver` | Loihi's bit-exact fixed-point LIF and Dense | build-time `num_weight_bits` (8) |
 /// | [`LoihiQuantizationPlugin`](crate::LoihiQuantizationPlugin) | off | `SimSystems::Quantize` | Loihi weight quantization, report or apply | build-time `mode` (report only), `num_weight_bits` (8) |
 /// | [`DistalRewardPlugin`](crate::experiment::DistalRewardPlugin) | off | `SimSystems::Detect` | Izhikevich (2007)'s reward protocol | the `DistalReward` resource |
@@ -81,6 +82,7 @@ impl PluginGroup for BiospikePlugins {
             .add(biospike_stdp::StdpPlugin)
             .add(biospike_structure::StructuralPlasticityPlugin)
             .add(biospike_structure::DriftPlugin)
+            .add(biospike_lif::LifPlugin)
             .add(biospike_loihi::LoihiLifPlugin::default())
             .add(biospike_loihi::LoihiQuantizationPlugin::default())
             .add(crate::experiment::DistalRewardPlugin);
@@ -92,6 +94,7 @@ impl PluginGroup for BiospikePlugins {
             .disable::<biospike_stdp::StdpPlugin>()
             .disable::<biospike_structure::StructuralPlasticityPlugin>()
             .disable::<biospike_structure::DriftPlugin>()
+            .disable::<biospike_lif::LifPlugin>()
             .disable::<biospike_loihi::LoihiLifPlugin>()
             .disable::<biospike_loihi::LoihiQuantizationPlugin>()
             .disable::<crate::experiment::DistalRewardPlugin>()

@@ -106,6 +106,39 @@ pub enum NeuronDesc {
         #[serde(default)]
         recovery: RecoveryDesc,
     },
+    /// Leaky integrate-and-fire with delta synapses and an absolute refractory period,
+    /// integrated exactly (NEST's `iaf_psc_delta`, `biospike_lif`); NEST's names, units and
+    /// defaults. Synaptic weights are jumps of `V` in mV.
+    IafPscDelta {
+        /// Membrane time constant, ms. Default 10.
+        #[serde(default = "lif_tau_m", deserialize_with = "desc::positive")]
+        tau_m_ms: f64,
+        /// Membrane capacitance, pF. Default 250.
+        #[serde(default = "lif_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Resting potential, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Threshold, mV. Default −55.
+        #[serde(default = "lif_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Reset, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 2.
+        #[serde(default = "lif_t_ref", deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Lower bound of `V`, mV. Default none.
+        #[serde(default, deserialize_with = "desc::opt_finite")]
+        v_min_mv: Option<f64>,
+        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` drawn per neuron (Brunel's
+        /// networks start spread below threshold). Default `E_L`.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Loihi current-based LIF on the bit-exact fixed-point path (`biospike_loihi`); its
     /// incoming weights are quantized per projection (Lava's scaling). The fields are those of
     /// [`LifDesc`], which checks and lowers them.
@@ -140,7 +173,60 @@ impl Default for NeuronDesc {
     }
 }
 
+/// The initial membrane potential of a LIF population.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum LifInitDesc {
+    /// Every neuron at this value, mV.
+    Constant(#[serde(deserialize_with = "desc::finite")] f64),
+    /// Uniform in `[low, high)` per neuron (stream `NeuronParameters`), mV.
+    Uniform {
+        /// Lower end, mV.
+        #[serde(deserialize_with = "desc::finite")]
+        low: f64,
+        /// Upper end, mV.
+        #[serde(deserialize_with = "desc::finite")]
+        high: f64,
+    },
+}
+
+fn lif_tau_m() -> f64 {
+    10.0
+}
+fn lif_c_m() -> f64 {
+    250.0
+}
+fn lif_e_l() -> f64 {
+    -70.0
+}
+fn lif_v_th() -> f64 {
+    -55.0
+}
+fn lif_t_ref() -> f64 {
+    2.0
+}
+
 impl NeuronDesc {
+    /// The parameters and initial potential of an `IafPscDelta` population.
+    pub fn iaf_psc_delta(&self) -> Option<(biospike_lif::LifParams, Option<LifInitDesc>)> {
+        match *self {
+            Self::IafPscDelta { tau_m_ms, c_m_pf, e_l_mv, v_th_mv, v_reset_mv, t_ref_ms, i_e_pa, v_min_mv, v_init } => Some((
+                biospike_lif::LifParams {
+                    tau_m_ms,
+                    c_m_pf,
+                    e_l_mv,
+                    v_th_mv,
+                    v_reset_mv,
+                    t_ref_ms,
+                    i_e_pa,
+                    v_min_mv: v_min_mv.unwrap_or(f64::NEG_INFINITY),
+                },
+                v_init,
+            )),
+            _ => None,
+        }
+    }
+
     /// The Loihi LIF description of a `LoihiLif` population.
     pub fn loihi_lif(&self) -> Option<LifDesc> {
         match *self {
@@ -525,6 +611,38 @@ impl Scene {
                         0,
                         format!("unknown population {bad:?}; allowed: {}", names.join(", ")),
                     ));
+                }
+            }
+            if let Some((lif, v_init)) = p.neuron.iaf_psc_delta() {
+                let drives = [
+                    ("noise", p.noise.is_some()),
+                    ("uniform_noise", p.uniform_noise.is_some()),
+                    ("dc", p.dc != 0.0),
+                    ("stimulus", p.stimulus.is_some()),
+                    ("sine", p.sine.is_some()),
+                    ("u_init", p.u_init.is_some()),
+                    ("v_init_mv", p.v_init_mv != default_v_init()),
+                ];
+                if let Some((what, _)) = drives.iter().find(|d| d.1) {
+                    return Err(self.invalid(
+                        format!("populations[{i}].{what}"),
+                        what,
+                        0,
+                        format!("an IafPscDelta neuron takes a constant current as `i_e_pa`, synaptic and Poisson input as jumps of V, and its initial V as `v_init`; `{what}` does not apply"),
+                    ));
+                }
+                if lif.v_reset_mv >= lif.v_th_mv {
+                    return Err(self.invalid(
+                        format!("populations[{i}].neuron.v_reset_mv"),
+                        "v_reset_mv",
+                        0,
+                        format!("{} mV; allowed: below v_th_mv ({} mV)", lif.v_reset_mv, lif.v_th_mv),
+                    ));
+                }
+                if let Some(LifInitDesc::Uniform { low, high }) = v_init
+                    && low > high
+                {
+                    return Err(self.invalid(format!("populations[{i}].neuron.v_init"), "v_init", 0, "low must be <= high".into()));
                 }
             }
             if let Some(lif) = p.neuron.loihi_lif() {

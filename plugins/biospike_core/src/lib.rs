@@ -58,8 +58,8 @@ pub use plugin::{CoreSimPlugin, finish_simulation, step_simulation};
 pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable, population_color};
 pub use profile::{ProfilePlugin, SimProfile, SystemProfile};
 pub use schedule::{
-    BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
-    SimSchedule, SimSystems, SimWritebackSchedule, WritebackSettings, WritebackSystems, steps_in, writeback_due,
+    BuiltinSystems, DetectSystems, FinishSystems, InputSystems, NeuronModelSystems, PrepareSystems, PropagationSystems, SimClock,
+    SimFinishSchedule, SimSchedule, SimSystems, SimWritebackSchedule, WritebackSettings, WritebackSystems, steps_in, writeback_due,
 };
 
 /// The types most users need.
@@ -73,7 +73,7 @@ pub mod prelude {
     pub use crate::profile::{ProfilePlugin, SimProfile};
     pub use crate::rng::{KeyedRng, SimSeed, StreamPurpose};
     pub use crate::schedule::{
-        BuiltinSystems, DetectSystems, FinishSystems, InputSystems, PrepareSystems, PropagationSystems, SimClock, SimFinishSchedule,
-        SimSchedule, SimSystems, SimWritebackSchedule, WritebackSettings, WritebackSystems,
+        BuiltinSystems, DetectSystems, FinishSystems, InputSystems, NeuronModelSystems, PrepareSystems, PropagationSystems, SimClock,
+        SimFinishSchedule, SimSchedule, SimSystems, SimWritebackSchedule, WritebackSettings, WritebackSystems,
     };
 }

@@ -66,6 +66,17 @@ pub fn writeback_due(settings: Option<Res<WritebackSettings>>, clock: Res<SimClo
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BuiltinSystems;
 
+/// The systems that integrate one neuron model each (Izhikevich, LIF, …) in
+/// [`SimSystems::Neurons`]. Each touches only the entities of its model (its marker component),
+/// so they share the neuron state components without an order among themselves: a model's
+/// system joins the set and is declared ambiguous with it.
+///
+/// ```ignore
+/// app.add_systems(SimSchedule, integrate_my_model.in_set(SimSystems::Neurons).in_set(NeuronModelSystems).ambiguous_with(NeuronModelSystems));
+/// ```
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NeuronModelSystems;
+
 /// Phases of one simulation step, in order. All run inside [`SimSchedule`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimSystems {

@@ -35,7 +35,14 @@ impl Plugin for IzhikevichPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before IzhikevichPlugin");
         app.init_resource::<IzhikevichSettings>();
-        app.add_systems(SimSchedule, integrate_membrane.in_set(SimSystems::Neurons).in_set(BuiltinSystems));
+        app.add_systems(
+            SimSchedule,
+            integrate_membrane
+                .in_set(SimSystems::Neurons)
+                .in_set(NeuronModelSystems)
+                .ambiguous_with(NeuronModelSystems)
+                .in_set(BuiltinSystems),
+        );
         app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
     }
 }

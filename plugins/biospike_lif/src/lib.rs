@@ -1,0 +1,221 @@
+//! Leaky integrate-and-fire neurons with delta synapses and an absolute refractory period,
+//! integrated exactly (NEST's `iaf_psc_delta`, Brunel 2000's model).
+//!
+//! Between spikes the membrane obeys `τ_m dV/dt = −(V − E_L) + τ_m/C_m · I_e`; each step of
+//! `h` ms is the exact solution (propagators `P33 = exp(−h/τ_m)`, `P30 = τ_m/C_m · (1 − P33)`),
+//! so the trace does not depend on the step size beyond where inputs land:
+//!
+//! ```text
+//! V(t+h) − E_L = P30 · I_e + P33 · (V(t) − E_L) + Σ J   (not refractory; then V ≥ V_min)
+//! V ≥ V_th  →  spike, V = V_reset, refractory for round(t_ref / h) steps (inputs ignored)
+//! ```
+//!
+//! Synaptic input is a jump of `V` by the synapse's weight, in mV, in the step it arrives
+//! (the [`InputCurrent`] accumulator of this step holds the sum of the jumps). The state after
+//! step `k` is the state at time `k·h` and a spike in step `k` has time `k·h`, as NEST stamps
+//! its spikes at the end of the step: step 0 is the initial condition. With these conventions
+//! traces and spike times equal NEST 3.10's for the same input (`tests/lif_nest.rs`, against
+//! traces NEST wrote: `tests/reference/`).
+//!
+//! Neuromodulated excitability does not scale LIF input. `V` lives in [`MembranePotential`]
+//! (absolute, mV); [`RecoveryVariable`] stays 0.
+//!
+//! ```
+//! use bevy_app::App;
+//! use biospike_core::prelude::*;
+//! use biospike_lif::{IafPscDelta, LifParams, LifPlugin};
+//!
+//! let mut app = App::new();
+//! app.add_plugins((CoreSimPlugin::new(SimClock::new(0.1), 1), LifPlugin));
+//! // NEST's defaults, driven above threshold by 376 pA.
+//! let params = LifParams { i_e_pa: 376.0, ..LifParams::default() };
+//! app.world_mut().spawn((IafPscDelta::new(params, 0.1), NeuronId(0), MembranePotential(-70.0)));
+//! let mut spikes = Vec::new();
+//! for _ in 0..=3000 {
+//!     step_simulation(app.world_mut());
+//!     let step = app.world().resource::<SimClock>().step() - 1;
+//!     spikes.extend(app.world().resource::<StepSpikes>().ids.iter().map(|_| step as f64 * 0.1));
+//! }
+//! // V_inf = −70 + 376·10/250 = −54.96 mV, just above threshold: a long first interval, then
+//! // every interval is t_ref plus the same climb from V_reset.
+//! assert!(spikes.len() >= 2);
+//! let isi = spikes[1] - spikes[0];
+//! assert!(spikes.windows(2).all(|w| (w[1] - w[0] - isi).abs() < 1e-9));
+//! ```
+
+use bevy_app::prelude::*;
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+
+/// Parameters of a leaky integrate-and-fire neuron, NEST's names and defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LifParams {
+    /// Membrane time constant `τ_m`, ms. NEST default 10.
+    pub tau_m_ms: f64,
+    /// Membrane capacitance `C_m`, pF. NEST default 250.
+    pub c_m_pf: f64,
+    /// Resting potential `E_L`, mV. NEST default −70.
+    pub e_l_mv: f64,
+    /// Threshold `V_th`, mV. NEST default −55.
+    pub v_th_mv: f64,
+    /// Reset `V_reset`, mV. NEST default −70.
+    pub v_reset_mv: f64,
+    /// Absolute refractory period `t_ref`, ms. NEST default 2.
+    pub t_ref_ms: f64,
+    /// Constant input current `I_e`, pA. NEST default 0.
+    pub i_e_pa: f64,
+    /// Lower bound of `V`, mV (`−∞`: none, NEST's default).
+    pub v_min_mv: f64,
+}
+
+impl Default for LifParams {
+    fn default() -> Self {
+        Self {
+            tau_m_ms: 10.0,
+            c_m_pf: 250.0,
+            e_l_mv: -70.0,
+            v_th_mv: -55.0,
+            v_reset_mv: -70.0,
+            t_ref_ms: 2.0,
+            i_e_pa: 0.0,
+            v_min_mv: f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// An `iaf_psc_delta` neuron: its parameters and their propagators for one step size.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, RefractorySteps)]
+pub struct IafPscDelta {
+    /// The parameters.
+    pub params: LifParams,
+    /// The step size the propagators are for, ms.
+    pub dt_ms: f64,
+    p33: f64,
+    p30: f64,
+    refractory_steps: u32,
+}
+
+impl IafPscDelta {
+    /// The neuron for steps of `dt_ms`.
+    pub fn new(params: LifParams, dt_ms: f64) -> Self {
+        let p33 = (-dt_ms / params.tau_m_ms).exp();
+        let p30 = params.tau_m_ms / params.c_m_pf * (1.0 - p33);
+        // NEST: Time(ms(t_ref)).get_steps(), the nearest step.
+        let refractory_steps = (params.t_ref_ms / dt_ms).round().max(0.0) as u32;
+        Self { params, dt_ms, p33, p30, refractory_steps }
+    }
+
+    /// Steps of the refractory period.
+    pub fn refractory_steps(&self) -> u32 {
+        self.refractory_steps
+    }
+
+    /// One step of `h = dt_ms` (the pure kernel): `v` absolute mV, `refractory` steps left,
+    /// `jump` the sum of this step's synaptic jumps, mV. Returns `(v, refractory, spiked)`.
+    #[inline]
+    pub fn step(&self, v: f64, refractory: u32, jump: f64) -> (f64, u32, bool) {
+        let p = &self.params;
+        let (mut y, mut r) = (v - p.e_l_mv, refractory);
+        if r == 0 {
+            y = self.p30 * p.i_e_pa + self.p33 * y + jump;
+            y = y.max(p.v_min_mv - p.e_l_mv);
+        } else {
+            r -= 1;
+        }
+        if y >= p.v_th_mv - p.e_l_mv {
+            return (p.v_reset_mv, self.refractory_steps, true);
+        }
+        (y + p.e_l_mv, r, false)
+    }
+}
+
+/// Steps of the refractory period left.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefractorySteps(pub u32);
+
+biospike_core::persist_fields!(RefractorySteps { 0 });
+
+/// Runs [`IafPscDelta`] neurons in [`SimSystems::Neurons`] (from step 1 on: step 0 is the
+/// initial condition).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LifPlugin;
+
+impl Plugin for LifPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LifPlugin");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
+        app.add_systems(
+            SimSchedule,
+            integrate_lif.in_set(SimSystems::Neurons).in_set(NeuronModelSystems).ambiguous_with(NeuronModelSystems).in_set(BuiltinSystems),
+        );
+        app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
+    }
+}
+
+fn describe(world: &World, e: Entity) -> Option<String> {
+    let n = world.get::<IafPscDelta>(e)?;
+    let p = &n.params;
+    Some(format!(
+        "iaf_psc_delta: τ_m = {} ms | C_m = {} pF | E_L = {} mV | V_th = {} mV | V_reset = {} mV | t_ref = {} ms | I_e = {} pA",
+        p.tau_m_ms, p.c_m_pf, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.t_ref_ms, p.i_e_pa
+    ))
+}
+
+type LifColumns = (
+    &'static mut MembranePotential,
+    &'static mut RefractorySteps,
+    &'static mut SpikedThisStep,
+    &'static InputCurrent,
+    &'static IafPscDelta,
+);
+
+fn integrate_lif(mut q: Query<LifColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut r, mut spiked, input, neuron) in
+        q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
+    {
+        let rows = (v.bypass_change_detection(), r.bypass_change_detection(), spiked.bypass_change_detection(), input, neuron);
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, input, neuron)| {
+            let n = v.len();
+            let (r, spiked, input, neuron) = (&mut r[..n], &mut spiked[..n], &input[..n], &neuron[..n]);
+            for k in 0..n {
+                let model = if neuron[k].dt_ms == dt { neuron[k] } else { IafPscDelta::new(neuron[k].params, dt) };
+                (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without input the membrane relaxes to `E_L + τ_m/C_m · I_e` geometrically, exactly.
+    #[test]
+    fn the_step_is_the_exact_solution() {
+        let p = LifParams { i_e_pa: 100.0, v_th_mv: 0.0, ..LifParams::default() };
+        let n = IafPscDelta::new(p, 0.1);
+        let mut v = -70.0;
+        for _ in 0..1000 {
+            v = n.step(v, 0, 0.0).0;
+        }
+        let v_inf = -70.0 + 10.0 / 250.0 * 100.0;
+        let exact = v_inf + (-70.0 - v_inf) * (-100.0f64 / 10.0).exp();
+        approx::assert_relative_eq!(v, exact, epsilon = 1e-12);
+    }
+
+    /// A spike resets, then `t_ref / h` steps ignore input and hold `V_reset`.
+    #[test]
+    fn refractory_steps_hold_the_reset() {
+        let n = IafPscDelta::new(LifParams::default(), 0.1);
+        let (v, r, spiked) = n.step(-60.0, 0, 20.0);
+        assert!(spiked);
+        assert_eq!((v, r), (-70.0, 20));
+        let (v, r, _) = n.step(v, r, 30.0);
+        assert_eq!((v, r), (-70.0, 19), "input during the refractory period is ignored");
+    }
+}
