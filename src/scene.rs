@@ -442,6 +442,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("sparse_stdp_10k", include_str!("../scenes/sparse_stdp_10k.ron")),
     ("sparse_stdp_100k", include_str!("../scenes/sparse_stdp_100k.ron")),
     ("ei_projections", include_str!("../scenes/ei_projections.ron")),
+    ("brunel_2000", include_str!("../scenes/brunel_2000.ron")),
 ];
 
 impl Scene {
