@@ -111,27 +111,28 @@ fn every_scene_resumes_to_the_same_bits_on_1_and_2_threads() {
     let delayed = dir.join("delayed_plastic.ron");
     std::fs::write(&delayed, DELAYED).unwrap_or_else(|e| panic!("{e}"));
     let delayed = delayed.display().to_string();
-    // (scene, steps, checkpoint every ms: one checkpoint, at an odd step)
-    let cases: [(&str, u64, u64); 9] = [
-        ("izhikevich_2003", 600, 337),
-        ("izhikevich_2007_distal_reward", 6000, 3301),
-        ("loihi_lif_demo", 600, 311),
-        ("seed_demo", 1000, 523),
-        ("sparse_10k", 300, 157),
-        ("sparse_stdp_10k", 300, 163),
-        ("sparse_stdp_100k", 60, 31),
-        ("ei_projections", 600, 307),
-        (&delayed, 800, 433),
+    // (scene, steps, checkpoint every ms, its step: one checkpoint, at an odd step)
+    let cases: [(&str, u64, f64, u64); 10] = [
+        ("izhikevich_2003", 600, 337.0, 337),
+        ("izhikevich_2007_distal_reward", 6000, 3301.0, 3301),
+        ("loihi_lif_demo", 600, 311.0, 311),
+        ("seed_demo", 1000, 523.0, 523),
+        ("sparse_10k", 300, 157.0, 157),
+        ("sparse_stdp_10k", 300, 163.0, 163),
+        ("sparse_stdp_100k", 60, 31.0, 31),
+        ("ei_projections", 600, 307.0, 307),
+        ("brunel_2000", 60, 3.1, 31),
+        (&delayed, 800, 433.0, 433),
     ];
     let mut report = Vec::new();
-    for (scene, steps, every) in cases {
+    for (scene, steps, every_ms, every) in cases {
         let name = Path::new(scene).file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         let run_dir = |tag: &str| dir.join(format!("{name}-{tag}"));
         let steps_arg = steps.to_string();
         ok(&exec(bin().args(["run", scene, "--threads", "1", "--steps", &steps_arg, "--out"]).arg(run_dir("whole"))));
         ok(&exec(
             bin()
-                .args(["run", scene, "--threads", "2", "--steps", &steps_arg, "--checkpoint-every-ms", &every.to_string(), "--out"])
+                .args(["run", scene, "--threads", "2", "--steps", &steps_arg, "--checkpoint-every-ms", &every_ms.to_string(), "--out"])
                 .arg(run_dir("checkpointed")),
         ));
         let ckpt = only_checkpoint(&run_dir("checkpointed"));

@@ -2,7 +2,6 @@ use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_runtime::rows::for_each_chunk;
-use rand_distr::{Distribution, Poisson};
 
 use crate::components::{
     CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, UniformNoiseCurrent,
@@ -114,18 +113,68 @@ fn set_poisson_rates(mut q: Query<(&PoissonRateSchedule, &mut PoissonInput)>, cl
     }
 }
 
+/// Inverse-transform sampling of Poisson(`lambda`): the cumulative distribution up to where the
+/// tail is below 1e-16, searched with one uniform draw (exact to that tail; a few comparisons
+/// instead of a constructor and `lambda + 1` draws per sample).
+#[derive(Default)]
+struct PoissonTable {
+    lambda: f64,
+    cdf: Vec<f64>,
+}
+
+impl PoissonTable {
+    fn new(lambda: f64) -> Self {
+        let mut cdf = Vec::new();
+        // Log-space terms: exact for any rate, also where exp(−λ) underflows.
+        let (mut log_p, mut total) = (-lambda, 0.0f64);
+        let limit = (lambda + 40.0 * lambda.sqrt() + 40.0).ceil() as usize;
+        for k in 0..=limit {
+            if k > 0 {
+                log_p += lambda.ln() - (k as f64).ln();
+            }
+            total += log_p.exp();
+            cdf.push(total.min(1.0));
+            if k as f64 > lambda && 1.0 - total < 1e-16 {
+                break;
+            }
+        }
+        Self { lambda, cdf }
+    }
+
+    /// The number of events: the first `k` with `F(k) > u`.
+    #[inline]
+    fn sample(&self, rng: &mut KeyedRng) -> f64 {
+        let u = rng.uniform();
+        self.cdf.partition_point(|&c| c <= u) as f64
+    }
+}
+
+/// Poisson trains: one keyed draw per neuron and step, on the compute threads' chunks of each
+/// table (bevy's own pool would compete with them for the cores: Brunel's 12 500 trains took the
+/// same 350 µs per step on 1 and 2 threads that way).
 fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::PoissonInput, clock.step());
     let dt = clock.dt_ms();
-    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, p): (&NeuronId, Mut<InputCurrent>, &PoissonInput)| {
-        let lambda = p.rate_hz * dt * 1e-3;
-        if lambda > 0.0
-            && let Ok(dist) = Poisson::new(lambda)
-        {
-            let k: f64 = dist.sample(&mut KeyedRng::from_base(base, u64::from(id.0)));
-            i.bypass_change_detection().0 += p.weight * k;
-        }
-    });
+    for (ids, mut input, poisson) in q.contiguous_iter_mut().expect("input components are table-stored, so the query is dense") {
+        biospike_runtime::rows::for_each_chunk((input.bypass_change_detection(), ids, poisson), |(input, ids, poisson)| {
+            let n = input.len();
+            let (ids, poisson) = (&ids[..n], &poisson[..n]);
+            // Neighbours usually share a rate: the table is rebuilt only when it changes.
+            let mut table = PoissonTable::default();
+            for k in 0..n {
+                let p = poisson[k];
+                let lambda = p.rate_hz * dt * 1e-3;
+                if !(lambda > 0.0) {
+                    continue;
+                }
+                if table.lambda != lambda {
+                    table = PoissonTable::new(lambda);
+                }
+                let count = table.sample(&mut KeyedRng::from_base(base, u64::from(ids[k].0)));
+                input[k].0 += p.weight * count;
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +202,33 @@ mod tests {
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
         assert!((mean - 2.0).abs() < 5.0 * 5.0 / n.sqrt(), "mean {mean}");
         assert!((var.sqrt() - 5.0).abs() < 0.15, "std {}", var.sqrt());
+    }
+
+    /// The inverse-transform sampler against the Poisson probabilities `e^−λ λ^k / k!`
+    /// (200 000 draws, every frequency within 5σ), and mean and variance for a large rate.
+    #[test]
+    fn poisson_table_draws_the_poisson_distribution() {
+        let table = PoissonTable::new(2.0);
+        let n = 200_000u64;
+        let mut counts = [0u64; 16];
+        for i in 0..n {
+            let k = table.sample(&mut KeyedRng::new(5, StreamPurpose::PoissonInput, i, 0)) as usize;
+            counts[k.min(15)] += 1;
+        }
+        let mut p = (-2.0f64).exp();
+        for (k, &c) in counts.iter().enumerate().take(10) {
+            if k > 0 {
+                p *= 2.0 / k as f64;
+            }
+            let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
+            assert!((c as f64 - mean).abs() < 5.0 * sd.max(1.0), "k = {k}: {c} vs {mean:.1} ± {sd:.1}");
+        }
+        let big = PoissonTable::new(800.0);
+        let xs: Vec<f64> = (0..20_000).map(|i| big.sample(&mut KeyedRng::new(6, StreamPurpose::PoissonInput, i, 0))).collect();
+        let m = xs.iter().sum::<f64>() / xs.len() as f64;
+        let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / xs.len() as f64;
+        assert!((m - 800.0).abs() < 5.0 * (800.0f64 / 20_000.0).sqrt(), "mean {m}");
+        assert!((v / 800.0 - 1.0).abs() < 0.05, "variance {v}");
     }
 
     /// A 50 Hz Poisson train of weight 1 over 20 s at dt = 1 ms: mean count per step 0.05.
