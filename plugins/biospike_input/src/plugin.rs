@@ -164,7 +164,7 @@ fn add_poisson(mut q: Query<(&NeuronId, &mut InputCurrent, &PoissonInput)>, cloc
             for k in 0..n {
                 let p = poisson[k];
                 let lambda = p.rate_hz * dt * 1e-3;
-                if !(lambda > 0.0) {
+                if lambda.is_nan() || lambda <= 0.0 {
                     continue;
                 }
                 if table.lambda != lambda {
