@@ -325,7 +325,12 @@ fn main() -> ExitCode {
                     for p in &d.populations {
                         say!("  population {p:?}");
                     }
-                    say!("  topology {:?}", d.topology);
+                    if d.projections.is_empty() {
+                        say!("  topology {:?}", d.topology);
+                    }
+                    for p in &d.projections {
+                        say!("  projection {p:?}");
+                    }
                     say!("  synapse_storage {:?}", d.synapse_storage);
                     say!("  record {:?}", d.record);
                     let off = "off".to_string();

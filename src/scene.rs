@@ -295,6 +295,13 @@ pub struct PopulationDesc {
     /// Each time acts at step `round(t / dt)`.
     #[serde(default)]
     pub spike_times_ms: Option<Vec<Vec<f64>>>,
+    /// Spike times of a `SpikeGenerator` population from a Parquet file (instead of
+    /// `spike_times_ms`): one row per spike with columns `neuron` (integer, the index within the
+    /// population) and `time_ms` (float), e.g. a `spikes.parquet` of an earlier run filtered to
+    /// one population with `neuron` made local. A relative path is relative to the scene file.
+    /// Read when the scene is loaded.
+    #[serde(default)]
+    pub spike_times_file: Option<String>,
 }
 
 /// A protocol run on top of the model.
@@ -505,9 +512,30 @@ impl Scene {
             let spanned = de.span_error(e);
             return Err(parse_err(spanned.span.start, "(scene)".into(), spanned.code.to_string()));
         }
-        let scene = Self { desc, source: file.to_owned(), text: text.to_owned() };
+        let mut scene = Self { desc, source: file.to_owned(), text: text.to_owned() };
+        scene.read_spike_files()?;
         scene.validate()?;
         Ok(scene)
+    }
+
+    /// Fills `spike_times_ms` of the populations that name a `spike_times_file`.
+    fn read_spike_files(&mut self) -> Result<(), SceneError> {
+        for i in 0..self.desc.populations.len() {
+            let Some(name) = self.desc.populations[i].spike_times_file.clone() else { continue };
+            let field = format!("populations[{i}].spike_times_file");
+            if self.desc.populations[i].spike_times_ms.is_some() {
+                return Err(self.invalid(field, "spike_times_file", 0, "give spike_times_ms or spike_times_file, not both".into()));
+            }
+            let path = match self.source.parent() {
+                Some(dir) if Path::new(&name).is_relative() => dir.join(&name),
+                _ => PathBuf::from(&name),
+            };
+            let size = self.desc.populations[i].size as usize;
+            let times = read_spike_times(&path, size)
+                .map_err(|message| self.invalid(field.clone(), "spike_times_file", 0, format!("{}: {message}", path.display())))?;
+            self.desc.populations[i].spike_times_ms = Some(times);
+        }
+        Ok(())
     }
 
     /// What may be intended but is probably a mistake, for a run of `steps` steps: releases
@@ -927,4 +955,62 @@ fn locate(text: &str, key: &str, nth: usize) -> (usize, usize) {
         start = at + key.len();
     }
     (1, 1)
+}
+
+/// Spike times per neuron (`size` lists, ms) from a Parquet file with columns `neuron` (an
+/// integer column: the index within the population) and `time_ms` (a float column). The message
+/// of an error names the column or the row.
+#[cfg(feature = "plot")]
+pub fn read_spike_times(path: &std::path::Path, size: usize) -> Result<Vec<Vec<f64>>, String> {
+    use arrow_array::{Array, Float32Array, Float64Array, Int32Array, Int64Array, UInt16Array, UInt32Array, UInt64Array};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    let mut out = vec![Vec::new(); size];
+    let mut row = 0usize;
+    for batch in reader {
+        let batch = batch.map_err(|e| e.to_string())?;
+        let column = |name: &str| batch.column_by_name(name).ok_or_else(|| format!("no column `{name}` (columns: neuron, time_ms)"));
+        let neuron = column("neuron")?;
+        let time = column("time_ms")?;
+        let ids: Vec<Option<i128>> = if let Some(a) = neuron.as_any().downcast_ref::<UInt32Array>() {
+            a.iter().map(|x| x.map(i128::from)).collect()
+        } else if let Some(a) = neuron.as_any().downcast_ref::<UInt64Array>() {
+            a.iter().map(|x| x.map(i128::from)).collect()
+        } else if let Some(a) = neuron.as_any().downcast_ref::<Int64Array>() {
+            a.iter().map(|x| x.map(i128::from)).collect()
+        } else if let Some(a) = neuron.as_any().downcast_ref::<Int32Array>() {
+            a.iter().map(|x| x.map(i128::from)).collect()
+        } else if let Some(a) = neuron.as_any().downcast_ref::<UInt16Array>() {
+            a.iter().map(|x| x.map(i128::from)).collect()
+        } else {
+            return Err(format!("column `neuron` is {}; an integer column is expected", neuron.data_type()));
+        };
+        let times: Vec<Option<f64>> = if let Some(a) = time.as_any().downcast_ref::<Float64Array>() {
+            a.iter().collect()
+        } else if let Some(a) = time.as_any().downcast_ref::<Float32Array>() {
+            a.iter().map(|x| x.map(f64::from)).collect()
+        } else {
+            return Err(format!("column `time_ms` is {}; a float column is expected", time.data_type()));
+        };
+        for (id, t) in ids.into_iter().zip(times) {
+            let (Some(id), Some(t)) = (id, t) else { return Err(format!("row {row}: an empty value")) };
+            let Some(list) = usize::try_from(id).ok().and_then(|k| out.get_mut(k)) else {
+                return Err(format!("row {row}: neuron {id} is outside 0..{size} (the population's size)"));
+            };
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(format!("row {row}: time {t} ms is outside the allowed range [0, ∞)"));
+            }
+            list.push(t);
+            row += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Without the `plot` feature there is no Parquet reader.
+#[cfg(not(feature = "plot"))]
+pub fn read_spike_times(_: &std::path::Path, _: usize) -> Result<Vec<Vec<f64>>, String> {
+    Err("this biospike was built without Parquet reading (the `plot` feature)".into())
 }

@@ -58,6 +58,53 @@ fn spike_generator_scenes_are_checked() {
     }
 }
 
+/// Writes a `(neuron, time_ms)` table.
+fn write_times(path: &std::path::Path, neuron: arrow_array::ArrayRef, time_ms: Vec<f64>) {
+    use std::sync::Arc;
+    let batch =
+        arrow_array::RecordBatch::try_from_iter([("neuron", neuron), ("time_ms", Arc::new(arrow_array::Float64Array::from(time_ms)) as _)])
+            .unwrap_or_else(|e| panic!("{e}"));
+    let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap_or_else(|e| panic!("{e}"));
+    w.write(&batch).unwrap_or_else(|e| panic!("{e}"));
+    w.close().unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Spike times from a Parquet file beside the scene fire at their steps, as inline times do;
+/// a neuron outside the population or a missing column is refused with the file and the row.
+#[test]
+fn spike_times_come_from_a_parquet_file() {
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("biospike-spike-file-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    write_times(&dir.join("input.parquet"), Arc::new(arrow_array::UInt32Array::from(vec![2u32, 0, 2])), vec![3.0, 5.0, 7.5]);
+    let scene_path = dir.join("scene.ron");
+    std::fs::write(
+        &scene_path,
+        r#"(dt_ms: 0.5, time_steps: 40, populations: [(name: "gen", size: 3, neuron: SpikeGenerator, spike_times_file: Some("input.parquet"))])"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let scene = biospike::Scene::load(&scene_path).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = biospike::Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{e}"));
+    let mut fired = Vec::new();
+    sim.step_with(40, |w| {
+        let step = w.resource::<SimClock>().step() - 1;
+        fired.extend(w.resource::<StepSpikes>().ids.iter().map(|&id| (step, id)));
+    });
+    assert_eq!(fired, [(6, 2), (10, 0), (15, 2)]);
+
+    write_times(&dir.join("bad.parquet"), Arc::new(arrow_array::Int64Array::from(vec![0i64, 3])), vec![1.0, 2.0]);
+    std::fs::write(
+        &scene_path,
+        r#"(dt_ms: 0.5, time_steps: 40, populations: [(name: "gen", size: 3, neuron: SpikeGenerator, spike_times_file: Some("bad.parquet"))])"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let err = biospike::Scene::load(&scene_path).expect_err("neuron 3 of 3").to_string();
+    assert!(err.contains("populations[0].spike_times_file") && err.contains("row 1: neuron 3 is outside 0..3"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A sinusoidal current from a scene equals NEST's `ac_generator` formula
 /// `offset + amplitude·sin(2π·f·t + phase)` at every step's start time inside its window, and 0
 /// outside (the input current is read after each step; nothing else drives the cell).
