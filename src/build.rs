@@ -65,7 +65,7 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
-    if d.populations.iter().any(|p| p.neuron.iaf_psc_delta().is_some()) {
+    if d.populations.iter().any(|p| p.neuron.lif().is_some()) {
         group = group.enable::<biospike_lif::LifPlugin>();
     }
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
@@ -119,7 +119,7 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         }
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
-        NeuronDesc::LoihiLif { .. } | NeuronDesc::IafPscDelta { .. } => IzhikevichParams::REGULAR_SPIKING,
+        NeuronDesc::LoihiLif { .. } | NeuronDesc::IafPscDelta { .. } | NeuronDesc::IafPscExp { .. } => IzhikevichParams::REGULAR_SPIKING,
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns spike generators instead.
         NeuronDesc::SpikeGenerator => IzhikevichParams::REGULAR_SPIKING,
@@ -275,27 +275,33 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
-        if let Some((params, v_init)) = p.neuron.iaf_psc_delta() {
-            let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
-            let entities: Vec<Entity> = world
-                .spawn_batch(ids.clone().map(|id| {
-                    let v0 = match v_init {
-                        None => params.e_l_mv,
-                        Some(crate::scene::LifInitDesc::Constant(v)) => v,
-                        Some(crate::scene::LifInitDesc::Uniform { low, high }) => {
-                            low + (high - low) * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform()
-                        }
-                    };
-                    (
-                        model,
-                        NeuronId(id),
-                        PopulationId(pi as u16),
-                        MembranePotential(v0),
-                        RecoveryVariable(0.0),
-                        Position(position(pi, id - first, p.size)),
-                    )
-                }))
-                .collect();
+        if let Some((params, taus, v_init)) = p.neuron.lif() {
+            let v0 = |id: u32| match v_init {
+                None => params.e_l_mv,
+                Some(crate::scene::LifInitDesc::Constant(v)) => v,
+                Some(crate::scene::LifInitDesc::Uniform { low, high }) => {
+                    low + (high - low) * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform()
+                }
+            };
+            let common = |id: u32| {
+                (
+                    NeuronId(id),
+                    PopulationId(pi as u16),
+                    MembranePotential(v0(id)),
+                    RecoveryVariable(0.0),
+                    Position(position(pi, id - first, p.size)),
+                )
+            };
+            let entities: Vec<Entity> = match taus {
+                None => {
+                    let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
+                    world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
+                }
+                Some((ex, inh)) => {
+                    let model = biospike_lif::IafPscExp::new(params, ex, inh, d.dt_ms);
+                    world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
+                }
+            };
             if let Some(schedule) = p.poisson.as_ref().and_then(|ps| ps.schedule(d.dt_ms)) {
                 world.insert_batch(entities.iter().map(|&e| (e, schedule.clone())));
             }

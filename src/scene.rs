@@ -139,6 +139,42 @@ pub enum NeuronDesc {
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
+    /// Leaky integrate-and-fire with exponential synaptic currents (NEST's `iaf_psc_exp`,
+    /// `biospike_lif`): positive weights feed the excitatory current, negative ones the
+    /// inhibitory one, each with its time constant; weights are current amplitudes in pA.
+    IafPscExp {
+        /// Membrane time constant, ms. Default 10.
+        #[serde(default = "lif_tau_m", deserialize_with = "desc::positive")]
+        tau_m_ms: f64,
+        /// Membrane capacitance, pF. Default 250.
+        #[serde(default = "lif_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Resting potential, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Threshold, mV. Default −55.
+        #[serde(default = "lif_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Reset, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 2.
+        #[serde(default = "lif_t_ref", deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Excitatory synaptic current's time constant, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_ex_ms: f64,
+        /// Inhibitory synaptic current's time constant, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_in_ms: f64,
+        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` drawn per neuron (Brunel's
+        /// networks start spread below threshold). Default `E_L`.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Loihi current-based LIF on the bit-exact fixed-point path (`biospike_loihi`); its
     /// incoming weights are quantized per projection (Lava's scaling). The fields are those of
     /// [`LifDesc`], which checks and lowers them.
@@ -173,6 +209,10 @@ impl Default for NeuronDesc {
     }
 }
 
+/// A LIF population's parameters, its synaptic time constants `(excitatory, inhibitory)` in ms
+/// (`None` for delta synapses) and its initial potential.
+pub type LifSpec = (biospike_lif::LifParams, Option<(f64, f64)>, Option<LifInitDesc>);
+
 /// The initial membrane potential of a LIF population.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -205,8 +245,38 @@ fn lif_v_th() -> f64 {
 fn lif_t_ref() -> f64 {
     2.0
 }
+fn lif_tau_syn() -> f64 {
+    2.0
+}
 
 impl NeuronDesc {
+    /// The model, parameters and initial potential of a LIF population (`IafPscDelta` or
+    /// `IafPscExp`, with its synaptic time constants).
+    pub fn lif(&self) -> Option<LifSpec> {
+        if let Some((p, init)) = self.iaf_psc_delta() {
+            return Some((p, None, init));
+        }
+        match *self {
+            Self::IafPscExp { tau_m_ms, c_m_pf, e_l_mv, v_th_mv, v_reset_mv, t_ref_ms, i_e_pa, tau_syn_ex_ms, tau_syn_in_ms, v_init } => {
+                Some((
+                    biospike_lif::LifParams {
+                        tau_m_ms,
+                        c_m_pf,
+                        e_l_mv,
+                        v_th_mv,
+                        v_reset_mv,
+                        t_ref_ms,
+                        i_e_pa,
+                        v_min_mv: f64::NEG_INFINITY,
+                    },
+                    Some((tau_syn_ex_ms, tau_syn_in_ms)),
+                    v_init,
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// The parameters and initial potential of an `IafPscDelta` population.
     pub fn iaf_psc_delta(&self) -> Option<(biospike_lif::LifParams, Option<LifInitDesc>)> {
         match *self {
@@ -642,7 +712,7 @@ impl Scene {
                     ));
                 }
             }
-            if let Some((lif, v_init)) = p.neuron.iaf_psc_delta() {
+            if let Some((lif, _, v_init)) = p.neuron.lif() {
                 let drives = [
                     ("noise", p.noise.is_some()),
                     ("uniform_noise", p.uniform_noise.is_some()),
@@ -657,7 +727,7 @@ impl Scene {
                         format!("populations[{i}].{what}"),
                         what,
                         0,
-                        format!("an IafPscDelta neuron takes a constant current as `i_e_pa`, synaptic and Poisson input as jumps of V, and its initial V as `v_init`; `{what}` does not apply"),
+                        format!("a LIF neuron takes a constant current as `i_e_pa`, synaptic and Poisson input through its synapses, and its initial V as `v_init`; `{what}` does not apply"),
                     ));
                 }
                 if lif.v_reset_mv >= lif.v_th_mv {

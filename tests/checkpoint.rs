@@ -340,3 +340,34 @@ fn a_run_stopped_by_ctrl_c_resumes_into_its_folder_to_the_same_bits() {
     same_tables(&whole, &out, "resumed after Ctrl-C");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Exponential-current LIF neurons (signed delay-ring channels, synaptic currents): restored
+/// mid-run, they continue with the same spikes.
+#[test]
+fn exponential_current_neurons_resume_to_the_same_spikes() {
+    let dir = tmp("psc-exp");
+    let text = r#"(
+        dt_ms: 0.1, time_steps: 3000, seed: 3,
+        populations: [
+            (name: "exc", size: 160, neuron: IafPscExp(tau_syn_ex_ms: 2.0, tau_syn_in_ms: 5.0, v_init: Some(Uniform(low: -70.0, high: -56.0))),
+             poisson: Some((rate_hz: 8000.0, weight: 60.0))),
+            (name: "inh", size: 40, kind: Inhibitory, neuron: IafPscExp(tau_syn_ex_ms: 2.0, tau_syn_in_ms: 5.0),
+             poisson: Some((rate_hz: 8000.0, weight: 60.0))),
+        ],
+        projections: [
+            (source: "exc", target: "exc", rule: PairwiseBernoulli(p: 0.1), weight: Constant(80.0), delay_ms: Uniform(low: 1.0, high: 3.0)),
+            (source: "exc", target: "inh", rule: FixedInDegree(k: 16), weight: Constant(80.0), delay_ms: Constant(1.0)),
+            (source: "inh", target: "exc", rule: FixedInDegree(k: 4), weight: Constant(300.0), delay_ms: Constant(1.0)),
+        ],
+    )"#;
+    let scene = Scene::parse(text, Path::new("psc_exp.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let mut first = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{e}"));
+    let before = delivered(&mut first, 1501);
+    assert!(before.len() > 100, "{} spikes before the checkpoint", before.len());
+    first.save_state(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let rest = delivered(&mut first, 1499);
+    let mut resumed = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{e}"));
+    resumed.restore_state(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(delivered(&mut resumed, 1499), rest);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,7 +1,8 @@
-//! `IafPscDelta` against NEST 3.10's `iaf_psc_delta` (issue #16, item 3): the same neuron, the
+//! `IafPscDelta` and `IafPscExp` against NEST 3.10's `iaf_psc_delta` and `iaf_psc_exp` (issue
+//! #16, items 2 and 3): the same neuron, the
 //! same input spikes through the same delays, the same constant current; every step's `V` and
-//! every spike time compared with the traces NEST wrote (`tests/reference/iaf_psc_delta_nest.csv`,
-//! made by `tests/reference/nest_iaf_psc_delta.py` with the peers' NEST). The integration is
+//! every spike time compared with the traces NEST wrote (`tests/reference/iaf_psc_*_nest.csv`,
+//! made by `tests/reference/nest_lif.py` with the peers' NEST). The integration is
 //! exact in both, so the traces agree to rounding (≤ 1e-9 mV) and the spike times exactly.
 
 use biospike::prelude::*;
@@ -10,8 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// NEST's traces: per case, `V` by step and the spike times.
-fn nest() -> BTreeMap<String, (BTreeMap<u64, f64>, Vec<f64>)> {
-    let text = include_str!("reference/iaf_psc_delta_nest.csv");
+fn nest(text: &str) -> BTreeMap<String, (BTreeMap<u64, f64>, Vec<f64>)> {
     let mut out: BTreeMap<String, (BTreeMap<u64, f64>, Vec<f64>)> = BTreeMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -29,17 +29,18 @@ fn nest() -> BTreeMap<String, (BTreeMap<u64, f64>, Vec<f64>)> {
     out
 }
 
-/// The cases of `nest_iaf_psc_delta.py`: neuron parameters (scene syntax), `I_e`, excitatory
-/// input (times, weight) and inhibitory input (times, |weight|).
+/// A case of the NEST scripts: name, the neuron (scene syntax, without `i_e_pa`), `I_e`,
+/// excitatory input (times, weight) and inhibitory input (times, |weight|).
 type Case = (&'static str, &'static str, f64, (&'static str, f64), (&'static str, f64));
 
-fn cases() -> Vec<Case> {
+/// `nest_lif.py iaf_psc_delta`'s cases (weights in mV).
+fn delta_cases() -> Vec<Case> {
     vec![
-        ("subthreshold", "", 0.0, ("[10.0, 12.5, 30.0, 30.1, 31.0]", 2.0), ("[50.0, 55.0]", 3.0)),
-        ("current_and_spikes", "", 376.0, ("[5.0, 20.0, 40.3, 80.0, 80.1, 80.2]", 4.0), ("[100.0, 150.0]", 6.0)),
+        ("subthreshold", "IafPscDelta(", 0.0, ("[10.0, 12.5, 30.0, 30.1, 31.0]", 2.0), ("[50.0, 55.0]", 3.0)),
+        ("current_and_spikes", "IafPscDelta(", 376.0, ("[5.0, 20.0, 40.3, 80.0, 80.1, 80.2]", 4.0), ("[100.0, 150.0]", 6.0)),
         (
             "brunel_params",
-            "tau_m_ms: 20.0, c_m_pf: 1.0, e_l_mv: 0.0, v_reset_mv: 10.0, v_th_mv: 20.0, t_ref_ms: 2.0, v_init: Some(Constant(0.0)),",
+            "IafPscDelta(tau_m_ms: 20.0, c_m_pf: 1.0, e_l_mv: 0.0, v_reset_mv: 10.0, v_th_mv: 20.0, t_ref_ms: 2.0, v_init: Some(Constant(0.0)),",
             1.2,
             ("[3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0]", 5.0),
             ("[120.0]", 8.0),
@@ -47,15 +48,47 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// `nest_lif.py iaf_psc_exp`'s cases (weights in pA).
+fn exp_cases() -> Vec<Case> {
+    vec![
+        ("default_taus", "IafPscExp(", 0.0, ("[10.0, 12.5, 30.0, 30.1, 31.0]", 600.0), ("[50.0, 55.0]", 900.0)),
+        (
+            "two_taus_and_current",
+            "IafPscExp(tau_syn_ex_ms: 2.0, tau_syn_in_ms: 5.0,",
+            300.0,
+            ("[5.0, 20.0, 40.3, 80.0, 80.1, 80.2]", 900.0),
+            ("[100.0, 150.0, 150.5]", 1200.0),
+        ),
+        (
+            "tau_syn_equals_tau_m",
+            "IafPscExp(tau_m_ms: 5.0, tau_syn_ex_ms: 5.0, tau_syn_in_ms: 1.0, t_ref_ms: 3.0,",
+            100.0,
+            ("[3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0]", 1500.0),
+            ("[120.0]", 2000.0),
+        ),
+    ]
+}
+
 #[test]
-fn traces_and_spike_times_equal_nest() {
-    let reference = nest();
-    for (name, params, i_e, (exc_times, exc_w), (inh_times, inh_w)) in cases() {
+fn iaf_psc_delta_traces_and_spike_times_equal_nest() {
+    compare(include_str!("reference/iaf_psc_delta_nest.csv"), delta_cases());
+}
+
+/// Exponential currents, with one time constant per sign, and `τ_syn = τ_m` (the singular
+/// propagator).
+#[test]
+fn iaf_psc_exp_traces_and_spike_times_equal_nest() {
+    compare(include_str!("reference/iaf_psc_exp_nest.csv"), exp_cases());
+}
+
+fn compare(csv: &str, cases: Vec<Case>) {
+    let reference = nest(csv);
+    for (name, params, i_e, (exc_times, exc_w), (inh_times, inh_w)) in cases {
         let text = format!(
             r#"(
                 dt_ms: 0.1, time_steps: 3000,
                 populations: [
-                    (name: "lif", size: 1, neuron: IafPscDelta({params} i_e_pa: {i_e:?})),
+                    (name: "lif", size: 1, neuron: {params} i_e_pa: {i_e:?})),
                     (name: "exc_in", size: 1, neuron: SpikeGenerator, spike_times_ms: Some([{exc_times}])),
                     (name: "inh_in", size: 1, kind: Inhibitory, neuron: SpikeGenerator, spike_times_ms: Some([{inh_times}])),
                 ],

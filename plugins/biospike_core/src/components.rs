@@ -60,6 +60,20 @@ impl Default for RecoveryVariable {
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
 pub struct InputCurrent(pub f64);
 
+/// The inhibitory channel of this step's synaptic input (the sum of the negative weights due),
+/// for models whose excitatory and inhibitory synapses have their own dynamics (NEST's
+/// `iaf_psc_exp`, which routes input by the weight's sign). Only neurons that have this
+/// component receive it, and only when [`SignedChannels`] is present; the positive weights then
+/// go to [`InputCurrent`]. Neurons without it get the whole sum in [`InputCurrent`], as always.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
+pub struct InhibitoryInput(pub f64);
+
+/// Present when a model routes synaptic input by sign ([`InhibitoryInput`]): the delay ring
+/// then keeps negative weights in flight apart from positive ones (twice its memory), and
+/// delivery takes its scalar path. Inserted by such a model's plugin.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignedChannels;
+
 /// Excitability `E`, a dimensionless gain on the input current: the neuron integrates
 /// `E · I`. Range `>= 0`. Default: `1.0` (no effect). Neuromodulation drives it.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]

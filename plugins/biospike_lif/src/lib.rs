@@ -1,5 +1,7 @@
-//! Leaky integrate-and-fire neurons with delta synapses and an absolute refractory period,
-//! integrated exactly (NEST's `iaf_psc_delta`, Brunel 2000's model).
+//! Leaky integrate-and-fire neurons with an absolute refractory period, integrated exactly:
+//! [`IafPscDelta`] (delta synapses, NEST's `iaf_psc_delta`, Brunel 2000's model) and
+//! [`IafPscExp`] (exponential synaptic currents per sign, NEST's `iaf_psc_exp`). What follows
+//! describes `IafPscDelta`; `IafPscExp` is documented on its type.
 //!
 //! Between spikes the membrane obeys `τ_m dV/dt = −(V − E_L) + τ_m/C_m · I_e`; each step of
 //! `h` ms is the exact solution (propagators `P33 = exp(−h/τ_m)`, `P30 = τ_m/C_m · (1 − P33)`),
@@ -130,6 +132,99 @@ impl IafPscDelta {
     }
 }
 
+/// NEST's `propagator_32`: the effect on `V` of a unit exponential current over one step,
+/// `−τ_m / (C (1 − τ_m/τ_s)) · e^{−h/τ_s} · expm1(h (1/τ_s − 1/τ_m))`, with the limit
+/// `h/C · e^{−h/τ_m}` where `τ_s = τ_m` (and where NEST switches to it for stability).
+pub fn propagator_32(tau_syn: f64, tau: f64, c: f64, h: f64) -> f64 {
+    let linear = 1.0 / (2.0 * c * tau * tau) * h * h * (tau_syn - tau) + h / c;
+    let singular = h / c * (-h / tau).exp();
+    let p32 = -tau / (c * (1.0 - tau / tau_syn)) * (-h / tau_syn).exp() * (h * (1.0 / tau_syn - 1.0 / tau)).exp_m1();
+    let deviation = (p32 - singular).abs();
+    if tau == tau_syn || ((tau - tau_syn).abs() < 0.1 && deviation > 2.0 * linear.abs()) { singular } else { p32 }
+}
+
+/// An `iaf_psc_exp` neuron: leaky integrate-and-fire with exponential synaptic currents, one for
+/// excitatory (positive) and one for inhibitory (negative) weights, each with its time
+/// constant; weights are current amplitudes in pA. Integrated exactly as NEST 3.10 does: in each
+/// step `V` moves with the currents of the step's start, then the currents decay and this
+/// step's input is added to them (so an input acts on `V` from the next step on). Needs the
+/// signed delay-ring channels ([`SignedChannels`], inserted when such a neuron is spawned).
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, RefractorySteps, SynapticCurrents, InhibitoryInput)]
+#[component(on_add = signed_channels)]
+pub struct IafPscExp {
+    /// Membrane parameters (`v_min_mv` is not used: NEST's model has no lower bound).
+    pub params: LifParams,
+    /// Excitatory current's time constant, ms. NEST default 2.
+    pub tau_syn_ex_ms: f64,
+    /// Inhibitory current's time constant, ms. NEST default 2.
+    pub tau_syn_in_ms: f64,
+    /// The step size the propagators are for, ms.
+    pub dt_ms: f64,
+    p22: f64,
+    p20: f64,
+    p11_ex: f64,
+    p11_in: f64,
+    p21_ex: f64,
+    p21_in: f64,
+    refractory_steps: u32,
+}
+
+fn signed_channels(mut world: bevy_ecs::world::DeferredWorld, _: bevy_ecs::lifecycle::HookContext) {
+    world.commands().insert_resource(SignedChannels);
+}
+
+impl IafPscExp {
+    /// The neuron for steps of `dt_ms`.
+    pub fn new(params: LifParams, tau_syn_ex_ms: f64, tau_syn_in_ms: f64, dt_ms: f64) -> Self {
+        let (tau, c, h) = (params.tau_m_ms, params.c_m_pf, dt_ms);
+        let p22 = (-h / tau).exp();
+        Self {
+            params,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            dt_ms,
+            p22,
+            p20: tau / c * (1.0 - p22),
+            p11_ex: (-h / tau_syn_ex_ms).exp(),
+            p11_in: (-h / tau_syn_in_ms).exp(),
+            p21_ex: propagator_32(tau_syn_ex_ms, tau, c, h),
+            p21_in: propagator_32(tau_syn_in_ms, tau, c, h),
+            refractory_steps: (params.t_ref_ms / dt_ms).round().max(0.0) as u32,
+        }
+    }
+
+    /// One step: `v` absolute mV, `refractory` steps left, the synaptic currents (pA) and this
+    /// step's excitatory and inhibitory input (pA, the latter negative). Returns
+    /// `(v, refractory, currents, spiked)`.
+    #[inline]
+    pub fn step(&self, v: f64, refractory: u32, i: SynapticCurrents, input_ex: f64, input_in: f64) -> (f64, u32, SynapticCurrents, bool) {
+        let p = &self.params;
+        let (mut y, mut r) = (v - p.e_l_mv, refractory);
+        if r == 0 {
+            y = y * self.p22 + i.ex * self.p21_ex + i.inh * self.p21_in + p.i_e_pa * self.p20;
+        } else {
+            r -= 1;
+        }
+        let next = SynapticCurrents { ex: i.ex * self.p11_ex + input_ex, inh: i.inh * self.p11_in + input_in };
+        if y >= p.v_th_mv - p.e_l_mv {
+            return (p.v_reset_mv, self.refractory_steps, next, true);
+        }
+        (y + p.e_l_mv, r, next, false)
+    }
+}
+
+/// The synaptic currents of an [`IafPscExp`] neuron, pA.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct SynapticCurrents {
+    /// Excitatory.
+    pub ex: f64,
+    /// Inhibitory (negative).
+    pub inh: f64,
+}
+
+biospike_core::persist_fields!(SynapticCurrents { ex, inh });
+
 /// Steps of the refractory period left.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RefractorySteps(pub u32);
@@ -145,9 +240,14 @@ impl Plugin for LifPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LifPlugin");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
         app.add_systems(
             SimSchedule,
-            integrate_lif.in_set(SimSystems::Neurons).in_set(NeuronModelSystems).ambiguous_with(NeuronModelSystems).in_set(BuiltinSystems),
+            (integrate_lif, integrate_lif_exp)
+                .in_set(SimSystems::Neurons)
+                .in_set(NeuronModelSystems)
+                .ambiguous_with(NeuronModelSystems)
+                .in_set(BuiltinSystems),
         );
         app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
     }
@@ -187,6 +287,30 @@ fn integrate_lif(mut q: Query<LifColumns>, clock: Res<SimClock>) {
                 (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0);
             }
         });
+    }
+}
+
+type LifExpColumns = (
+    &'static mut MembranePotential,
+    &'static mut RefractorySteps,
+    &'static mut SpikedThisStep,
+    &'static mut SynapticCurrents,
+    &'static InputCurrent,
+    &'static InhibitoryInput,
+    &'static IafPscExp,
+);
+
+fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut r, mut spiked, mut i, input, inh, neuron) in &mut q {
+        let model =
+            if neuron.dt_ms == dt { *neuron } else { IafPscExp::new(neuron.params, neuron.tau_syn_ex_ms, neuron.tau_syn_in_ms, dt) };
+        let (nv, nr, ni, s) = model.step(v.0, r.0, *i, input.0, inh.0);
+        (v.bypass_change_detection().0, r.bypass_change_detection().0, spiked.bypass_change_detection().0) = (nv, nr, s);
+        *i.bypass_change_detection() = ni;
     }
 }
 

@@ -12,9 +12,12 @@ pub struct DelayRing {
     pub(crate) slots: usize,
     pub(crate) neurons: usize,
     pub(crate) buf: Vec<f64>,
+    /// With [`biospike_core::SignedChannels`]: the negative weights in flight, laid out as
+    /// `buf` (which then holds the positive ones); empty otherwise.
+    pub(crate) inh: Vec<f64>,
 }
 
-biospike_core::persist_fields!(DelayRing { slots, neurons, buf });
+biospike_core::persist_fields!(DelayRing { slots, neurons, buf, inh });
 
 impl DelayRing {
     /// Number of slots (max delay + 1).
@@ -29,6 +32,7 @@ impl DelayRing {
     }
 
     /// The accumulators of one slot (one per neuron).
+    #[cfg(test)]
     #[inline]
     pub(crate) fn slot_row_mut(&mut self, slot: usize) -> &mut [f64] {
         let n = self.neurons;
@@ -40,27 +44,38 @@ impl DelayRing {
         if self.slots == 0 || neuron as usize >= self.neurons {
             return 0.0;
         }
-        self.buf.get(self.slot_of(step) * self.neurons + neuron as usize).copied().unwrap_or(0.0)
+        let at = self.slot_of(step) * self.neurons + neuron as usize;
+        self.buf.get(at).copied().unwrap_or(0.0) + self.inh.get(at).copied().unwrap_or(0.0)
     }
 
     /// Resizes to at least `neurons` × `slots`, keeping what is in flight: the value due at
     /// absolute step `s` (for `s` from `now`) stays due at `s`.
-    pub(crate) fn ensure(&mut self, neurons: usize, slots: usize, now: u64) {
+    pub(crate) fn ensure(&mut self, neurons: usize, slots: usize, now: u64, signed: bool) {
         let slots = slots.max(self.slots).max(2);
         let neurons = neurons.max(self.neurons);
-        if slots == self.slots && neurons == self.neurons {
+        if slots == self.slots && neurons == self.neurons && signed != self.inh.is_empty() {
             return;
         }
-        let mut buf = vec![0.0; neurons * slots];
-        if self.slots > 0 {
-            for ahead in 0..self.slots as u64 {
-                let s = now + ahead;
-                let old = self.slot_of(s) * self.neurons;
-                let new = (s % slots as u64) as usize * neurons;
-                buf[new..new + self.neurons].copy_from_slice(&self.buf[old..old + self.neurons]);
+        let moved = |from: &[f64]| {
+            let mut buf = vec![0.0; neurons * slots];
+            if self.slots > 0 && !from.is_empty() {
+                for ahead in 0..self.slots as u64 {
+                    let s = now + ahead;
+                    let old = self.slot_of(s) * self.neurons;
+                    let new = (s % slots as u64) as usize * neurons;
+                    buf[new..new + self.neurons].copy_from_slice(&from[old..old + self.neurons]);
+                }
             }
-        }
-        *self = Self { slots, neurons, buf };
+            buf
+        };
+        let buf = moved(&self.buf);
+        let inh = if signed { moved(&self.inh) } else { Vec::new() };
+        *self = Self { slots, neurons, buf, inh };
+    }
+
+    /// Whether negative weights travel apart ([`biospike_core::SignedChannels`]).
+    pub fn is_signed(&self) -> bool {
+        !self.inh.is_empty()
     }
 }
 
@@ -71,10 +86,10 @@ mod tests {
     #[test]
     fn ring_resize_keeps_values_in_flight() {
         let mut ring = DelayRing::default();
-        ring.ensure(2, 2, 10);
+        ring.ensure(2, 2, 10, false);
         let slot = ring.slot_of(11);
         ring.slot_row_mut(slot)[1] = 7.0; // neuron 1, due at step 11
-        ring.ensure(3, 5, 10);
+        ring.ensure(3, 5, 10, false);
         assert_eq!(ring.pending(1, 11), 7.0);
         assert_eq!(ring.pending(1, 12), 0.0);
         assert_eq!(ring.pending(0, 11), 0.0);

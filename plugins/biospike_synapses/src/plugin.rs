@@ -69,14 +69,23 @@ fn queue_changed(mut world: DeferredWorld, ctx: HookContext) {
     world.resource_mut::<SynapseEdits>().queue_changed(ctx.entity);
 }
 
-fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: ResMut<DelayRing>, clock: Res<SimClock>) {
+fn deliver_due_spikes(
+    mut q: Query<(&NeuronId, &mut InputCurrent)>,
+    mut channels: Query<(&NeuronId, &mut InhibitoryInput)>,
+    mut ring: ResMut<DelayRing>,
+    clock: Res<SimClock>,
+) {
     if ring.slots == 0 {
         return;
     }
     let slot = ring.slot_of(clock.step());
-    let due = ring.slot_row_mut(slot);
+    let n = ring.neurons;
+    let signed = ring.is_signed();
+    let DelayRing { buf, inh, .. } = &mut *ring;
+    let due = &mut buf[slot * n..(slot + 1) * n];
+    let due_inh: &mut [f64] = if signed { &mut inh[slot * n..(slot + 1) * n] } else { &mut [] };
     {
-        let due = &*due;
+        let (due, due_inh) = (&*due, &*due_inh);
         for (ids, mut input) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
             for_each_chunk((ids, input.bypass_change_detection()), |(ids, input)| {
                 for (id, i) in ids.iter().zip(input) {
@@ -86,12 +95,32 @@ fn deliver_due_spikes(mut q: Query<(&NeuronId, &mut InputCurrent)>, mut ring: Re
                 }
             });
         }
+        if signed {
+            // The inhibitory channel: into `InhibitoryInput` where a model takes it, else into
+            // the input current with the rest.
+            let mut taken = vec![false; n];
+            for (id, mut x) in &mut channels {
+                if let Some(&v) = due_inh.get(id.0 as usize) {
+                    x.bypass_change_detection().0 = v;
+                    taken[id.0 as usize] = true;
+                }
+            }
+            for (ids, mut input) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
+                for (id, i) in ids.iter().zip(input.bypass_change_detection()) {
+                    let k = id.0 as usize;
+                    if k < n && !taken[k] {
+                        i.0 += due_inh[k];
+                    }
+                }
+            }
+        }
     }
     // Zeroed in the same target ranges `propagate_spikes` writes (`for_each_chunk` splits
     // at `len.div_ceil(threads)` too), each on a thread of its own when the read-out above was
     // split: one thread zeroing the whole row would pull every cache line of the other
     // threads' ranges over, to be pulled back at their next delivery.
     for_each_chunk(due, |part| part.fill(0.0));
+    due_inh.fill(0.0);
 }
 
 #[allow(clippy::too_many_arguments, reason = "one stage: edits touch the queue, the index, the ring and the entities")]
@@ -103,12 +132,13 @@ fn apply_synapse_edits(
     synapses: Query<(&Synapse, &SynapticWeight, &SynapticDelay)>,
     neurons: Query<&NeuronId>,
     clock: Res<SimClock>,
+    signed: Option<Res<SignedChannels>>,
 ) {
     if edits.is_empty() {
         // An index inserted directly (index-only synapses) still needs a ring that fits it
         // (`ensure` does nothing when it already does).
         if !index.is_empty() {
-            ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step());
+            ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step(), signed.is_some());
         }
         return;
     }
@@ -134,7 +164,7 @@ fn apply_synapse_edits(
         index.set(k, edge.weight, edge.delay);
         diag.edits += 1;
     }
-    ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step());
+    ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step(), signed.is_some());
 }
 
 fn propagate_spikes(
@@ -158,6 +188,10 @@ fn propagate_spikes(
     let base = ring.slot_of(clock.step());
     let neurons = ring.neurons;
     if neurons == 0 {
+        return;
+    }
+    if ring.is_signed() {
+        deliver_signed(&index, &spikes.ids, &mut ring, base);
         return;
     }
     let threads = if work < biospike_runtime::PARALLEL_MIN_EVENTS { 1 } else { biospike_runtime::parallel::threads() };
@@ -242,6 +276,25 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
             let delays = &index.delays()[r][start..end];
             for ((&post, &w), &d) in posts.iter().zip(weights).zip(delays) {
                 rows[slot_after(d)][(post - lo) as usize] += f64::from(w);
+            }
+        }
+    }
+}
+
+/// Delivery with [`SignedChannels`]: each weight into the channel of its sign, on one thread
+/// (the models that need it are small networks so far).
+fn deliver_signed(index: &SynapseIndex, spikes: &[u32], ring: &mut DelayRing, base: usize) {
+    let (slots, n) = (ring.slots, ring.neurons);
+    let DelayRing { buf, inh, .. } = ring;
+    for &pre in spikes {
+        let r = index.row(pre);
+        let (posts, weights, delays) = (&index.posts()[r.clone()], &index.weights()[r.clone()], &index.delays()[r]);
+        for ((&post, &w), &d) in posts.iter().zip(weights).zip(delays) {
+            let at = (base + usize::from(d)) % slots * n + post as usize;
+            if w < 0.0 {
+                inh[at] += f64::from(w);
+            } else {
+                buf[at] += f64::from(w);
             }
         }
     }

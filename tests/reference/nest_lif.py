@@ -1,0 +1,59 @@
+"""NEST 3.10 reference traces for biospike's LIF neurons (tests/lif_nest.rs).
+
+Run with the peers' venv (../shared/peers), once per model:
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_psc_delta tests/reference/iaf_psc_delta_nest.csv
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_psc_exp tests/reference/iaf_psc_exp_nest.csv
+
+One neuron per case, dt = 0.1 ms, 300 ms; input spikes from spike_generators through static
+synapses (delay 1.0 ms; weights in mV for iaf_psc_delta, pA for iaf_psc_exp), plus a constant
+I_e. Writes one line per case and recorded step (case,v,step,V_m) and per spike
+(case,spike,index,time_ms).
+"""
+import sys
+
+import nest
+
+# (name, neuron params, I_e pA, [(spike times ms, weight)])
+CASES = {
+    "iaf_psc_delta": [
+        # (name, neuron params, I_e pA, [(spike times ms, weight mV)])
+        ("subthreshold", {}, 0.0, [([10.0, 12.5, 30.0, 30.1, 31.0], 2.0), ([50.0, 55.0], -3.0)]),
+        ("current_and_spikes", {}, 376.0, [([5.0, 20.0, 40.3, 80.0, 80.1, 80.2], 4.0), ([100.0, 150.0], -6.0)]),
+        ("brunel_params", {"tau_m": 20.0, "C_m": 1.0, "E_L": 0.0, "V_reset": 10.0, "V_th": 20.0, "t_ref": 2.0, "V_m": 0.0},
+         1.2, [([3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0], 5.0), ([120.0], -8.0)]),
+    ],
+    "iaf_psc_exp": [
+        # (name, neuron params, I_e pA, [(spike times ms, weight pA)])
+        ("default_taus", {}, 0.0, [([10.0, 12.5, 30.0, 30.1, 31.0], 600.0), ([50.0, 55.0], -900.0)]),
+        ("two_taus_and_current", {"tau_syn_ex": 2.0, "tau_syn_in": 5.0}, 300.0,
+         [([5.0, 20.0, 40.3, 80.0, 80.1, 80.2], 900.0), ([100.0, 150.0, 150.5], -1200.0)]),
+        ("tau_syn_equals_tau_m", {"tau_m": 5.0, "tau_syn_ex": 5.0, "tau_syn_in": 1.0, "t_ref": 3.0}, 100.0,
+         [([3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0], 1500.0), ([120.0], -2000.0)]),
+    ],
+}
+
+
+def main(model, path):
+    out = open(path, "w")
+    out.write("case,kind,step_or_index,value\n")
+    for name, params, i_e, inputs in CASES[model]:
+        nest.ResetKernel()
+        nest.resolution = 0.1
+        n = nest.Create(model, params=dict(params, I_e=i_e))
+        mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": 0.1})
+        sr = nest.Create("spike_recorder")
+        for times, w in inputs:
+            g = nest.Create("spike_generator", params={"spike_times": times})
+            nest.Connect(g, n, syn_spec={"weight": w, "delay": 1.0})
+        nest.Connect(mm, n)
+        nest.Connect(n, sr)
+        nest.Simulate(300.0)
+        ev = mm.get("events")
+        for t, v in zip(ev["times"], ev["V_m"]):
+            out.write(f"{name},v,{round(t / 0.1)},{float(v)!r}\n")
+        for i, t in enumerate(sr.get("events")["times"]):
+            out.write(f"{name},spike,{i},{float(t)!r}\n")
+    out.close()
+
+
+main(sys.argv[1], sys.argv[2])
