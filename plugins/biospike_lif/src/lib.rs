@@ -305,12 +305,32 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
         return;
     }
     let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, mut i, input, inh, neuron) in &mut q {
-        let model =
-            if neuron.dt_ms == dt { *neuron } else { IafPscExp::new(neuron.params, neuron.tau_syn_ex_ms, neuron.tau_syn_in_ms, dt) };
-        let (nv, nr, ni, s) = model.step(v.0, r.0, *i, input.0, inh.0);
-        (v.bypass_change_detection().0, r.bypass_change_detection().0, spiked.bypass_change_detection().0) = (nv, nr, s);
-        *i.bypass_change_detection() = ni;
+    for (mut v, mut r, mut spiked, mut i, input, inh, neuron) in
+        q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
+    {
+        let rows = (
+            v.bypass_change_detection(),
+            r.bypass_change_detection(),
+            spiked.bypass_change_detection(),
+            i.bypass_change_detection(),
+            input,
+            inh,
+            neuron,
+        );
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, input, inh, neuron)| {
+            let n = v.len();
+            let (r, spiked, i, input, inh, neuron) = (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n], &neuron[..n]);
+            for k in 0..n {
+                let rebuilt;
+                let model = if neuron[k].dt_ms == dt {
+                    &neuron[k]
+                } else {
+                    rebuilt = IafPscExp::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
+                    &rebuilt
+                };
+                (v[k].0, r[k].0, i[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0);
+            }
+        });
     }
 }
 

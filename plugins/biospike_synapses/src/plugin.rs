@@ -99,13 +99,17 @@ fn deliver_due_spikes(
             // The inhibitory channel: into `InhibitoryInput` where a model takes it, else into
             // the input current with the rest.
             let mut taken = vec![false; n];
+            let mut all = 0usize;
             for (id, mut x) in &mut channels {
                 if let Some(&v) = due_inh.get(id.0 as usize) {
                     x.bypass_change_detection().0 = v;
                     taken[id.0 as usize] = true;
+                    all += 1;
                 }
             }
-            for (ids, mut input) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
+            // Every neuron takes the channel (the usual case): nothing left for the currents.
+            let rest = if all == n { None } else { q.contiguous_iter_mut().ok() };
+            for (ids, mut input) in rest.into_iter().flatten() {
                 for (id, i) in ids.iter().zip(input.bypass_change_detection()) {
                     let k = id.0 as usize;
                     if k < n && !taken[k] {
