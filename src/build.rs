@@ -65,7 +65,7 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
-    if d.populations.iter().any(|p| p.neuron.lif().is_some()) {
+    if d.populations.iter().any(|p| p.neuron.lif().is_some() || p.neuron.iaf_cond_exp(d.dt_ms).is_some()) {
         group = group.enable::<biospike_lif::LifPlugin>();
     }
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
@@ -119,7 +119,9 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         }
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
-        NeuronDesc::LoihiLif { .. } | NeuronDesc::IafPscDelta { .. } | NeuronDesc::IafPscExp { .. } => IzhikevichParams::REGULAR_SPIKING,
+        NeuronDesc::LoihiLif { .. } | NeuronDesc::IafPscDelta { .. } | NeuronDesc::IafPscExp { .. } | NeuronDesc::IafCondExp { .. } => {
+            IzhikevichParams::REGULAR_SPIKING
+        }
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns spike generators instead.
         NeuronDesc::SpikeGenerator => IzhikevichParams::REGULAR_SPIKING,
@@ -275,7 +277,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
-        if let Some((params, taus, v_init)) = p.neuron.lif() {
+        let cond = p.neuron.iaf_cond_exp(d.dt_ms);
+        let lif = p.neuron.lif().or_else(|| cond.map(|(n, init)| (n.params, None, init)));
+        if let Some((params, taus, v_init)) = lif {
             let v0 = |id: u32| match v_init {
                 None => params.e_l_mv,
                 Some(crate::scene::LifInitDesc::Constant(v)) => v,
@@ -292,12 +296,13 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     Position(position(pi, id - first, p.size)),
                 )
             };
-            let entities: Vec<Entity> = match taus {
-                None => {
+            let entities: Vec<Entity> = match (cond, taus) {
+                (Some((model, _)), _) => world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect(),
+                (None, None) => {
                     let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
                     world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
                 }
-                Some((ex, inh)) => {
+                (None, Some((ex, inh))) => {
                     let model = biospike_lif::IafPscExp::new(params, ex, inh, d.dt_ms);
                     world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
                 }

@@ -187,7 +187,7 @@ pub mod prelude {
     pub use biospike_core::prelude::*;
     pub use biospike_input::prelude::*;
     pub use biospike_izhikevich::prelude::*;
-    pub use biospike_lif::{IafPscDelta, IafPscExp, LifParams, LifPlugin, RefractorySteps, SynapticCurrents};
+    pub use biospike_lif::{IafCondExp, IafPscDelta, IafPscExp, LifParams, LifPlugin, RefractorySteps, SynapticCurrents};
     pub use biospike_loihi::prelude::*;
     pub use biospike_neuromod::prelude::*;
     #[cfg(feature = "parquet")]

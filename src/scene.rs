@@ -175,6 +175,48 @@ pub enum NeuronDesc {
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
+    /// Leaky integrate-and-fire with exponentially decaying synaptic conductances and reversal
+    /// potentials (NEST's `iaf_cond_exp`, `biospike_lif`; NEST's names and defaults). Weights
+    /// are conductances in nS: positive ones open the excitatory conductance, negative ones
+    /// (inhibitory sources) the inhibitory one.
+    IafCondExp {
+        /// Resting potential, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Threshold, mV. Default −55.
+        #[serde(default = "lif_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Reset, mV. Default −60.
+        #[serde(default = "cond_v_reset", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 2.
+        #[serde(default = "lif_t_ref", deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Membrane capacitance, pF. Default 250.
+        #[serde(default = "lif_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Leak conductance, nS. Default 16.6667.
+        #[serde(default = "cond_g_l", deserialize_with = "desc::positive")]
+        g_l_ns: f64,
+        /// Excitatory reversal potential, mV. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        e_ex_mv: f64,
+        /// Inhibitory reversal potential, mV. Default −85.
+        #[serde(default = "cond_e_in", deserialize_with = "desc::finite")]
+        e_in_mv: f64,
+        /// Excitatory conductance time constant, ms. Default 0.2.
+        #[serde(default = "cond_tau_ex", deserialize_with = "desc::positive")]
+        tau_syn_ex_ms: f64,
+        /// Inhibitory conductance time constant, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_in_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Initial `V`, mV (as for `IafPscDelta`). Default −70, NEST's.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Loihi current-based LIF on the bit-exact fixed-point path (`biospike_loihi`); its
     /// incoming weights are quantized per projection (Lava's scaling). The fields are those of
     /// [`LifDesc`], which checks and lowers them.
@@ -248,6 +290,18 @@ fn lif_t_ref() -> f64 {
 fn lif_tau_syn() -> f64 {
     2.0
 }
+fn cond_v_reset() -> f64 {
+    -60.0
+}
+fn cond_g_l() -> f64 {
+    16.6667
+}
+fn cond_e_in() -> f64 {
+    -85.0
+}
+fn cond_tau_ex() -> f64 {
+    0.2
+}
 
 impl NeuronDesc {
     /// The model, parameters and initial potential of a LIF population (`IafPscDelta` or
@@ -272,6 +326,41 @@ impl NeuronDesc {
                     Some((tau_syn_ex_ms, tau_syn_in_ms)),
                     v_init,
                 ))
+            }
+            _ => None,
+        }
+    }
+
+    /// An `IafCondExp` population's neuron (for steps of `dt_ms`) and initial potential.
+    pub fn iaf_cond_exp(&self, dt_ms: f64) -> Option<(biospike_lif::IafCondExp, Option<LifInitDesc>)> {
+        match *self {
+            Self::IafCondExp {
+                e_l_mv,
+                v_th_mv,
+                v_reset_mv,
+                t_ref_ms,
+                c_m_pf,
+                g_l_ns,
+                e_ex_mv,
+                e_in_mv,
+                tau_syn_ex_ms,
+                tau_syn_in_ms,
+                i_e_pa,
+                v_init,
+            } => {
+                let params = biospike_lif::LifParams {
+                    tau_m_ms: c_m_pf / g_l_ns,
+                    c_m_pf,
+                    e_l_mv,
+                    v_th_mv,
+                    v_reset_mv,
+                    t_ref_ms,
+                    i_e_pa,
+                    v_min_mv: f64::NEG_INFINITY,
+                };
+                // NEST's `V_m` default, −70 mV, whatever `E_L`.
+                let v_init = v_init.or(Some(LifInitDesc::Constant(-70.0)));
+                Some((biospike_lif::IafCondExp::new(params, g_l_ns, e_ex_mv, e_in_mv, tau_syn_ex_ms, tau_syn_in_ms, dt_ms), v_init))
             }
             _ => None,
         }
@@ -521,6 +610,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("ei_projections", include_str!("../scenes/ei_projections.ron")),
     ("brunel_2000", include_str!("../scenes/brunel_2000.ron")),
     ("brette_2007_cuba", include_str!("../scenes/brette_2007_cuba.ron")),
+    ("brette_2007_coba", include_str!("../scenes/brette_2007_coba.ron")),
 ];
 
 impl Scene {
@@ -713,7 +803,8 @@ impl Scene {
                     ));
                 }
             }
-            if let Some((lif, _, v_init)) = p.neuron.lif() {
+            let lif_like = p.neuron.lif().or_else(|| p.neuron.iaf_cond_exp(d.dt_ms).map(|(n, init)| (n.params, None, init)));
+            if let Some((lif, _, v_init)) = lif_like {
                 let drives = [
                     ("noise", p.noise.is_some()),
                     ("uniform_noise", p.uniform_noise.is_some()),

@@ -112,7 +112,7 @@ fn every_scene_resumes_to_the_same_bits_on_1_and_2_threads() {
     std::fs::write(&delayed, DELAYED).unwrap_or_else(|e| panic!("{e}"));
     let delayed = delayed.display().to_string();
     // (scene, steps, checkpoint every ms, its step: one checkpoint, at an odd step)
-    let cases: [(&str, u64, f64, u64); 11] = [
+    let cases: [(&str, u64, f64, u64); 12] = [
         ("izhikevich_2003", 600, 337.0, 337),
         ("izhikevich_2007_distal_reward", 6000, 3301.0, 3301),
         ("loihi_lif_demo", 600, 311.0, 311),
@@ -123,6 +123,7 @@ fn every_scene_resumes_to_the_same_bits_on_1_and_2_threads() {
         ("ei_projections", 600, 307.0, 307),
         ("brunel_2000", 60, 3.1, 31),
         ("brette_2007_cuba", 600, 30.7, 307),
+        ("brette_2007_coba", 600, 30.7, 307),
         (&delayed, 800, 433.0, 433),
     ];
     let mut report = Vec::new();
