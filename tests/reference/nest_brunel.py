@@ -14,8 +14,13 @@ spike count in 1 ms bins; 1 for independent Poisson neurons).
 """
 import sys
 
+import os
+
 import nest
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nest_stats import stats  # noqa: E402
 
 T0, T1 = 100.0, 1000.0
 
@@ -40,26 +45,7 @@ def run(NE, NI, CE, CI, g, eta, seed):
     nest.Connect(ex + inh, rec)
     nest.Simulate(T1)
     ev = rec.get("events")
-    return stats(np.asarray(ev["senders"]) - 1, np.asarray(ev["times"]), NE, NI)
-
-
-def stats(ids, times, NE, NI):
-    keep = (times > T0) & (times <= T1)
-    ids, times = ids[keep], times[keep]
-    span = (T1 - T0) / 1000.0
-    rate_e = np.sum(ids < NE) / NE / span
-    rate_i = np.sum(ids >= NE) / NI / span
-    cvs = []
-    order = np.lexsort((times, ids))
-    ids, times = ids[order], times[order]
-    for n in np.unique(ids):
-        t = times[ids == n]
-        if len(t) >= 3:
-            isi = np.diff(t)
-            cvs.append(np.std(isi) / np.mean(isi))
-    counts, _ = np.histogram(times, bins=np.arange(T0, T1 + 1e-9, 1.0))
-    sync = np.var(counts) / np.mean(counts)
-    return rate_e, rate_i, float(np.mean(cvs)), float(sync)
+    return stats(np.asarray(ev["senders"]) - 1, np.asarray(ev["times"]), NE, NI, T0, T1)
 
 
 def main(path):
