@@ -244,6 +244,21 @@ pub fn split_in_degree(k: u32, sizes: &[u32]) -> Vec<u32> {
     out
 }
 
+/// A population's Poisson trains (and their rate schedule) on its neurons, or on the local
+/// indices `poisson.neurons` names.
+fn insert_poisson(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, dt_ms: f64) {
+    let Some(ps) = &p.poisson else { return };
+    let chosen: Vec<Entity> = match &ps.neurons {
+        Some(local) => local.iter().filter_map(|&k| entities.get(k as usize).copied()).collect(),
+        None => entities.to_vec(),
+    };
+    if let Some(schedule) = ps.schedule(dt_ms) {
+        world.insert_batch(chosen.iter().map(|&e| (e, schedule.clone())));
+    }
+    let input = ps.component();
+    world.insert_batch(chosen.iter().map(|&e| (e, input)));
+}
+
 /// Spawns the scene's neurons and synapses into `world` and fills [`PopulationTable`].
 pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError> {
     let d = &scene.desc;
@@ -307,16 +322,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
                 }
             };
-            if let Some(schedule) = p.poisson.as_ref().and_then(|ps| ps.schedule(d.dt_ms)) {
-                world.insert_batch(entities.iter().map(|&e| (e, schedule.clone())));
-            }
-            if let Some(ps) = &p.poisson {
-                let input = ps.component();
-                match &ps.neurons {
-                    Some(local) => world.insert_batch(local.iter().filter_map(|&k| entities.get(k as usize)).map(|&e| (e, input))),
-                    None => world.insert_batch(entities.iter().map(|&e| (e, input))),
-                }
-            }
+            insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
         }
@@ -360,19 +366,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         if let Some(s) = p.sine {
             world.insert_batch(entities.iter().map(|&e| (e, s)));
         }
-        if let Some(schedule) = p.poisson.as_ref().and_then(|ps| ps.schedule(d.dt_ms)) {
-            match p.poisson.as_ref().and_then(|ps| ps.neurons.as_ref()) {
-                Some(local) => world.insert_batch(local.iter().filter_map(|&k| entities.get(k as usize)).map(|&e| (e, schedule.clone()))),
-                None => world.insert_batch(entities.iter().map(|&e| (e, schedule.clone()))),
-            }
-        }
-        if let Some(ps) = &p.poisson {
-            let input = ps.component();
-            match &ps.neurons {
-                Some(local) => world.insert_batch(local.iter().filter_map(|&k| entities.get(k as usize)).map(|&e| (e, input))),
-                None => world.insert_batch(entities.iter().map(|&e| (e, input))),
-            }
-        }
+        insert_poisson(world, &entities, p, d.dt_ms);
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);
