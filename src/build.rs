@@ -301,6 +301,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 Some(crate::scene::LifInitDesc::Uniform { low, high }) => {
                     low + (high - low) * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform()
                 }
+                Some(crate::scene::LifInitDesc::Normal { mean, std }) => {
+                    mean + std * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).normal()
+                }
             };
             let common = |id: u32| {
                 (

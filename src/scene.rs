@@ -20,6 +20,7 @@ pub use biospike_record::{HistogramDesc, RecordDesc, StateDesc, WeightsDesc};
 pub use biospike_stdp::{DependenceDesc, LtpTimingDesc, PlasticDesc, StdpDesc, TracesDesc};
 pub use biospike_structure::{DriftDesc, StructureDesc};
 pub use biospike_synapses::{SynapseDesc, SynapseStorageDesc};
+use biospike_topology::Rule;
 pub use biospike_topology::{ProjectionDesc, TopologyDesc};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -134,8 +135,8 @@ pub enum NeuronDesc {
         /// Lower bound of `V`, mV. Default none.
         #[serde(default, deserialize_with = "desc::opt_finite")]
         v_min_mv: Option<f64>,
-        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` drawn per neuron (Brunel's
-        /// networks start spread below threshold). Default `E_L`.
+        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` or `Normal(mean:, std:)` drawn
+        /// per neuron (Brunel's networks start spread below threshold). Default `E_L`.
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
@@ -170,8 +171,8 @@ pub enum NeuronDesc {
         /// Inhibitory synaptic current's time constant, ms. Default 2.
         #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
         tau_syn_in_ms: f64,
-        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` drawn per neuron (Brunel's
-        /// networks start spread below threshold). Default `E_L`.
+        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` or `Normal(mean:, std:)` drawn
+        /// per neuron (Brunel's networks start spread below threshold). Default `E_L`.
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
@@ -269,6 +270,16 @@ pub enum LifInitDesc {
         /// Upper end, mV.
         #[serde(deserialize_with = "desc::finite")]
         high: f64,
+    },
+    /// Normal per neuron (stream `NeuronParameters`), unbounded, mV (NEST's
+    /// `V_m = nest.random.normal(mean, std)`, as Potjans & Diesmann's microcircuit starts).
+    Normal {
+        /// Mean, mV.
+        #[serde(deserialize_with = "desc::finite")]
+        mean: f64,
+        /// Standard deviation, mV, `>= 0`.
+        #[serde(deserialize_with = "desc::non_negative")]
+        std: f64,
     },
 }
 
@@ -502,6 +513,15 @@ fn d_amount() -> f64 {
     0.5
 }
 
+fn one_f64() -> f64 {
+    1.0
+}
+
+fn scale_factor<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v > 0.0 && v <= 1000.0 { Ok(v) } else { Err(serde::de::Error::custom(format!("{v}; allowed (0, 1000]"))) }
+}
+
 /// A whole scene.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -524,6 +544,16 @@ pub struct SceneDesc {
     /// Spike peak, mV. Default `30`.
     #[serde(default = "default_threshold_mv", deserialize_with = "threshold_mv")]
     pub threshold_mv: f64,
+    /// Scales the network while keeping what each neuron receives (NEST's microcircuit
+    /// `N_scaling` with `K_scaling = 1`): every population's size becomes
+    /// `max(1, round(size · scale))`; a `FixedTotalNumber` projection's count
+    /// `round(n · scale)` (both rounded half to even, as `NumPy` and so NEST's example
+    /// round), a `PairwiseBernoulli` / `ErdosRenyi` probability `p / scale` (at most 1); fixed in- and out-degrees stay, so in-degrees, weights and external
+    /// input are unchanged. `AllToAll`, `SmallWorld` and `ScaleFree` wiring and spike
+    /// generators listing times per neuron cannot be scaled and are refused. `(0, 1000]`.
+    /// Default 1.
+    #[serde(default = "one_f64", deserialize_with = "scale_factor")]
+    pub scale: f64,
     /// Populations, in id order.
     pub populations: Vec<PopulationDesc>,
     /// Connectivity over all neurons, with weights and delays per source population: the
@@ -611,6 +641,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("brunel_2000", include_str!("../scenes/brunel_2000.ron")),
     ("brette_2007_cuba", include_str!("../scenes/brette_2007_cuba.ron")),
     ("brette_2007_coba", include_str!("../scenes/brette_2007_coba.ron")),
+    ("potjans_2014", include_str!("../scenes/potjans_2014.ron")),
 ];
 
 impl Scene {
@@ -675,8 +706,47 @@ impl Scene {
         }
         let mut scene = Self { desc, source: file.to_owned(), text: text.to_owned() };
         scene.read_spike_files()?;
+        scene.apply_scale()?;
         scene.validate()?;
         Ok(scene)
+    }
+
+    /// Applies `scale` (see [`SceneDesc::scale`]) to population sizes and wiring.
+    fn apply_scale(&mut self) -> Result<(), SceneError> {
+        let s = self.desc.scale;
+        if s == 1.0 {
+            return Ok(());
+        }
+        let refuse = |scene: &Self, what: String| {
+            Err(scene.invalid("scale".into(), "scale", 0, format!("{s}: {what} cannot keep its in-degrees when scaled; allowed: 1")))
+        };
+        for (i, p) in self.desc.populations.iter().enumerate() {
+            if p.spike_times_ms.is_some() {
+                return refuse(self, format!("populations[{i}] ({:?}) lists spike times per neuron and", p.name));
+            }
+        }
+        for (i, pr) in self.desc.projections.iter().enumerate() {
+            if matches!(pr.rule, Rule::AllToAll | Rule::SmallWorld { .. } | Rule::ScaleFree { .. }) {
+                return refuse(self, format!("projections[{i}].rule {:?}", pr.rule));
+            }
+        }
+        if matches!(self.desc.topology, TopologyDesc::AllToAll { .. } | TopologyDesc::SmallWorld { .. } | TopologyDesc::ScaleFree { .. }) {
+            return refuse(self, format!("topology {:?}", self.desc.topology));
+        }
+        for p in &mut self.desc.populations {
+            p.size = ((f64::from(p.size) * s).round_ties_even() as u32).max(1);
+        }
+        for pr in &mut self.desc.projections {
+            match &mut pr.rule {
+                Rule::FixedTotalNumber { n } => *n = (*n as f64 * s).round_ties_even() as u64,
+                Rule::PairwiseBernoulli { p } => *p = (*p / s).min(1.0),
+                _ => {}
+            }
+        }
+        if let TopologyDesc::ErdosRenyi { p, .. } = &mut self.desc.topology {
+            *p = (*p / s).min(1.0);
+        }
+        Ok(())
     }
 
     /// Fills `spike_times_ms` of the populations that name a `spike_times_file`.

@@ -223,3 +223,51 @@ fn the_projection_scene_is_the_same_on_one_and_two_threads() {
     assert!(one == two, "1 and 2 threads differ");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `scale` keeps in-degrees: sizes and total numbers scale (half to even), Bernoulli
+/// probabilities divide, fixed degrees stay; rules that cannot keep their in-degrees are refused.
+#[test]
+fn scale_keeps_in_degrees() {
+    let text = |scale: &str, rule: &str| {
+        format!(
+            r#"(dt_ms: 0.1, time_steps: 10, scale: {scale},
+            populations: [(name: "a", size: 1000), (name: "b", size: 250, kind: Inhibitory)],
+            projections: [
+                (source: "a", target: "b", rule: FixedTotalNumber(n: 20005)),
+                (source: "b", target: "a", rule: PairwiseBernoulli(p: 0.02)),
+                (source: "a", target: "a", rule: {rule}),
+            ])"#
+        )
+    };
+    let s = scene(&text("0.5", "FixedInDegree(k: 30)"));
+    assert_eq!(s.desc.populations.iter().map(|p| p.size).collect::<Vec<_>>(), [500, 125]);
+    assert_eq!(s.desc.projections[0].rule, biospike::topology::Rule::FixedTotalNumber { n: 10002 });
+    assert_eq!(s.desc.projections[1].rule, biospike::topology::Rule::PairwiseBernoulli { p: 0.04 });
+    assert_eq!(s.desc.projections[2].rule, biospike::topology::Rule::FixedInDegree { k: 30 });
+    let edges = network(&s);
+    // a → a: 30 inputs per neuron of a, as at full size.
+    let a_to_a = edges.iter().filter(|e| e.0 < 500 && e.1 < 500).count();
+    assert_eq!(a_to_a, 500 * 30);
+    for (rule, needle) in [("AllToAll", "AllToAll"), ("SmallWorld(k: 4, rewire_p: 0.1)", "SmallWorld")] {
+        let err = Scene::parse(&text("0.5", rule), Path::new("s.ron")).expect_err(rule).to_string();
+        assert!(err.contains("scale") && err.contains(needle) && err.contains("cannot keep its in-degrees"), "{err}");
+    }
+    let err = Scene::parse(&text("0.0", "OneToOne"), Path::new("s.ron")).expect_err("zero").to_string();
+    assert!(err.contains("scale") && err.contains("(0, 1000]"), "{err}");
+}
+
+/// `v_init: Normal(mean:, std:)` draws each neuron's initial V from its own stream.
+#[test]
+fn lif_initial_potentials_can_be_normal() {
+    let s = scene(
+        r#"(dt_ms: 0.1, time_steps: 10, populations: [(name: "a", size: 20000,
+            neuron: IafPscExp(v_init: Normal(mean: -63.0, std: 5.0)))])"#,
+    );
+    let mut sim = Simulation::from_scene(&s).unwrap_or_else(|e| panic!("{e}"));
+    let v: Vec<f64> = sim.world_mut().query::<&MembranePotential>().iter(sim.world()).map(|v| v.0).collect();
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+    // Standard errors: 5/√20000 = 0.035 for the mean, ≈ 0.025 for the sd.
+    assert!((mean + 63.0).abs() < 0.18, "{mean}");
+    assert!((sd - 5.0).abs() < 0.13, "{sd}");
+}

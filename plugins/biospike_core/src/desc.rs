@@ -135,6 +135,25 @@ pub enum DistDesc {
         #[serde(deserialize_with = "non_negative")]
         high: f64,
     },
+    /// Normal, drawn again until it falls in `[low, high]` (NEST's
+    /// `nest.math.redraw(nest.random.normal(mean, std), min, max)`): the normal distribution
+    /// truncated to the interval, with no mass piled at the ends as `ClippedNormal` has. The
+    /// interval must lie within 5 standard deviations of the mean (at least one draw in
+    /// 3.5 million lands in it); after 10 000 draws outside it, the draw is clipped.
+    TruncatedNormal {
+        /// Mean of the untruncated normal.
+        #[serde(deserialize_with = "finite")]
+        mean: f64,
+        /// Its standard deviation, `>= 0`.
+        #[serde(deserialize_with = "non_negative")]
+        std: f64,
+        /// Lower end, `>= 0`.
+        #[serde(deserialize_with = "non_negative")]
+        low: f64,
+        /// Upper end, `>= low`.
+        #[serde(deserialize_with = "non_negative")]
+        high: f64,
+    },
     /// Log-normal: `exp(mu + sigma · N(0, 1))` (NEST's `lognormal`; unbounded, so weights
     /// only).
     LogNormal {
@@ -187,6 +206,15 @@ impl DistDesc {
             Self::Constant(x) => x,
             Self::Uniform { low, high } => low + (high - low) * rng.uniform(),
             Self::ClippedNormal { mean, std, low, high } => (mean + std * rng.normal()).clamp(low, high),
+            Self::TruncatedNormal { mean, std, low, high } => {
+                for _ in 0..10_000 {
+                    let x = mean + std * rng.normal();
+                    if (low..=high).contains(&x) {
+                        return x;
+                    }
+                }
+                mean.clamp(low, high)
+            }
             Self::LogNormal { mu, sigma } => (mu + sigma * rng.normal()).exp(),
         }
     }
@@ -195,9 +223,37 @@ impl DistDesc {
     pub fn bounds(self) -> (f64, f64) {
         match self {
             Self::Constant(x) => (x, x),
-            Self::Uniform { low, high } | Self::ClippedNormal { low, high, .. } => (low, high),
+            Self::Uniform { low, high } | Self::ClippedNormal { low, high, .. } | Self::TruncatedNormal { low, high, .. } => (low, high),
             Self::LogNormal { .. } => (0.0, f64::INFINITY),
         }
+    }
+
+    /// Why the distribution cannot be drawn from, if it cannot: an interval above its upper
+    /// end, or a `TruncatedNormal` whose interval lies more than 5 standard deviations from
+    /// the mean (redrawing would almost never end).
+    pub fn check(self) -> Result<(), String> {
+        let (low, high) = self.bounds();
+        if low > high {
+            return Err("low must be <= high".into());
+        }
+        if let Self::TruncatedNormal { mean, std, low, high } = self {
+            let far = |x: f64| {
+                if std > 0.0 {
+                    (x - mean).abs() / std
+                } else if x == mean {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            };
+            let inside = (low..=high).contains(&mean);
+            if !inside && far(low).min(far(high)) > 5.0 {
+                return Err(format!(
+                    "[{low}, {high}] lies more than 5 standard deviations from the mean {mean} (std {std}); allowed: an interval a draw can reach"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -219,5 +275,37 @@ impl DescError {
     /// An error on `field`, located at `key`.
     pub fn new(field: impl Into<String>, key: &'static str, message: impl Into<String>) -> Self {
         Self { field: field.into(), key, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DistDesc;
+    use crate::rng::{KeyedRng, StreamPurpose};
+
+    /// A normal redrawn outside `[low, high]` stays inside and has the truncated normal's mean:
+    /// N(1, 1) on [0.5, 10] has mean 1 + φ(0.5) / (1 − Φ(−0.5)) = 1.509 17 (φ(0.5) = 0.352 065,
+    /// Φ(−0.5) = 0.308 538), where clipping gives 1 + 0.5·Φ(−0.5) + … ≈ 1.198 at the low end.
+    #[test]
+    fn truncated_normal_redraws_and_has_the_truncated_mean() {
+        let d = DistDesc::TruncatedNormal { mean: 1.0, std: 1.0, low: 0.5, high: 10.0 };
+        let mut rng = KeyedRng::new(7, StreamPurpose::Topology, 0, 0);
+        let n = 200_000;
+        let draws: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+        assert!(draws.iter().all(|x| (0.5..=10.0).contains(x)));
+        let mean = draws.iter().sum::<f64>() / f64::from(n);
+        let expected = 1.0 + 0.352_065_326_764_3 / (1.0 - 0.308_537_538_725_987);
+        // The truncated distribution's sd is < 1, so 5 standard errors are < 0.012.
+        assert!((mean - expected).abs() < 0.012, "{mean} vs {expected}");
+        // No mass piles up at the lower end, as clipping would put 31 % there.
+        assert_eq!(draws.iter().filter(|&&x| x == 0.5).count(), 0);
+    }
+
+    #[test]
+    fn a_truncated_normal_out_of_reach_is_refused() {
+        assert!(DistDesc::TruncatedNormal { mean: 1.0, std: 0.1, low: 2.0, high: 3.0 }.check().is_err());
+        assert!(DistDesc::TruncatedNormal { mean: 1.0, std: 0.1, low: 1.4, high: 3.0 }.check().is_ok());
+        assert!(DistDesc::TruncatedNormal { mean: 1.0, std: 0.0, low: 0.0, high: 3.0 }.check().is_ok());
+        assert!(DistDesc::TruncatedNormal { mean: 1.0, std: 0.1, low: 3.0, high: 2.0 }.check().is_err());
     }
 }

@@ -26,10 +26,7 @@ impl SynapseDesc {
     /// Relations between fields: ranges ordered, and delays of `1..=65535` steps of `dt_ms`.
     pub fn check(&self, dt_ms: f64) -> Result<(), DescError> {
         for (what, key, dist) in [("weight", "weight", self.weight), ("delay_ms", "delay_ms", self.delay_ms)] {
-            let (lo, hi) = dist.bounds();
-            if lo > hi {
-                return Err(DescError::new(what, key, "low must be <= high"));
-            }
+            dist.check().map_err(|m| DescError::new(what, key, m))?;
         }
         let (lo, hi) = self.delay_ms.bounds();
         let (lo_steps, hi_steps) = (biospike_core::steps_in(lo, dt_ms), biospike_core::steps_in(hi, dt_ms));

@@ -147,10 +147,8 @@ impl ProjectionDesc {
             }
             (ms, None) => {
                 let ms = ms.unwrap_or(desc::DistDesc::Constant(1.0));
+                ms.check().map_err(|m| DescError::new("delay_ms", "delay_ms", m))?;
                 let (lo, hi) = ms.bounds();
-                if lo > hi {
-                    return Err(DescError::new("delay_ms", "delay_ms", "low must be <= high"));
-                }
                 ("delay_ms", biospike_core::steps_in(lo, dt_ms), biospike_core::steps_in(hi, dt_ms))
             }
         };
@@ -158,10 +156,7 @@ impl ProjectionDesc {
             let key = if what == "delay_steps" { "delay_steps" } else { "delay_ms" };
             return Err(DescError::new(what, key, format!("delays of {lo}..{hi} steps (dt {dt_ms} ms); allowed 1..=65535 steps")));
         }
-        let (lo_w, hi_w) = self.weight.bounds();
-        if lo_w > hi_w {
-            return Err(DescError::new("weight", "weight", "low must be <= high"));
-        }
+        self.weight.check().map_err(|m| DescError::new("weight", "weight", m))?;
         Ok(())
     }
 
