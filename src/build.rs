@@ -65,8 +65,14 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
-    if d.populations.iter().any(|p| p.neuron.lif().is_some() || p.neuron.iaf_cond_exp(d.dt_ms).is_some()) {
+    if d.populations
+        .iter()
+        .any(|p| p.neuron.lif().is_some() || p.neuron.iaf_cond_exp(d.dt_ms).is_some() || p.neuron.iaf_psc_alpha(d.dt_ms).is_some())
+    {
         group = group.enable::<biospike_lif::LifPlugin>();
+    }
+    if d.populations.iter().any(|p| p.neuron.adex().is_some()) {
+        group = group.enable::<biospike_adex::AdexPlugin>();
     }
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
         group = group.set(biospike_loihi::LoihiLifPlugin { num_weight_bits: bits }).enable::<biospike_loihi::LoihiLifPlugin>();
@@ -119,9 +125,13 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         }
         NeuronDesc::Izhikevich2003Excitatory => IzhikevichParams::excitatory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns LIF neurons instead.
-        NeuronDesc::LoihiLif { .. } | NeuronDesc::IafPscDelta { .. } | NeuronDesc::IafPscExp { .. } | NeuronDesc::IafCondExp { .. } => {
-            IzhikevichParams::REGULAR_SPIKING
-        }
+        NeuronDesc::LoihiLif { .. }
+        | NeuronDesc::IafPscDelta { .. }
+        | NeuronDesc::IafPscExp { .. }
+        | NeuronDesc::IafPscAlpha { .. }
+        | NeuronDesc::AeifCondExp { .. }
+        | NeuronDesc::AeifPscExp { .. }
+        | NeuronDesc::IafCondExp { .. } => IzhikevichParams::REGULAR_SPIKING,
         NeuronDesc::Izhikevich2003Inhibitory => IzhikevichParams::inhibitory_2003(r()),
         // Not an Izhikevich cell; `spawn_network` spawns spike generators instead.
         NeuronDesc::SpikeGenerator => IzhikevichParams::REGULAR_SPIKING,
@@ -292,19 +302,34 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
+        if let Some((model, v_init)) = p.neuron.adex() {
+            let e_l = model.params.e_l_mv;
+            let entities: Vec<Entity> = world
+                .spawn_batch(ids.clone().map(|id| {
+                    let v = initial_v(v_init, e_l, seed, id);
+                    (
+                        model,
+                        NeuronId(id),
+                        PopulationId(pi as u16),
+                        MembranePotential(v),
+                        RecoveryVariable(0.0),
+                        Position(position(pi, id - first, p.size)),
+                    )
+                }))
+                .collect();
+            insert_poisson(world, &entities, p, d.dt_ms);
+            first += p.size;
+            continue;
+        }
         let cond = p.neuron.iaf_cond_exp(d.dt_ms);
-        let lif = p.neuron.lif().or_else(|| cond.map(|(n, init)| (n.params, None, init)));
+        let alpha = p.neuron.iaf_psc_alpha(d.dt_ms);
+        let lif = p
+            .neuron
+            .lif()
+            .or_else(|| cond.map(|(n, init)| (n.params, None, init)))
+            .or_else(|| alpha.map(|(n, init)| (n.params, None, init)));
         if let Some((params, taus, v_init)) = lif {
-            let v0 = |id: u32| match v_init {
-                None => params.e_l_mv,
-                Some(crate::scene::LifInitDesc::Constant(v)) => v,
-                Some(crate::scene::LifInitDesc::Uniform { low, high }) => {
-                    low + (high - low) * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).uniform()
-                }
-                Some(crate::scene::LifInitDesc::Normal { mean, std }) => {
-                    mean + std * KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0).normal()
-                }
-            };
+            let v0 = |id: u32| initial_v(v_init, params.e_l_mv, seed, id);
             let common = |id: u32| {
                 (
                     NeuronId(id),
@@ -314,13 +339,14 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     Position(position(pi, id - first, p.size)),
                 )
             };
-            let entities: Vec<Entity> = match (cond, taus) {
-                (Some((model, _)), _) => world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect(),
-                (None, None) => {
+            let entities: Vec<Entity> = match (cond, alpha, taus) {
+                (Some((model, _)), _, _) => world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect(),
+                (None, Some((model, _)), _) => world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect(),
+                (None, None, None) => {
                     let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
                     world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
                 }
-                (None, Some((ex, inh))) => {
+                (None, None, Some((ex, inh))) => {
                     let model = biospike_lif::IafPscExp::new(params, ex, inh, d.dt_ms);
                     world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
                 }
@@ -544,4 +570,16 @@ pub fn build_app_with(scene: &Scene, out: Option<&Path>, extra: impl FnOnce(&mut
         }
     }
     Ok(app)
+}
+
+/// The initial `V` of neuron `id` of a LIF or adaptive exponential population (`default` without `v_init`),
+/// drawn from its own stream.
+fn initial_v(v_init: Option<crate::scene::LifInitDesc>, default: f64, seed: u64, id: u32) -> f64 {
+    let rng = || KeyedRng::new(seed, StreamPurpose::NeuronParameters, u64::from(id), 0);
+    match v_init {
+        None => default,
+        Some(crate::scene::LifInitDesc::Constant(v)) => v,
+        Some(crate::scene::LifInitDesc::Uniform { low, high }) => low + (high - low) * rng().uniform(),
+        Some(crate::scene::LifInitDesc::Normal { mean, std }) => mean + std * rng().normal(),
+    }
 }

@@ -133,6 +133,7 @@ pub use run::{Outcome, RunError, RunOptions, RunSummary, run};
 pub use scene::{Scene, SceneDesc, SceneError};
 pub use simulation::{RunSettings, SimRunnerPlugin, Simulation};
 
+pub use biospike_adex as adex;
 pub use biospike_runtime as runtime;
 pub use biospike_topology as topology;
 
@@ -184,10 +185,13 @@ pub mod prelude {
     pub use crate::{BiospikePlugins, RunSettings, Scene, SimRunnerPlugin, Simulation};
     pub use bevy_app::prelude::*;
     pub use bevy_ecs::prelude::*;
+    pub use biospike_adex::{Adex, AdexParams, AdexPlugin, AdexState, AdexSynapses};
     pub use biospike_core::prelude::*;
     pub use biospike_input::prelude::*;
     pub use biospike_izhikevich::prelude::*;
-    pub use biospike_lif::{IafCondExp, IafPscDelta, IafPscExp, LifParams, LifPlugin, RefractorySteps, SynapticCurrents};
+    pub use biospike_lif::{
+        IafCondExp, IafPscAlpha, IafPscDelta, IafPscExp, LifParams, LifPlugin, RefractorySteps, SynapticCurrentSlopes, SynapticCurrents,
+    };
     pub use biospike_loihi::prelude::*;
     pub use biospike_neuromod::prelude::*;
     #[cfg(feature = "parquet")]

@@ -83,6 +83,7 @@ impl PluginGroup for BiospikePlugins {
             .add(biospike_structure::StructuralPlasticityPlugin)
             .add(biospike_structure::DriftPlugin)
             .add(biospike_lif::LifPlugin)
+            .add(biospike_adex::AdexPlugin)
             .add(biospike_loihi::LoihiLifPlugin::default())
             .add(biospike_loihi::LoihiQuantizationPlugin::default())
             .add(crate::experiment::DistalRewardPlugin);
@@ -95,6 +96,7 @@ impl PluginGroup for BiospikePlugins {
             .disable::<biospike_structure::StructuralPlasticityPlugin>()
             .disable::<biospike_structure::DriftPlugin>()
             .disable::<biospike_lif::LifPlugin>()
+            .disable::<biospike_adex::AdexPlugin>()
             .disable::<biospike_loihi::LoihiLifPlugin>()
             .disable::<biospike_loihi::LoihiQuantizationPlugin>()
             .disable::<crate::experiment::DistalRewardPlugin>()

@@ -176,6 +176,44 @@ pub enum NeuronDesc {
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
+    /// Leaky integrate-and-fire with alpha-shaped synaptic currents (NEST's `iaf_psc_alpha`,
+    /// `biospike_lif`): positive weights feed the excitatory current, negative ones the
+    /// inhibitory one; a weight is the current's peak in pA, reached `tau_syn` after arrival.
+    IafPscAlpha {
+        /// Membrane time constant, ms. Default 10.
+        #[serde(default = "lif_tau_m", deserialize_with = "desc::positive")]
+        tau_m_ms: f64,
+        /// Membrane capacitance, pF. Default 250.
+        #[serde(default = "lif_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Resting potential, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Threshold, mV. Default −55.
+        #[serde(default = "lif_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Reset, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 2.
+        #[serde(default = "lif_t_ref", deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Excitatory current's rise time, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_ex_ms: f64,
+        /// Inhibitory current's rise time, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_in_ms: f64,
+        /// Lower bound of `V`, mV. Default none.
+        #[serde(default, deserialize_with = "desc::opt_finite")]
+        v_min_mv: Option<f64>,
+        /// Initial `V`, mV (as for `IafPscDelta`). Default `E_L`.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Leaky integrate-and-fire with exponentially decaying synaptic conductances and reversal
     /// potentials (NEST's `iaf_cond_exp`, `biospike_lif`; NEST's names and defaults). Weights
     /// are conductances in nS: positive ones open the excitatory conductance, negative ones
@@ -215,6 +253,111 @@ pub enum NeuronDesc {
         #[serde(default, deserialize_with = "desc::finite")]
         i_e_pa: f64,
         /// Initial `V`, mV (as for `IafPscDelta`). Default −70, NEST's.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
+    /// Adaptive exponential integrate-and-fire with exponential conductances (NEST's
+    /// `aeif_cond_exp`, `biospike_adex`; NEST's names and defaults): weights are conductances in
+    /// nS, positive ones excitatory, negative ones (inhibitory sources) inhibitory.
+    AeifCondExp {
+        /// Spike detection threshold, mV. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        v_peak_mv: f64,
+        /// Reset, mV. Default −60.
+        #[serde(default = "adex_v_reset", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 0.
+        #[serde(default, deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Leak conductance, nS. Default 30.
+        #[serde(default = "adex_g_l", deserialize_with = "desc::positive")]
+        g_l_ns: f64,
+        /// Membrane capacitance, pF. Default 281.
+        #[serde(default = "adex_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Leak reversal potential, mV. Default −70.6.
+        #[serde(default = "adex_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Slope factor, mV. Default 2.
+        #[serde(default = "adex_delta_t", deserialize_with = "desc::non_negative")]
+        delta_t_mv: f64,
+        /// Adaptation time constant, ms. Default 144.
+        #[serde(default = "adex_tau_w", deserialize_with = "desc::positive")]
+        tau_w_ms: f64,
+        /// Subthreshold adaptation, nS. Default 4.
+        #[serde(default = "adex_a", deserialize_with = "desc::finite")]
+        a_ns: f64,
+        /// Spike-triggered adaptation, pA. Default 80.5.
+        #[serde(default = "adex_b", deserialize_with = "desc::finite")]
+        b_pa: f64,
+        /// Spike initiation threshold, mV. Default −50.4.
+        #[serde(default = "adex_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Excitatory synaptic time constant, ms. Default 0.2.
+        #[serde(default = "cond_tau_ex", deserialize_with = "desc::positive")]
+        tau_syn_ex_ms: f64,
+        /// Inhibitory synaptic time constant, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_in_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Initial `V`, mV (as for `IafPscDelta`). Default `E_L`, NEST's.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+        /// Excitatory reversal potential, mV. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        e_ex_mv: f64,
+        /// Inhibitory reversal potential, mV. Default −85.
+        #[serde(default = "cond_e_in", deserialize_with = "desc::finite")]
+        e_in_mv: f64,
+    },
+    /// Adaptive exponential integrate-and-fire with exponential currents (NEST's
+    /// `aeif_psc_exp`, `biospike_adex`): weights are current amplitudes in pA.
+    AeifPscExp {
+        /// Spike detection threshold, mV. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        v_peak_mv: f64,
+        /// Reset, mV. Default −60.
+        #[serde(default = "adex_v_reset", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 0.
+        #[serde(default, deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Leak conductance, nS. Default 30.
+        #[serde(default = "adex_g_l", deserialize_with = "desc::positive")]
+        g_l_ns: f64,
+        /// Membrane capacitance, pF. Default 281.
+        #[serde(default = "adex_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Leak reversal potential, mV. Default −70.6.
+        #[serde(default = "adex_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Slope factor, mV. Default 2.
+        #[serde(default = "adex_delta_t", deserialize_with = "desc::non_negative")]
+        delta_t_mv: f64,
+        /// Adaptation time constant, ms. Default 144.
+        #[serde(default = "adex_tau_w", deserialize_with = "desc::positive")]
+        tau_w_ms: f64,
+        /// Subthreshold adaptation, nS. Default 4.
+        #[serde(default = "adex_a", deserialize_with = "desc::finite")]
+        a_ns: f64,
+        /// Spike-triggered adaptation, pA. Default 80.5.
+        #[serde(default = "adex_b", deserialize_with = "desc::finite")]
+        b_pa: f64,
+        /// Spike initiation threshold, mV. Default −50.4.
+        #[serde(default = "adex_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Excitatory synaptic time constant, ms. Default 0.2.
+        #[serde(default = "cond_tau_ex", deserialize_with = "desc::positive")]
+        tau_syn_ex_ms: f64,
+        /// Inhibitory synaptic time constant, ms. Default 2.
+        #[serde(default = "lif_tau_syn", deserialize_with = "desc::positive")]
+        tau_syn_in_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Initial `V`, mV (as for `IafPscDelta`). Default `E_L`, NEST's.
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
@@ -313,6 +456,33 @@ fn cond_e_in() -> f64 {
 fn cond_tau_ex() -> f64 {
     0.2
 }
+fn adex_v_reset() -> f64 {
+    -60.0
+}
+fn adex_g_l() -> f64 {
+    30.0
+}
+fn adex_c_m() -> f64 {
+    281.0
+}
+fn adex_e_l() -> f64 {
+    -70.6
+}
+fn adex_delta_t() -> f64 {
+    2.0
+}
+fn adex_tau_w() -> f64 {
+    144.0
+}
+fn adex_a() -> f64 {
+    4.0
+}
+fn adex_b() -> f64 {
+    80.5
+}
+fn adex_v_th() -> f64 {
+    -50.4
+}
 
 impl NeuronDesc {
     /// The model, parameters and initial potential of a LIF population (`IafPscDelta` or
@@ -375,6 +545,101 @@ impl NeuronDesc {
             }
             _ => None,
         }
+    }
+
+    /// An `IafPscAlpha` population's neuron (for steps of `dt_ms`) and initial potential.
+    pub fn iaf_psc_alpha(&self, dt_ms: f64) -> Option<(biospike_lif::IafPscAlpha, Option<LifInitDesc>)> {
+        match *self {
+            Self::IafPscAlpha {
+                tau_m_ms,
+                c_m_pf,
+                e_l_mv,
+                v_th_mv,
+                v_reset_mv,
+                t_ref_ms,
+                i_e_pa,
+                tau_syn_ex_ms,
+                tau_syn_in_ms,
+                v_min_mv,
+                v_init,
+            } => {
+                let params = biospike_lif::LifParams {
+                    tau_m_ms,
+                    c_m_pf,
+                    e_l_mv,
+                    v_th_mv,
+                    v_reset_mv,
+                    t_ref_ms,
+                    i_e_pa,
+                    v_min_mv: v_min_mv.unwrap_or(f64::NEG_INFINITY),
+                };
+                Some((biospike_lif::IafPscAlpha::new(params, tau_syn_ex_ms, tau_syn_in_ms, dt_ms), v_init))
+            }
+            _ => None,
+        }
+    }
+
+    /// An `AeifCondExp` or `AeifPscExp` population's neuron and initial potential.
+    pub fn adex(&self) -> Option<(biospike_adex::Adex, Option<LifInitDesc>)> {
+        let (Self::AeifCondExp {
+            v_peak_mv,
+            v_reset_mv,
+            t_ref_ms,
+            g_l_ns,
+            c_m_pf,
+            e_l_mv,
+            delta_t_mv,
+            tau_w_ms,
+            a_ns,
+            b_pa,
+            v_th_mv,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            i_e_pa,
+            v_init,
+            ..
+        }
+        | Self::AeifPscExp {
+            v_peak_mv,
+            v_reset_mv,
+            t_ref_ms,
+            g_l_ns,
+            c_m_pf,
+            e_l_mv,
+            delta_t_mv,
+            tau_w_ms,
+            a_ns,
+            b_pa,
+            v_th_mv,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            i_e_pa,
+            v_init,
+        }) = *self
+        else {
+            return None;
+        };
+        let synapses = match *self {
+            Self::AeifCondExp { e_ex_mv, e_in_mv, .. } => biospike_adex::AdexSynapses::Conductance { e_ex_mv, e_in_mv },
+            _ => biospike_adex::AdexSynapses::Current,
+        };
+        let params = biospike_adex::AdexParams {
+            v_peak_mv,
+            v_reset_mv,
+            t_ref_ms,
+            g_l_ns,
+            c_m_pf,
+            e_l_mv,
+            delta_t_mv,
+            tau_w_ms,
+            a_ns,
+            b_pa,
+            v_th_mv,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            i_e_pa,
+        };
+        Some((biospike_adex::Adex::new(params, synapses), v_init))
     }
 
     /// The parameters and initial potential of an `IafPscDelta` population.
@@ -873,8 +1138,13 @@ impl Scene {
                     ));
                 }
             }
-            let lif_like = p.neuron.lif().or_else(|| p.neuron.iaf_cond_exp(d.dt_ms).map(|(n, init)| (n.params, None, init)));
-            if let Some((lif, _, v_init)) = lif_like {
+            let lif_like = p
+                .neuron
+                .lif()
+                .or_else(|| p.neuron.iaf_cond_exp(d.dt_ms).map(|(n, init)| (n.params, None, init)))
+                .or_else(|| p.neuron.iaf_psc_alpha(d.dt_ms).map(|(n, init)| (n.params, None, init)));
+            let adex = p.neuron.adex();
+            if lif_like.is_some() || adex.is_some() {
                 let drives = [
                     ("noise", p.noise.is_some()),
                     ("uniform_noise", p.uniform_noise.is_some()),
@@ -889,9 +1159,38 @@ impl Scene {
                         format!("populations[{i}].{what}"),
                         what,
                         0,
-                        format!("a LIF neuron takes a constant current as `i_e_pa`, synaptic and Poisson input through its synapses, and its initial V as `v_init`; `{what}` does not apply"),
+                        format!("a LIF or AdEx neuron takes a constant current as `i_e_pa`, synaptic and Poisson input through its synapses, and its initial V as `v_init`; `{what}` does not apply"),
                     ));
                 }
+            }
+            if let Some((n, v_init)) = adex {
+                let a = &n.params;
+                if a.v_peak_mv < a.v_th_mv || a.v_reset_mv >= a.v_peak_mv {
+                    return Err(self.invalid(
+                        format!("populations[{i}].neuron.v_peak_mv"),
+                        "v_peak_mv",
+                        0,
+                        format!(
+                            "{} mV with v_th_mv {} mV and v_reset_mv {} mV; allowed: v_peak_mv >= v_th_mv and above v_reset_mv (NEST's checks)",
+                            a.v_peak_mv, a.v_th_mv, a.v_reset_mv
+                        ),
+                    ));
+                }
+                if a.delta_t_mv > 0.0 && (a.v_peak_mv - a.v_th_mv) / a.delta_t_mv >= (f64::MAX / (a.g_l_ns * a.delta_t_mv)).ln() {
+                    return Err(self.invalid(
+                        format!("populations[{i}].neuron.delta_t_mv"),
+                        "delta_t_mv",
+                        0,
+                        format!("{} mV: the exponential term overflows at v_peak_mv; allowed: a larger slope factor", a.delta_t_mv),
+                    ));
+                }
+                if let Some(LifInitDesc::Uniform { low, high }) = v_init
+                    && low > high
+                {
+                    return Err(self.invalid(format!("populations[{i}].neuron.v_init"), "v_init", 0, "low must be <= high".into()));
+                }
+            }
+            if let Some((lif, _, v_init)) = lif_like {
                 if lif.v_reset_mv >= lif.v_th_mv {
                     return Err(self.invalid(
                         format!("populations[{i}].neuron.v_reset_mv"),

@@ -349,8 +349,9 @@ fn a_run_stopped_by_ctrl_c_resumes_into_its_folder_to_the_same_bits() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Exponential-current LIF neurons (signed delay-ring channels, synaptic currents): restored
-/// mid-run, they continue with the same spikes.
+/// One network of every current- and conductance-based model (signed delay-ring channels,
+/// synaptic currents and their slopes, adaptation and the integrator's step size): restored
+/// mid-run, it continues with the same spikes.
 #[test]
 fn exponential_current_neurons_resume_to_the_same_spikes() {
     let dir = tmp("psc-exp");
@@ -361,17 +362,28 @@ fn exponential_current_neurons_resume_to_the_same_spikes() {
              poisson: Some((rate_hz: 8000.0, weight: 60.0))),
             (name: "inh", size: 40, kind: Inhibitory, neuron: IafPscExp(tau_syn_ex_ms: 2.0, tau_syn_in_ms: 5.0),
              poisson: Some((rate_hz: 8000.0, weight: 60.0))),
+            (name: "alpha", size: 30, neuron: IafPscAlpha(tau_syn_ex_ms: 1.0, v_init: Some(Normal(mean: -62.0, std: 3.0))),
+             poisson: Some((rate_hz: 8000.0, weight: 30.0))),
+            (name: "adex_g", size: 30, neuron: AeifCondExp(i_e_pa: 800.0, t_ref_ms: 1.0)),
+            (name: "adex_i", size: 30, neuron: AeifPscExp(i_e_pa: 800.0)),
         ],
         projections: [
             (source: "exc", target: "exc", rule: PairwiseBernoulli(p: 0.1), weight: Constant(80.0), delay_ms: Uniform(low: 1.0, high: 3.0)),
             (source: "exc", target: "inh", rule: FixedInDegree(k: 16), weight: Constant(80.0), delay_ms: Constant(1.0)),
             (source: "inh", target: "exc", rule: FixedInDegree(k: 4), weight: Constant(300.0), delay_ms: Constant(1.0)),
+            (source: "exc", target: "alpha", rule: FixedInDegree(k: 10), weight: Constant(60.0), delay_ms: Constant(1.5)),
+            (source: "inh", target: "adex_g", rule: FixedInDegree(k: 4), weight: Constant(5.0), delay_ms: Constant(1.0)),
+            (source: "exc", target: "adex_i", rule: FixedInDegree(k: 10), weight: Constant(100.0), delay_ms: Constant(2.0)),
+            (source: "adex_g", target: "inh", rule: FixedInDegree(k: 5), weight: Constant(40.0), delay_ms: Constant(1.0)),
         ],
     )"#;
     let scene = Scene::parse(text, Path::new("psc_exp.ron")).unwrap_or_else(|e| panic!("{e}"));
     let mut first = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{e}"));
     let before = delivered(&mut first, 1501);
     assert!(before.len() > 100, "{} spikes before the checkpoint", before.len());
+    for (name, ids) in [("alpha", 200..230), ("adex_g", 230..260), ("adex_i", 260..290)] {
+        assert!(before.iter().any(|s| ids.contains(&s.1)), "{name} never fired");
+    }
     first.save_state(&dir).unwrap_or_else(|e| panic!("{e}"));
     let rest = delivered(&mut first, 1499);
     let mut resumed = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{e}"));

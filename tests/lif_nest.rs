@@ -1,9 +1,11 @@
-//! `IafPscDelta` and `IafPscExp` against NEST 3.10's `iaf_psc_delta` and `iaf_psc_exp` (issue
-//! #16, items 2 and 3): the same neuron, the
+//! `IafPscDelta`, `IafPscExp`, `IafPscAlpha`, `AeifCondExp` and `AeifPscExp` against NEST
+//! 3.10's `iaf_psc_delta`, `iaf_psc_exp`, `iaf_psc_alpha`, `aeif_cond_exp` and `aeif_psc_exp`
+//! (issue #16, items 2 and 3): the same neuron, the
 //! same input spikes through the same delays, the same constant current; every step's `V` and
 //! every spike time compared with the traces NEST wrote (`tests/reference/iaf_psc_*_nest.csv`,
 //! made by `tests/reference/nest_lif.py` with the peers' NEST). The integration is
-//! exact in both, so the traces agree to rounding (≤ 1e-9 mV) and the spike times exactly.
+//! exact for the LIF models, and the adaptive exponential models take NEST's own adaptive Runge–Kutta–Fehlberg
+//! steps, so the traces agree to rounding (≤ 1e-9 mV) and the spike times exactly.
 
 use biospike::prelude::*;
 use biospike::{Scene, Simulation};
@@ -69,6 +71,56 @@ fn exp_cases() -> Vec<Case> {
     ]
 }
 
+/// `nest_lif.py iaf_psc_alpha`'s cases (weights in pA, the currents' peaks).
+fn alpha_cases() -> Vec<Case> {
+    vec![
+        ("default_taus", "IafPscAlpha(", 0.0, ("[10.0, 12.5, 30.0, 30.1, 31.0]", 300.0), ("[50.0, 55.0]", 500.0)),
+        (
+            "two_taus_current_and_v_min",
+            "IafPscAlpha(tau_syn_ex_ms: 1.0, tau_syn_in_ms: 4.0, v_min_mv: Some(-72.0),",
+            300.0,
+            ("[5.0, 20.0, 40.3, 80.0, 80.1, 80.2]", 600.0),
+            ("[100.0, 150.0, 150.5]", 1500.0),
+        ),
+        (
+            "tau_syn_equals_tau_m",
+            "IafPscAlpha(tau_m_ms: 5.0, tau_syn_ex_ms: 5.0, tau_syn_in_ms: 1.0, t_ref_ms: 3.0,",
+            100.0,
+            ("[3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0]", 700.0),
+            ("[120.0]", 2000.0),
+        ),
+    ]
+}
+
+/// `nest_lif.py aeif_cond_exp`'s cases (weights in nS).
+fn aeif_cond_cases() -> Vec<Case> {
+    vec![
+        ("defaults_adapting", "AeifCondExp(", 800.0, ("[10.0, 50.0, 50.1, 220.0]", 30.0), ("[150.0, 200.0]", 60.0)),
+        (
+            "refractory_bursting",
+            "AeifCondExp(t_ref_ms: 2.0, a_ns: 2.0, b_pa: 100.0, tau_w_ms: 40.0, v_reset_mv: -48.0, v_peak_mv: 10.0,",
+            900.0,
+            ("[30.0, 30.5, 120.0]", 40.0),
+            ("[80.0, 81.0, 250.0]", 30.0),
+        ),
+        ("delta_t_zero", "AeifCondExp(delta_t_mv: 0.0, t_ref_ms: 1.0,", 700.0, ("[5.0, 5.1, 100.0]", 50.0), ("[60.0]", 80.0)),
+    ]
+}
+
+/// `nest_lif.py aeif_psc_exp`'s cases (weights in pA).
+fn aeif_psc_cases() -> Vec<Case> {
+    vec![
+        ("defaults_adapting", "AeifPscExp(", 700.0, ("[10.0, 50.0, 50.1, 220.0]", 900.0), ("[150.0, 200.0]", 1200.0)),
+        (
+            "refractory_two_taus",
+            "AeifPscExp(t_ref_ms: 1.5, a_ns: 10.0, b_pa: 40.0, tau_syn_ex_ms: 1.0, tau_syn_in_ms: 3.0,",
+            850.0,
+            ("[20.0, 20.2, 120.0, 121.0]", 1500.0),
+            ("[70.0, 250.0]", 2500.0),
+        ),
+    ]
+}
+
 #[test]
 fn iaf_psc_delta_traces_and_spike_times_equal_nest() {
     compare(include_str!("reference/iaf_psc_delta_nest.csv"), delta_cases());
@@ -79,6 +131,27 @@ fn iaf_psc_delta_traces_and_spike_times_equal_nest() {
 #[test]
 fn iaf_psc_exp_traces_and_spike_times_equal_nest() {
     compare(include_str!("reference/iaf_psc_exp_nest.csv"), exp_cases());
+}
+
+/// Alpha-shaped currents, with one rise time per sign, a lower bound on `V`, and `τ_syn = τ_m`
+/// (the singular propagators).
+#[test]
+fn iaf_psc_alpha_traces_and_spike_times_equal_nest() {
+    compare(include_str!("reference/iaf_psc_alpha_nest.csv"), alpha_cases());
+}
+
+/// Adaptive exponential neurons with conductances: NEST's adaptive Runge–Kutta–Fehlberg integration step for step
+/// (the same stepper, error control and carried-over step size), so the traces agree to
+/// rounding.
+#[test]
+fn aeif_cond_exp_traces_and_spike_times_equal_nest() {
+    compare(include_str!("reference/aeif_cond_exp_nest.csv"), aeif_cond_cases());
+}
+
+/// Adaptive exponential neurons with exponential currents, a refractory period and one time constant per sign.
+#[test]
+fn aeif_psc_exp_traces_and_spike_times_equal_nest() {
+    compare(include_str!("reference/aeif_psc_exp_nest.csv"), aeif_psc_cases());
 }
 
 fn compare(csv: &str, cases: Vec<Case>) {

@@ -15,7 +15,14 @@ Run with the peers' venv (../shared/peers):
 
 Writes, per seed, the statistics of nest_stats.py (tests/brette_nest.rs computes the same from
 biospike's spikes).
+
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_brette.py bench cuba|coba THREADS MS SEED
+
+builds the same network on THREADS threads and prints the wall time of `Simulate(MS)` (the
+timed phase of BENCHMARKS.md), the number of spikes and the peak memory of the process.
 """
+import resource
+import time
 import os
 import sys
 
@@ -35,12 +42,13 @@ MODELS = {
 T0 = 200.0
 
 
-def run(which, seed):
-    model, params, w_ex, w_in, t1 = MODELS[which]
+def run(which, seed, threads=2, t1=None, timed=False):
+    model, params, w_ex, w_in, t_end = MODELS[which]
+    t1 = t_end if t1 is None else t1
     nest.ResetKernel()
     nest.resolution = 0.1
     nest.rng_seed = seed
-    nest.local_num_threads = 2
+    nest.local_num_threads = threads
     nest.SetDefaults(model, params)
     ex = nest.Create(model, NE)
     inh = nest.Create(model, NI)
@@ -55,6 +63,15 @@ def run(which, seed):
     nest.Connect(inh, inh, {"rule": "fixed_indegree", "indegree": CI}, "syn_in")
     nest.Connect(stim, ex[:50], "all_to_all", "syn_ex")
     nest.Connect(ex + inh, rec)
+    if timed:
+        nest.Prepare()
+        nest.Cleanup()
+        start = time.perf_counter()
+        nest.Simulate(t1)
+        wall = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        print(f"{which} threads {threads}: simulate {t1:.0f} ms {wall:.2f} s, {rec.n_events} spikes, peak memory {peak:.0f} MB")
+        return None
     nest.Simulate(t1)
     ev = rec.get("events")
     return stats(np.asarray(ev["senders"]) - 1, np.asarray(ev["times"]), NE, NI, T0, t1)
@@ -69,4 +86,7 @@ def main(which, path):
             out.flush()
 
 
-main(sys.argv[1], sys.argv[2])
+if sys.argv[1] == "bench":
+    run(sys.argv[2], int(sys.argv[5]), threads=int(sys.argv[3]), t1=float(sys.argv[4]), timed=True)
+else:
+    main(sys.argv[1], sys.argv[2])

@@ -3,9 +3,12 @@
 Run with the peers' venv (../shared/peers), once per model:
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_psc_delta tests/reference/iaf_psc_delta_nest.csv
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_psc_exp tests/reference/iaf_psc_exp_nest.csv
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_psc_alpha tests/reference/iaf_psc_alpha_nest.csv
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py aeif_cond_exp tests/reference/aeif_cond_exp_nest.csv
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py aeif_psc_exp tests/reference/aeif_psc_exp_nest.csv
 
 One neuron per case, dt = 0.1 ms, 300 ms; input spikes from spike_generators through static
-synapses (delay 1.0 ms; weights in mV for iaf_psc_delta, pA for iaf_psc_exp), plus a constant
+synapses (delay 1.0 ms; weights in mV for iaf_psc_delta, nS for aeif_cond_exp, pA for the others), plus a constant
 I_e. Writes one line per case and recorded step (case,v,step,V_m) and per spike
 (case,spike,index,time_ms).
 """
@@ -29,6 +32,27 @@ CASES = {
          [([5.0, 20.0, 40.3, 80.0, 80.1, 80.2], 900.0), ([100.0, 150.0, 150.5], -1200.0)]),
         ("tau_syn_equals_tau_m", {"tau_m": 5.0, "tau_syn_ex": 5.0, "tau_syn_in": 1.0, "t_ref": 3.0}, 100.0,
          [([3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0], 1500.0), ([120.0], -2000.0)]),
+    ],
+    "iaf_psc_alpha": [
+        # (name, neuron params, I_e pA, [(spike times ms, weight pA: the current's peak)])
+        ("default_taus", {}, 0.0, [([10.0, 12.5, 30.0, 30.1, 31.0], 300.0), ([50.0, 55.0], -500.0)]),
+        ("two_taus_current_and_v_min", {"tau_syn_ex": 1.0, "tau_syn_in": 4.0, "V_min": -72.0}, 300.0,
+         [([5.0, 20.0, 40.3, 80.0, 80.1, 80.2], 600.0), ([100.0, 150.0, 150.5], -1500.0)]),
+        ("tau_syn_equals_tau_m", {"tau_m": 5.0, "tau_syn_ex": 5.0, "tau_syn_in": 1.0, "t_ref": 3.0}, 100.0,
+         [([3.0, 3.1, 3.2, 60.0, 61.0, 62.0, 63.0, 64.0, 65.0], 700.0), ([120.0], -2000.0)]),
+    ],
+    "aeif_cond_exp": [
+        # (name, neuron params, I_e pA, [(spike times ms, weight nS)])
+        ("defaults_adapting", {}, 800.0, [([10.0, 50.0, 50.1, 220.0], 30.0), ([150.0, 200.0], -60.0)]),
+        ("refractory_bursting", {"t_ref": 2.0, "a": 2.0, "b": 100.0, "tau_w": 40.0, "V_reset": -48.0, "V_peak": 10.0}, 900.0,
+         [([30.0, 30.5, 120.0], 40.0), ([80.0, 81.0, 250.0], -30.0)]),
+        ("delta_t_zero", {"Delta_T": 0.0, "t_ref": 1.0}, 700.0, [([5.0, 5.1, 100.0], 50.0), ([60.0], -80.0)]),
+    ],
+    "aeif_psc_exp": [
+        # (name, neuron params, I_e pA, [(spike times ms, weight pA)])
+        ("defaults_adapting", {}, 700.0, [([10.0, 50.0, 50.1, 220.0], 900.0), ([150.0, 200.0], -1200.0)]),
+        ("refractory_two_taus", {"t_ref": 1.5, "a": 10.0, "b": 40.0, "tau_syn_ex": 1.0, "tau_syn_in": 3.0}, 850.0,
+         [([20.0, 20.2, 120.0, 121.0], 1500.0), ([70.0, 250.0], -2500.0)]),
     ],
 }
 

@@ -60,7 +60,7 @@ def totals():
     return np.log(1.0 - P) / np.log((prod - 1.0) / prod)
 
 
-def build(scale, seed, threads):
+def build(scale, seed, threads, split_models=False):
     nest.ResetKernel()
     nest.local_num_threads = threads
     nest.resolution = 0.1
@@ -76,6 +76,13 @@ def build(scale, seed, threads):
         pop.set(V_m=nest.random.normal(V0_MEAN[i], V0_STD[i]))
         pops.append(pop)
     rec = nest.Create("spike_recorder", 8)
+    # NEST stores at most 2^27 - 2 connections per synapse model and thread: the full model
+    # (299 M synapses) on 1 or 2 threads needs the static synapse split into copies, one per
+    # source population (the largest, from L2/3E, holds 93 M). The dynamics are the same.
+    models = [f"static_from_{p}" for p in POPS] if split_models else ["static_synapse"] * 8
+    if split_models:
+        for m in models:
+            nest.CopyModel("static_synapse", m)
     for i in range(8):
         for j in range(8):
             w = w_exc * (-4.0 if j % 2 == 1 else 1.0) * (2.0 if (i, j) == (0, 2) else 1.0)
@@ -86,7 +93,7 @@ def build(scale, seed, threads):
                 pops[i],
                 {"rule": "fixed_total_number", "N": int(syn[i][j])},
                 {
-                    "synapse_model": "static_synapse",
+                    "synapse_model": models[j],
                     "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * 0.1), min=lo, max=hi),
                     "delay": nest.math.redraw(nest.random.normal(mean=d, std=d * 0.5), min=0.05, max=np.inf),
                 },
@@ -116,7 +123,7 @@ def rates(scale, seeds, path):
 
 def bench(scale, threads):
     t0 = time.perf_counter()
-    n, rec = build(scale, 55, threads)
+    n, rec = build(scale, 55, threads, split_models=True)
     nest.Prepare()
     nest.Cleanup()
     t1 = time.perf_counter()

@@ -216,6 +216,133 @@ impl IafPscExp {
     }
 }
 
+/// NEST's `IAFPropagatorAlpha`: the effects `(P31, P32)` on `V` of a unit `dI/dt` and a unit
+/// current `I` of an alpha-shaped synaptic current over one step of `h` ms, with NEST's switches
+/// to the singular forms where `τ_s` is close to `τ_m` (`P32 = h/C · e^{−h/τ_m}` when the regular
+/// form is not a positive normal number; `P31 = h²/(2C) · e^{−h/τ_m}` when
+/// `h ≤ 1e-7 · τ_m² / |τ_m − τ_s|`).
+pub fn propagators_alpha(tau_syn: f64, tau: f64, c: f64, h: f64) -> (f64, f64) {
+    let beta = tau_syn * tau / (tau - tau_syn);
+    let gamma = beta / c;
+    let inv_beta = (tau - tau_syn) / (tau_syn * tau);
+    let exp_h_tau_syn = (-h / tau_syn).exp();
+    let expm1_h_tau = (h * inv_beta).exp_m1();
+    let regular = gamma * exp_h_tau_syn * expm1_h_tau;
+    let p32 = if regular.is_normal() && regular > 0.0 { regular } else { h / c * (-h / tau).exp() };
+    let h_min_regular = 1e-7 * tau * tau / (tau - tau_syn).abs();
+    let p31 = if h > h_min_regular { gamma * exp_h_tau_syn * (beta * expm1_h_tau - h) } else { 0.5 * h * h / c * (-h / tau).exp() };
+    (p31, p32)
+}
+
+/// An `iaf_psc_alpha` neuron: leaky integrate-and-fire with alpha-shaped synaptic currents, one
+/// for excitatory (positive) and one for inhibitory (negative) weights, each with its time
+/// constant. A weight `J` (pA) is the current's peak, reached `τ_syn` after the spike arrives:
+/// `I(t) = J · t/τ_syn · e^{1 − t/τ_syn}`. Integrated exactly as NEST 3.10 does: in each step
+/// `V` moves with the currents and their slopes at the step's start, then the currents advance
+/// and this step's input adds `e/τ_syn · J` to the slope (so an input acts on `V` from the next
+/// step on, as for [`IafPscExp`]). Needs the signed delay-ring channels.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput)]
+#[component(on_add = signed_channels)]
+pub struct IafPscAlpha {
+    /// Membrane parameters (`v_min_mv` is NEST's `V_min`).
+    pub params: LifParams,
+    /// Excitatory current's rise time, ms. NEST default 2.
+    pub tau_syn_ex_ms: f64,
+    /// Inhibitory current's rise time, ms. NEST default 2.
+    pub tau_syn_in_ms: f64,
+    /// The step size the propagators are for, ms.
+    pub dt_ms: f64,
+    expm1_tau_m: f64,
+    p30: f64,
+    p11_ex: f64,
+    p11_in: f64,
+    p21_ex: f64,
+    p21_in: f64,
+    p31_ex: f64,
+    p31_in: f64,
+    p32_ex: f64,
+    p32_in: f64,
+    refractory_steps: u32,
+}
+
+impl IafPscAlpha {
+    /// The neuron for steps of `dt_ms`.
+    pub fn new(params: LifParams, tau_syn_ex_ms: f64, tau_syn_in_ms: f64, dt_ms: f64) -> Self {
+        let (tau, c, h) = (params.tau_m_ms, params.c_m_pf, dt_ms);
+        let expm1_tau_m = (-h / tau).exp_m1();
+        let (p11_ex, p11_in) = ((-h / tau_syn_ex_ms).exp(), (-h / tau_syn_in_ms).exp());
+        let (p31_ex, p32_ex) = propagators_alpha(tau_syn_ex_ms, tau, c, h);
+        let (p31_in, p32_in) = propagators_alpha(tau_syn_in_ms, tau, c, h);
+        Self {
+            params,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            dt_ms,
+            expm1_tau_m,
+            p30: -tau / c * expm1_tau_m,
+            p11_ex,
+            p11_in,
+            p21_ex: h * p11_ex,
+            p21_in: h * p11_in,
+            p31_ex,
+            p31_in,
+            p32_ex,
+            p32_in,
+            refractory_steps: (params.t_ref_ms / dt_ms).round().max(0.0) as u32,
+        }
+    }
+
+    /// One step: `v` absolute mV, `refractory` steps left, the synaptic currents (pA) and their
+    /// slopes (pA/ms), this step's excitatory and inhibitory input (pA, the latter negative).
+    /// Returns `(v, refractory, currents, slopes, spiked)`.
+    #[inline]
+    pub fn step(
+        &self,
+        v: f64,
+        refractory: u32,
+        i: SynapticCurrents,
+        di: SynapticCurrentSlopes,
+        input_ex: f64,
+        input_in: f64,
+    ) -> (f64, u32, SynapticCurrents, SynapticCurrentSlopes, bool) {
+        let p = &self.params;
+        let (mut y, mut r) = (v - p.e_l_mv, refractory);
+        if r == 0 {
+            y = self.p30 * p.i_e_pa
+                + self.p31_ex * di.ex
+                + self.p32_ex * i.ex
+                + self.p31_in * di.inh
+                + self.p32_in * i.inh
+                + self.expm1_tau_m * y
+                + y;
+            y = y.max(p.v_min_mv - p.e_l_mv);
+        } else {
+            r -= 1;
+        }
+        let next_i = SynapticCurrents { ex: self.p21_ex * di.ex + self.p11_ex * i.ex, inh: self.p21_in * di.inh + self.p11_in * i.inh };
+        let next_di = SynapticCurrentSlopes {
+            ex: di.ex * self.p11_ex + std::f64::consts::E / self.tau_syn_ex_ms * input_ex,
+            inh: di.inh * self.p11_in + std::f64::consts::E / self.tau_syn_in_ms * input_in,
+        };
+        if y >= p.v_th_mv - p.e_l_mv {
+            return (p.v_reset_mv, self.refractory_steps, next_i, next_di, true);
+        }
+        (y + p.e_l_mv, r, next_i, next_di, false)
+    }
+}
+
+/// The slopes `dI/dt` of an [`IafPscAlpha`] neuron's synaptic currents, pA/ms.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct SynapticCurrentSlopes {
+    /// Excitatory.
+    pub ex: f64,
+    /// Inhibitory (negative).
+    pub inh: f64,
+}
+
+biospike_core::persist_fields!(SynapticCurrentSlopes { ex, inh });
+
 /// An `iaf_cond_exp` neuron: leaky integrate-and-fire with exponentially decaying synaptic
 /// conductances and reversal potentials (NEST's `iaf_cond_exp`, the COBA benchmark's model):
 ///
@@ -329,9 +456,10 @@ impl Plugin for LifPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LifPlugin");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrentSlopes>(app, "lif.synaptic_current_slopes");
         app.add_systems(
             SimSchedule,
-            (integrate_lif, integrate_lif_exp, integrate_cond_exp)
+            (integrate_lif, integrate_lif_exp, integrate_lif_alpha, integrate_cond_exp)
                 .in_set(SimSystems::Neurons)
                 .in_set(NeuronModelSystems)
                 .ambiguous_with(NeuronModelSystems)
@@ -417,6 +545,52 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
                     &rebuilt
                 };
                 (v[k].0, r[k].0, i[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0);
+            }
+        });
+    }
+}
+
+type LifAlphaColumns = (
+    &'static mut MembranePotential,
+    &'static mut RefractorySteps,
+    &'static mut SpikedThisStep,
+    &'static mut SynapticCurrents,
+    &'static mut SynapticCurrentSlopes,
+    &'static InputCurrent,
+    &'static InhibitoryInput,
+    &'static IafPscAlpha,
+);
+
+fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut r, mut spiked, mut i, mut di, input, inh, neuron) in
+        q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
+    {
+        let rows = (
+            v.bypass_change_detection(),
+            r.bypass_change_detection(),
+            spiked.bypass_change_detection(),
+            (i.bypass_change_detection(), di.bypass_change_detection()),
+            input,
+            inh,
+            neuron,
+        );
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, (i, di), input, inh, neuron)| {
+            let n = v.len();
+            let (r, spiked, i, di, input, inh, neuron) =
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n], &neuron[..n]);
+            for k in 0..n {
+                let rebuilt;
+                let model = if neuron[k].dt_ms == dt {
+                    &neuron[k]
+                } else {
+                    rebuilt = IafPscAlpha::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
+                    &rebuilt
+                };
+                (v[k].0, r[k].0, i[k], di[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], di[k], input[k].0, inh[k].0);
             }
         });
     }

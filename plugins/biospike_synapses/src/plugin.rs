@@ -98,22 +98,34 @@ fn deliver_due_spikes(
         if signed {
             // The inhibitory channel: into `InhibitoryInput` where a model takes it, else into
             // the input current with the rest.
-            let mut taken = vec![false; n];
             let mut all = 0usize;
-            for (id, mut x) in &mut channels {
-                if let Some(&v) = due_inh.get(id.0 as usize) {
-                    x.bypass_change_detection().0 = v;
-                    taken[id.0 as usize] = true;
-                    all += 1;
-                }
+            for (ids, mut x) in channels.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
+                let counts = biospike_runtime::rows::map_chunks((ids, x.bypass_change_detection()), |(ids, x)| {
+                    let mut taken = 0usize;
+                    for (id, x) in ids.iter().zip(x) {
+                        if let Some(&v) = due_inh.get(id.0 as usize) {
+                            x.0 = v;
+                            taken += 1;
+                        }
+                    }
+                    taken
+                });
+                all += counts.iter().sum::<usize>();
             }
             // Every neuron takes the channel (the usual case): nothing left for the currents.
-            let rest = if all == n { None } else { q.contiguous_iter_mut().ok() };
-            for (ids, mut input) in rest.into_iter().flatten() {
-                for (id, i) in ids.iter().zip(input.bypass_change_detection()) {
-                    let k = id.0 as usize;
-                    if k < n && !taken[k] {
-                        i.0 += due_inh[k];
+            if all != n {
+                let mut taken = vec![false; n];
+                for (id, _) in &channels {
+                    if let Some(t) = taken.get_mut(id.0 as usize) {
+                        *t = true;
+                    }
+                }
+                for (ids, mut input) in q.contiguous_iter_mut().expect("neuron components are table-stored, so the query is dense") {
+                    for (id, i) in ids.iter().zip(input.bypass_change_detection()) {
+                        let k = id.0 as usize;
+                        if k < n && !taken[k] {
+                            i.0 += due_inh[k];
+                        }
                     }
                 }
             }
@@ -124,7 +136,7 @@ fn deliver_due_spikes(
     // split: one thread zeroing the whole row would pull every cache line of the other
     // threads' ranges over, to be pulled back at their next delivery.
     for_each_chunk(due, |part| part.fill(0.0));
-    due_inh.fill(0.0);
+    for_each_chunk(due_inh, |part| part.fill(0.0));
 }
 
 #[allow(clippy::too_many_arguments, reason = "one stage: edits touch the queue, the index, the ring and the entities")]
@@ -194,15 +206,45 @@ fn propagate_spikes(
     if neurons == 0 {
         return;
     }
-    if ring.is_signed() {
-        deliver_signed(&index, &spikes.ids, &mut ring, base);
+    let threads = if work < biospike_runtime::PARALLEL_MIN_EVENTS { 1 } else { biospike_runtime::parallel::threads() };
+    // Thread t owns neurons lo..hi in every slot (of both channels when signed).
+    let chunk = neurons.div_ceil(threads);
+    let (index, ids) = (&*index, &spikes.ids[..]);
+    let range = |t: usize| ((t * chunk).min(neurons) as u32, ((t + 1) * chunk).min(neurons) as u32);
+    let DelayRing { buf, inh, .. } = &mut *ring;
+    if threads == 1 {
+        // On the calling thread, without a hand-off.
+        fn rows(b: &mut [f64], neurons: usize) -> Vec<&mut [f64]> {
+            b.chunks_exact_mut(neurons).collect()
+        }
+        let n = neurons as u32;
+        if inh.is_empty() {
+            deliver_range(index, ids, &mut Plain(rows(buf, neurons)), 0, n, base);
+        } else {
+            deliver_range(index, ids, &mut Signed { ex: rows(buf, neurons), inh: rows(inh, neurons) }, 0, n, base);
+        }
         return;
     }
-    let threads = if work < biospike_runtime::PARALLEL_MIN_EVENTS { 1 } else { biospike_runtime::parallel::threads() };
-    // Thread t owns neurons lo..hi in every slot.
-    let chunk = neurons.div_ceil(threads);
+    if inh.is_empty() {
+        let blocks = split_blocks(buf, neurons, chunk, threads);
+        biospike_runtime::parallel::run_parts(blocks.into_iter().enumerate(), |(t, rows)| {
+            let (lo, hi) = range(t);
+            deliver_range(index, ids, &mut Plain(rows), lo, hi, base);
+        });
+    } else {
+        let blocks = split_blocks(buf, neurons, chunk, threads).into_iter().zip(split_blocks(inh, neurons, chunk, threads));
+        biospike_runtime::parallel::run_parts(blocks.enumerate(), |(t, (ex, inh))| {
+            let (lo, hi) = range(t);
+            deliver_range(index, ids, &mut Signed { ex, inh }, lo, hi, base);
+        });
+    }
+}
+
+/// The ring's rows cut into `threads` blocks of `chunk` neurons: block `t` holds, for every
+/// slot, neurons `t·chunk..(t + 1)·chunk`.
+fn split_blocks(buf: &mut [f64], neurons: usize, chunk: usize, threads: usize) -> Vec<Vec<&mut [f64]>> {
     let mut blocks: Vec<Vec<&mut [f64]>> = (0..threads).map(|_| Vec::new()).collect();
-    for row in ring.buf.chunks_exact_mut(neurons) {
+    for row in buf.chunks_exact_mut(neurons) {
         let mut rest = row;
         for block in &mut blocks {
             let (mine, tail) = rest.split_at_mut(chunk.min(rest.len()));
@@ -210,15 +252,63 @@ fn propagate_spikes(
             rest = tail;
         }
     }
-    if let [rows] = &mut blocks[..] {
-        deliver_range(&index, &spikes.ids, rows, 0, neurons as u32, base);
-        return;
+    blocks
+}
+
+/// Where one block's delivery adds its weights: one row per slot, or (with
+/// [`SignedChannels`]) one row per slot and channel, each weight into the channel of its sign.
+trait RingRows {
+    /// Number of slots.
+    fn slots(&self) -> usize;
+    /// `row[slot][i] += w`.
+    fn add(&mut self, slot: usize, i: usize, w: f32);
+    /// `row[slot][from + k] += weights[k]`.
+    fn add_run(&mut self, slot: usize, from: usize, weights: &[f32]);
+}
+
+/// The plain ring's rows.
+struct Plain<'a>(Vec<&'a mut [f64]>);
+
+impl RingRows for Plain<'_> {
+    #[inline(always)]
+    fn slots(&self) -> usize {
+        self.0.len()
     }
-    let (index, ids) = (&*index, &spikes.ids[..]);
-    biospike_runtime::parallel::run_parts(blocks.into_iter().enumerate(), |(t, mut rows)| {
-        let (lo, hi) = ((t * chunk).min(neurons) as u32, ((t + 1) * chunk).min(neurons) as u32);
-        deliver_range(index, ids, &mut rows, lo, hi, base);
-    });
+    #[inline(always)]
+    fn add(&mut self, slot: usize, i: usize, w: f32) {
+        self.0[slot][i] += f64::from(w);
+    }
+    #[inline(always)]
+    fn add_run(&mut self, slot: usize, from: usize, weights: &[f32]) {
+        add_weights(&mut self.0[slot][from..from + weights.len()], weights);
+    }
+}
+
+/// The signed ring's rows: positive weights into `ex`, negative ones into `inh`.
+struct Signed<'a> {
+    ex: Vec<&'a mut [f64]>,
+    inh: Vec<&'a mut [f64]>,
+}
+
+impl RingRows for Signed<'_> {
+    #[inline(always)]
+    fn slots(&self) -> usize {
+        self.ex.len()
+    }
+    #[inline(always)]
+    fn add(&mut self, slot: usize, i: usize, w: f32) {
+        if w < 0.0 {
+            self.inh[slot][i] += f64::from(w);
+        } else {
+            self.ex[slot][i] += f64::from(w);
+        }
+    }
+    #[inline(always)]
+    fn add_run(&mut self, slot: usize, from: usize, weights: &[f32]) {
+        for (k, &w) in weights.iter().enumerate() {
+            self.add(slot, from + k, w);
+        }
+    }
 }
 
 /// `dst[k] += weights[k]`, widened to `f64`: one consecutive row's delivery.
@@ -238,8 +328,8 @@ biospike_runtime::avx2_kernel!(
 /// whatever the thread count. A row whose targets in range are consecutive neurons with one
 /// common delay is one slice add (all-to-all and block projections).
 #[inline]
-fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], lo: u32, hi: u32, base: usize) {
-    let slots = rows.len();
+fn deliver_range<R: RingRows>(index: &SynapseIndex, spikes: &[u32], rows: &mut R, lo: u32, hi: u32, base: usize) {
+    let slots = rows.slots();
     let slot_after = |d: u16| {
         let s = base + usize::from(d);
         if s >= slots { s % slots } else { s }
@@ -256,7 +346,7 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
             let (a, b) = (from.max(lo), (from + r.len() as u32).min(hi));
             if a < b {
                 let weights = &index.weights()[r.start + (a - from) as usize..r.start + (b - from) as usize];
-                add_weights(&mut rows[slot_after(d)][(a - lo) as usize..(b - lo) as usize], weights);
+                rows.add_run(slot_after(d), (a - lo) as usize, weights);
             }
             continue;
         }
@@ -272,33 +362,14 @@ fn deliver_range(index: &SynapseIndex, spikes: &[u32], rows: &mut [&mut [f64]], 
         let posts = &posts[start..end];
         let weights = &index.weights()[r.clone()][start..end];
         if let Some(d) = index.uniform_delay() {
-            let row = &mut *rows[slot_after(d)];
+            let slot = slot_after(d);
             for (&post, &w) in posts.iter().zip(weights) {
-                row[(post - lo) as usize] += f64::from(w);
+                rows.add(slot, (post - lo) as usize, w);
             }
         } else {
             let delays = &index.delays()[r][start..end];
             for ((&post, &w), &d) in posts.iter().zip(weights).zip(delays) {
-                rows[slot_after(d)][(post - lo) as usize] += f64::from(w);
-            }
-        }
-    }
-}
-
-/// Delivery with [`SignedChannels`]: each weight into the channel of its sign, on one thread
-/// (the models that need it are small networks so far).
-fn deliver_signed(index: &SynapseIndex, spikes: &[u32], ring: &mut DelayRing, base: usize) {
-    let (slots, n) = (ring.slots, ring.neurons);
-    let DelayRing { buf, inh, .. } = ring;
-    for &pre in spikes {
-        let r = index.row(pre);
-        let (posts, weights, delays) = (&index.posts()[r.clone()], &index.weights()[r.clone()], &index.delays()[r]);
-        for ((&post, &w), &d) in posts.iter().zip(weights).zip(delays) {
-            let at = (base + usize::from(d)) % slots * n + post as usize;
-            if w < 0.0 {
-                inh[at] += f64::from(w);
-            } else {
-                buf[at] += f64::from(w);
+                rows.add(slot_after(d), (post - lo) as usize, w);
             }
         }
     }

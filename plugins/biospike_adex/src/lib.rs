@@ -1,0 +1,334 @@
+//! Adaptive exponential integrate-and-fire neurons (Brette & Gerstner 2005), as NEST 3.10's
+//! `aeif_cond_exp` (exponential conductances with reversal potentials) and `aeif_psc_exp`
+//! (exponential currents):
+//!
+//! ```text
+//! C_m dV/dt = −g_L (V − E_L) + g_L Δ_T exp((V − V_th)/Δ_T) − I_syn − w + I_e
+//! τ_w dw/dt = a (V − E_L) − w
+//! I_syn = g_ex (V − E_ex) + g_in (V − E_in)      (conductances, nS)
+//! I_syn = −I_ex + I_in                           (currents, pA; both kept positive)
+//! dg/dt = −g/τ_syn  (or dI/dt = −I/τ_syn)
+//! V ≥ V_peak  →  spike, V ← V_reset, w ← w + b, refractory for round(t_ref/h) steps (V held)
+//! ```
+//!
+//! **Integration, as NEST does it.** Each step of `h` is integrated with the embedded
+//! Runge–Kutta–Fehlberg 4(5) pair under GSL's standard step-size control (absolute and
+//! relative tolerance 1e-6 on the derivative-scaled error, NEST's `gsl_error_tol`), the same
+//! stepper, error norm, step-size adjustment (safety 0.9, at most ×5 or ÷5) and carry-over of
+//! the last proposed step size from one step to the next as GSL 1.16's `gsl_odeiv_evolve_apply`
+//! that NEST's wheel links. After each accepted sub-step `V` is checked against `V_peak` (a
+//! neuron can fire more than once in a step when `t_ref` is 0; one spike is recorded). Inside
+//! the right-hand side `V` is capped at `V_peak` and held at `V_reset` while refractory. The
+//! step's synaptic input is added to the conductances (currents) after the step, so an input
+//! acts from the next step on; positive weights are excitatory, negative ones (inhibitory
+//! sources) add their magnitude to the inhibitory conductance (current). A spike in step `k`
+//! has time `k·h` and step 0 is the initial condition, as for the LIF models.
+//!
+//! `tests/lif_nest.rs` compares every step's `V` and every spike time with traces NEST 3.10
+//! wrote for the same input: they are equal bit for bit.
+//!
+//! ```
+//! use bevy_app::App;
+//! use biospike_adex::{Adex, AdexParams, AdexPlugin, AdexSynapses};
+//! use biospike_core::prelude::*;
+//!
+//! let mut app = App::new();
+//! app.add_plugins((CoreSimPlugin::new(SimClock::new(0.1), 1), AdexPlugin));
+//! // NEST's defaults, driven by 800 pA: adapting tonic firing.
+//! let params = AdexParams { i_e_pa: 800.0, ..AdexParams::default() };
+//! app.world_mut().spawn((Adex::new(params, AdexSynapses::Conductance { e_ex_mv: 0.0, e_in_mv: -85.0 }), NeuronId(0), MembranePotential(params.e_l_mv)));
+//! let mut spikes = Vec::new();
+//! for step in 0..=5000u64 {
+//!     step_simulation(app.world_mut());
+//!     if !app.world().resource::<StepSpikes>().ids.is_empty() {
+//!         spikes.push(step);
+//!     }
+//! }
+//! // Adaptation: the intervals grow.
+//! assert!(spikes.len() > 5);
+//! assert!(spikes[2] - spikes[1] < spikes[spikes.len() - 1] - spikes[spikes.len() - 2]);
+//! ```
+
+use bevy_app::{App, Plugin};
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+
+/// Membrane and adaptation parameters, NEST's names, units and defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdexParams {
+    /// Spike detection threshold, mV. Default 0.
+    pub v_peak_mv: f64,
+    /// Reset, mV. Default −60.
+    pub v_reset_mv: f64,
+    /// Refractory period, ms. Default 0.
+    pub t_ref_ms: f64,
+    /// Leak conductance, nS. Default 30.
+    pub g_l_ns: f64,
+    /// Membrane capacitance, pF. Default 281.
+    pub c_m_pf: f64,
+    /// Leak reversal potential, mV. Default −70.6.
+    pub e_l_mv: f64,
+    /// Slope factor, mV. Default 2 (0: leaky integrate-and-fire, spikes at `V_th`).
+    pub delta_t_mv: f64,
+    /// Adaptation time constant, ms. Default 144.
+    pub tau_w_ms: f64,
+    /// Subthreshold adaptation, nS. Default 4.
+    pub a_ns: f64,
+    /// Spike-triggered adaptation, pA. Default 80.5.
+    pub b_pa: f64,
+    /// Spike initiation threshold, mV. Default −50.4.
+    pub v_th_mv: f64,
+    /// Excitatory synaptic time constant, ms. Default 0.2.
+    pub tau_syn_ex_ms: f64,
+    /// Inhibitory synaptic time constant, ms. Default 2.
+    pub tau_syn_in_ms: f64,
+    /// Constant input current, pA. Default 0.
+    pub i_e_pa: f64,
+}
+
+impl Default for AdexParams {
+    fn default() -> Self {
+        Self {
+            v_peak_mv: 0.0,
+            v_reset_mv: -60.0,
+            t_ref_ms: 0.0,
+            g_l_ns: 30.0,
+            c_m_pf: 281.0,
+            e_l_mv: -70.6,
+            delta_t_mv: 2.0,
+            tau_w_ms: 144.0,
+            a_ns: 4.0,
+            b_pa: 80.5,
+            v_th_mv: -50.4,
+            tau_syn_ex_ms: 0.2,
+            tau_syn_in_ms: 2.0,
+            i_e_pa: 0.0,
+        }
+    }
+}
+
+/// How synaptic input acts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AdexSynapses {
+    /// Exponential conductances with reversal potentials (`aeif_cond_exp`); weights in nS.
+    Conductance {
+        /// Excitatory reversal potential, mV. NEST default 0.
+        e_ex_mv: f64,
+        /// Inhibitory reversal potential, mV. NEST default −85.
+        e_in_mv: f64,
+    },
+    /// Exponential currents (`aeif_psc_exp`); weights in pA.
+    Current,
+}
+
+/// An adaptive exponential neuron: its parameters and synapse kind. Needs the signed delay-ring channels
+/// ([`SignedChannels`], inserted when such a neuron is spawned).
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, AdexState, InhibitoryInput)]
+#[component(on_add = signed_channels)]
+pub struct Adex {
+    /// Parameters.
+    pub params: AdexParams,
+    /// Conductance- or current-based synapses.
+    pub synapses: AdexSynapses,
+}
+
+fn signed_channels(mut world: bevy_ecs::world::DeferredWorld, _: bevy_ecs::lifecycle::HookContext) {
+    world.commands().insert_resource(SignedChannels);
+}
+
+/// The state of an [`Adex`] neuron besides `V` ([`MembranePotential`]).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct AdexState {
+    /// Excitatory conductance (nS) or current (pA).
+    pub syn_ex: f64,
+    /// Inhibitory conductance (nS) or current (pA), positive.
+    pub syn_in: f64,
+    /// Adaptation current, pA.
+    pub w: f64,
+    /// Refractory steps left.
+    pub refractory: u32,
+    /// The integrator's proposed sub-step, ms (0: not started; the first step tries `h`).
+    pub substep_ms: f64,
+}
+
+biospike_core::persist_fields!(AdexState { syn_ex, syn_in, w, refractory, substep_ms });
+
+/// Runge–Kutta–Fehlberg 4(5) coefficients (GSL's `rkf45`).
+const AH: [f64; 5] = [1.0 / 4.0, 3.0 / 8.0, 12.0 / 13.0, 1.0, 1.0 / 2.0];
+const B3: [f64; 2] = [3.0 / 32.0, 9.0 / 32.0];
+const B4: [f64; 3] = [1932.0 / 2197.0, -7200.0 / 2197.0, 7296.0 / 2197.0];
+const B5: [f64; 4] = [8341.0 / 4104.0, -32832.0 / 4104.0, 29440.0 / 4104.0, -845.0 / 4104.0];
+const B6: [f64; 5] = [-6080.0 / 20520.0, 41040.0 / 20520.0, -28352.0 / 20520.0, 9295.0 / 20520.0, -5643.0 / 20520.0];
+const C1: f64 = 902880.0 / 7618050.0;
+const C3: f64 = 3953664.0 / 7618050.0;
+const C4: f64 = 3855735.0 / 7618050.0;
+const C5: f64 = -1371249.0 / 7618050.0;
+const C6: f64 = 277020.0 / 7618050.0;
+const EC: [f64; 7] = [0.0, 1.0 / 360.0, 0.0, -128.0 / 4275.0, -2197.0 / 75240.0, 1.0 / 50.0, 2.0 / 55.0];
+/// NEST's `gsl_error_tol`: the absolute and relative tolerance.
+const TOLERANCE: f64 = 1e-6;
+/// The stepper's order, for the step-size adjustment.
+const ORDER: f64 = 5.0;
+
+type Y = [f64; 4];
+
+impl Adex {
+    /// A neuron.
+    pub fn new(params: AdexParams, synapses: AdexSynapses) -> Self {
+        Self { params, synapses }
+    }
+
+    /// `dy/dt` of `y = (V, syn_ex, syn_in, w)`, NEST's right-hand side.
+    #[inline]
+    fn derivatives(&self, y: &Y, refractory: bool) -> Y {
+        let p = &self.params;
+        let v = if refractory { p.v_reset_mv } else { y[0].min(p.v_peak_mv) };
+        let (ex, inh, w) = (y[1], y[2], y[3]);
+        let i_spike = if p.delta_t_mv == 0.0 { 0.0 } else { p.g_l_ns * p.delta_t_mv * ((v - p.v_th_mv) / p.delta_t_mv).exp() };
+        let dv = if refractory {
+            0.0
+        } else {
+            match self.synapses {
+                AdexSynapses::Conductance { e_ex_mv, e_in_mv } => {
+                    let (i_ex, i_in) = (ex * (v - e_ex_mv), inh * (v - e_in_mv));
+                    (-p.g_l_ns * (v - p.e_l_mv) + i_spike - i_ex - i_in - w + p.i_e_pa + 0.0) / p.c_m_pf
+                }
+                AdexSynapses::Current => (-p.g_l_ns * (v - p.e_l_mv) + i_spike + ex - inh - w + p.i_e_pa + 0.0) / p.c_m_pf,
+            }
+        };
+        [dv, -ex / p.tau_syn_ex_ms, -inh / p.tau_syn_in_ms, (p.a_ns * (v - p.e_l_mv) - w) / p.tau_w_ms]
+    }
+
+    /// One Runge–Kutta–Fehlberg step of `h` from `y` (with `k1 = dy/dt(y)`): the new state,
+    /// its derivative, and the error estimate.
+    #[inline]
+    fn rkf45(&self, y: &Y, k1: &Y, h: f64, refractory: bool) -> (Y, Y, Y) {
+        let f = |y: &Y| self.derivatives(y, refractory);
+        let k2 = f(&std::array::from_fn(|i| y[i] + AH[0] * h * k1[i]));
+        let k3 = f(&std::array::from_fn(|i| y[i] + h * (B3[0] * k1[i] + B3[1] * k2[i])));
+        let k4 = f(&std::array::from_fn(|i| y[i] + h * (B4[0] * k1[i] + B4[1] * k2[i] + B4[2] * k3[i])));
+        let k5 = f(&std::array::from_fn(|i| y[i] + h * (B5[0] * k1[i] + B5[1] * k2[i] + B5[2] * k3[i] + B5[3] * k4[i])));
+        let k6 = f(&std::array::from_fn(|i| y[i] + h * (B6[0] * k1[i] + B6[1] * k2[i] + B6[2] * k3[i] + B6[3] * k4[i] + B6[4] * k5[i])));
+        let out: Y = std::array::from_fn(|i| y[i] + h * (C1 * k1[i] + C3 * k3[i] + C4 * k4[i] + C5 * k5[i] + C6 * k6[i]));
+        let dydt_out = f(&out);
+        let err: Y = std::array::from_fn(|i| h * (EC[1] * k1[i] + EC[3] * k3[i] + EC[4] * k4[i] + EC[5] * k5[i] + EC[6] * k6[i]));
+        (out, dydt_out, err)
+    }
+
+    /// GSL's `gsl_odeiv_evolve_apply` with the standard control (`a_y = 0`, `a_dydt = 1`):
+    /// advances `t` towards `t1` by one accepted sub-step, updating `y` and the proposed `h`.
+    fn evolve(&self, y: &mut Y, t: &mut f64, t1: f64, h: &mut f64, refractory: bool) {
+        let t0 = *t;
+        let dt = t1 - t0;
+        let mut h0 = *h;
+        let y0 = *y;
+        let k1 = self.derivatives(&y0, refractory);
+        loop {
+            let final_step = h0 > dt;
+            if final_step {
+                h0 = dt;
+            }
+            let (out, dydt_out, err) = self.rkf45(&y0, &k1, h0, refractory);
+            *y = out;
+            *t = if final_step { t1 } else { t0 + h0 };
+            let h_old = h0;
+            let mut rmax = f64::MIN_POSITIVE;
+            for i in 0..4 {
+                let d0 = TOLERANCE * (h_old * dydt_out[i]).abs() + TOLERANCE;
+                rmax = rmax.max(err[i].abs() / d0.abs());
+            }
+            if rmax > 1.1 {
+                let r = (0.9 / rmax.powf(1.0 / ORDER)).max(0.2);
+                h0 = r * h_old;
+                // Retry when the step really shrinks and still moves `t` (GSL's check).
+                if h0.abs() < h_old.abs() && *t + h0 != *t {
+                    *y = y0;
+                    *t = t0;
+                    continue;
+                }
+                h0 = h_old;
+            } else if rmax < 0.5 {
+                let r = (0.9 / rmax.powf(1.0 / (ORDER + 1.0))).clamp(1.0, 5.0);
+                h0 = r * h_old;
+            }
+            *h = h0;
+            return;
+        }
+    }
+
+    /// One step of `dt_ms`: `v` mV, the state, this step's excitatory and inhibitory input
+    /// (nS or pA; the latter negative). Returns the new `v` and whether it fired.
+    pub fn step(&self, v: f64, state: &mut AdexState, dt_ms: f64, input_ex: f64, input_in: f64) -> (f64, bool) {
+        let p = &self.params;
+        let v_peak = if p.delta_t_mv > 0.0 { p.v_peak_mv } else { p.v_th_mv };
+        let refractory_counts = (p.t_ref_ms / dt_ms).round().max(0.0) as u32;
+        let mut y: Y = [v, state.syn_ex, state.syn_in, state.w];
+        let mut h = if state.substep_ms > 0.0 { state.substep_ms } else { dt_ms };
+        let mut t = 0.0;
+        let mut fired = false;
+        while t < dt_ms {
+            self.evolve(&mut y, &mut t, dt_ms, &mut h, state.refractory > 0);
+            if state.refractory > 0 {
+                y[0] = p.v_reset_mv;
+            } else if y[0] >= v_peak {
+                y[0] = p.v_reset_mv;
+                y[3] += p.b_pa;
+                state.refractory = if refractory_counts > 0 { refractory_counts + 1 } else { 0 };
+                fired = true;
+            }
+        }
+        if state.refractory > 0 {
+            state.refractory -= 1;
+        }
+        state.syn_ex = y[1] + input_ex;
+        state.syn_in = y[2] - input_in;
+        state.w = y[3];
+        state.substep_ms = h;
+        (y[0], fired)
+    }
+}
+
+/// Runs [`Adex`] neurons in [`SimSystems::Neurons`] (from step 1 on: step 0 is the initial
+/// condition).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AdexPlugin;
+
+impl Plugin for AdexPlugin {
+    fn build(&self, app: &mut App) {
+        assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before AdexPlugin");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<AdexState>(app, "adex.state");
+        app.add_systems(
+            SimSchedule,
+            integrate_adex.in_set(SimSystems::Neurons).in_set(NeuronModelSystems).ambiguous_with(NeuronModelSystems).in_set(BuiltinSystems),
+        );
+    }
+}
+
+type AdexColumns = (
+    &'static mut MembranePotential,
+    &'static mut AdexState,
+    &'static mut SpikedThisStep,
+    &'static InputCurrent,
+    &'static InhibitoryInput,
+    &'static Adex,
+);
+
+fn integrate_adex(mut q: Query<AdexColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut s, mut spiked, input, inh, neuron) in
+        q.contiguous_iter_mut().expect("AdEx components are table-stored, so the query is dense")
+    {
+        let rows = (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), input, inh, neuron);
+        biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, input, inh, neuron)| {
+            let n = v.len();
+            let (s, spiked, input, inh, neuron) = (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], &neuron[..n]);
+            for k in 0..n {
+                (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, input[k].0, inh[k].0);
+            }
+        });
+    }
+}
