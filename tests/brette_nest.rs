@@ -31,8 +31,8 @@ fn compare(what: &str, scene: &str, csv: &str, t1: f64) {
             break;
         }
         tried += 1;
-        let text = scene.replace("seed: 1,", &format!("seed: {seed},"));
-        let s = Scene::parse(&text, Path::new("brette_2007.ron")).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = Scene::parse(scene, Path::new("brette_2007.ron")).unwrap_or_else(|e| panic!("{e}"));
+        s.desc.seed = seed;
         let stats = statistics(&spikes(&s, T0, t1), 3200, 800, T0, t1);
         if stats[0] > 1.0 {
             ours.push(stats);
