@@ -269,6 +269,26 @@ fn insert_poisson(world: &mut World, entities: &[Entity], p: &crate::scene::Popu
     world.insert_batch(chosen.iter().map(|&e| (e, input)));
 }
 
+/// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
+/// Gaussian noise where it was not spawned with the neurons (`noise`).
+fn insert_drives(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, noise: bool) {
+    if let (true, Some(n)) = (noise, p.noise) {
+        world.insert_batch(entities.iter().map(|&e| (e, n.component())));
+    }
+    if let Some(u) = p.uniform_noise {
+        world.insert_batch(entities.iter().map(|&e| (e, u.component())));
+    }
+    if p.dc != 0.0 {
+        world.insert_batch(entities.iter().map(|&e| (e, DcCurrent(p.dc))));
+    }
+    if let Some(s) = &p.stimulus {
+        world.insert_batch(entities.iter().map(|&e| (e, s.clone())));
+    }
+    if let Some(s) = p.sine {
+        world.insert_batch(entities.iter().map(|&e| (e, s)));
+    }
+}
+
 /// Spawns the scene's neurons and synapses into `world` and fills [`PopulationTable`].
 pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError> {
     let d = &scene.desc;
@@ -317,6 +337,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     )
                 }))
                 .collect();
+            insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
@@ -351,6 +372,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
                 }
             };
+            insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
@@ -383,18 +405,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             Some(n) => world.spawn_batch(ids.clone().map(|id| (neuron(id), n.component()))).collect(),
             None => world.spawn_batch(ids.clone().map(neuron)).collect(),
         };
-        if let Some(u) = p.uniform_noise {
-            world.insert_batch(entities.iter().map(|&e| (e, u.component())));
-        }
-        if p.dc != 0.0 {
-            world.insert_batch(entities.iter().map(|&e| (e, DcCurrent(p.dc))));
-        }
-        if let Some(s) = &p.stimulus {
-            world.insert_batch(entities.iter().map(|&e| (e, s.clone())));
-        }
-        if let Some(s) = p.sine {
-            world.insert_batch(entities.iter().map(|&e| (e, s)));
-        }
+        insert_drives(world, &entities, p, false);
         insert_poisson(world, &entities, p, d.dt_ms);
         first += p.size;
     }

@@ -1145,21 +1145,15 @@ impl Scene {
                 .or_else(|| p.neuron.iaf_psc_alpha(d.dt_ms).map(|(n, init)| (n.params, None, init)));
             let adex = p.neuron.adex();
             if lif_like.is_some() || adex.is_some() {
-                let drives = [
-                    ("noise", p.noise.is_some()),
-                    ("uniform_noise", p.uniform_noise.is_some()),
-                    ("dc", p.dc != 0.0),
-                    ("stimulus", p.stimulus.is_some()),
-                    ("sine", p.sine.is_some()),
-                    ("u_init", p.u_init.is_some()),
-                    ("v_init_mv", p.v_init_mv != default_v_init()),
-                ];
+                let drives = [("u_init", p.u_init.is_some()), ("v_init_mv", p.v_init_mv != default_v_init())];
                 if let Some((what, _)) = drives.iter().find(|d| d.1) {
                     return Err(self.invalid(
                         format!("populations[{i}].{what}"),
                         what,
                         0,
-                        format!("a LIF or AdEx neuron takes a constant current as `i_e_pa`, synaptic and Poisson input through its synapses, and its initial V as `v_init`; `{what}` does not apply"),
+                        format!(
+                            "a LIF or AdEx neuron has no recovery variable and takes its initial V as `v_init`; `{what}` does not apply"
+                        ),
                     ));
                 }
             }

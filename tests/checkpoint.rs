@@ -350,8 +350,8 @@ fn a_run_stopped_by_ctrl_c_resumes_into_its_folder_to_the_same_bits() {
 }
 
 /// One network of every current- and conductance-based model (signed delay-ring channels,
-/// synaptic currents and their slopes, adaptation and the integrator's step size): restored
-/// mid-run, it continues with the same spikes.
+/// synaptic currents and their slopes, adaptation, the integrator's step size and the generator
+/// current held over the next step): restored mid-run, it continues with the same spikes.
 #[test]
 fn exponential_current_neurons_resume_to_the_same_spikes() {
     let dir = tmp("psc-exp");
@@ -363,9 +363,9 @@ fn exponential_current_neurons_resume_to_the_same_spikes() {
             (name: "inh", size: 40, kind: Inhibitory, neuron: IafPscExp(tau_syn_ex_ms: 2.0, tau_syn_in_ms: 5.0),
              poisson: Some((rate_hz: 8000.0, weight: 60.0))),
             (name: "alpha", size: 30, neuron: IafPscAlpha(tau_syn_ex_ms: 1.0, v_init: Some(Normal(mean: -62.0, std: 3.0))),
-             poisson: Some((rate_hz: 8000.0, weight: 30.0))),
+             poisson: Some((rate_hz: 8000.0, weight: 30.0)), noise: Some((mean: 0.0, std: 200.0))),
             (name: "adex_g", size: 30, neuron: AeifCondExp(i_e_pa: 800.0, t_ref_ms: 1.0)),
-            (name: "adex_i", size: 30, neuron: AeifPscExp(i_e_pa: 800.0)),
+            (name: "adex_i", size: 30, neuron: AeifPscExp(i_e_pa: 500.0), sine: Some((amplitude: 400.0, frequency_hz: 7.0, offset: 300.0))),
         ],
         projections: [
             (source: "exc", target: "exc", rule: PairwiseBernoulli(p: 0.1), weight: Constant(80.0), delay_ms: Uniform(low: 1.0, high: 3.0)),

@@ -171,32 +171,85 @@ fn compare(csv: &str, cases: Vec<Case>) {
                 ],
             )"#
         );
-        let scene = Scene::parse(&text, Path::new("lif.ron")).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut sim = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (mut trace, mut spikes) = (BTreeMap::new(), Vec::new());
-        sim.step_with(3000, |w| {
-            let step = w.resource::<SimClock>().step() - 1;
-            let mut q = w.query::<(&NeuronId, &MembranePotential)>();
-            if let Some((_, v)) = q.iter(w).find(|(id, _)| id.0 == 0) {
-                trace.insert(step, v.0);
-            }
-            if w.resource::<StepSpikes>().ids.contains(&0) {
-                spikes.push(step as f64 * 0.1);
-            }
-        });
-        let (nest_v, nest_spikes) = &reference[name];
-        let mut worst = 0.0f64;
-        for (step, v) in nest_v {
-            let ours = trace.get(step).copied().unwrap_or(f64::NAN);
-            let d = (ours - v).abs();
-            assert!(d <= 1e-9, "{name}: step {step} ({} ms): V {ours} vs NEST {v}", *step as f64 * 0.1);
-            worst = worst.max(d);
+        check(name, &text, &reference);
+    }
+}
+
+/// Runs the one-neuron scene `text` for 300 ms and compares neuron 0's `V` at every step and its
+/// spike times with NEST's case `name`.
+fn check(name: &str, text: &str, reference: &BTreeMap<String, (BTreeMap<u64, f64>, Vec<f64>)>) {
+    let scene = Scene::parse(text, Path::new("lif.ron")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut sim = Simulation::from_scene(&scene).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (mut trace, mut spikes) = (BTreeMap::new(), Vec::new());
+    sim.step_with(3000, |w| {
+        let step = w.resource::<SimClock>().step() - 1;
+        let mut q = w.query::<(&NeuronId, &MembranePotential)>();
+        if let Some((_, v)) = q.iter(w).find(|(id, _)| id.0 == 0) {
+            trace.insert(step, v.0);
         }
-        assert!(nest_v.len() >= 2900, "{name}: {} NEST samples", nest_v.len());
-        assert_eq!(spikes.len(), nest_spikes.len(), "{name}: spikes {spikes:?} vs NEST {nest_spikes:?}");
-        for (a, b) in spikes.iter().zip(nest_spikes) {
-            assert!((a - b).abs() < 1e-9, "{name}: spike at {a} ms vs NEST {b} ms");
+        if w.resource::<StepSpikes>().ids.contains(&0) {
+            spikes.push(step as f64 * 0.1);
         }
-        eprintln!("{name}: {} steps, largest |ΔV| {worst:.3e} mV, {} spikes at NEST's times", nest_v.len(), spikes.len());
+    });
+    let (nest_v, nest_spikes) = &reference[name];
+    let mut worst = 0.0f64;
+    for (step, v) in nest_v {
+        let ours = trace.get(step).copied().unwrap_or(f64::NAN);
+        let d = (ours - v).abs();
+        assert!(d <= 1e-9, "{name}: step {step} ({} ms): V {ours} vs NEST {v}", *step as f64 * 0.1);
+        worst = worst.max(d);
+    }
+    assert!(nest_v.len() >= 2900, "{name}: {} NEST samples", nest_v.len());
+    assert_eq!(spikes.len(), nest_spikes.len(), "{name}: spikes {spikes:?} vs NEST {nest_spikes:?}");
+    for (a, b) in spikes.iter().zip(nest_spikes) {
+        assert!((a - b).abs() < 1e-9, "{name}: spike at {a} ms vs NEST {b} ms");
+    }
+    eprintln!("{name}: {} steps, largest |ΔV| {worst:.3e} mV, {} spikes at NEST's times", nest_v.len(), spikes.len());
+}
+
+/// Current generators (issue #16, item 4) against NEST's `step_current_generator`,
+/// `dc_generator` and `ac_generator` (`tests/reference/nest_currents.py`): each NEST generator
+/// is connected with a delay of one step (0.1 ms, NEST's least), so its value at `t` acts on
+/// `V` over `(t + 0.1, t + 0.2]`; a biospike generator's value at `t` acts over `(t, t + 0.1]`,
+/// so the scenes below give biospike's generators NEST's times plus 0.1 ms (segment bounds half
+/// a step off the grid, the sine's phase moved back by `360° · f · 0.1 ms`). NEST's
+/// `ac_generator` (start 0) first acts over `(0.2, 0.3]`, so the sine starts at 0.15 ms.
+#[test]
+fn generator_currents_equal_nest() {
+    let reference = nest(include_str!("reference/currents_nest.csv"));
+    let pulse = |a: f64, b: Option<f64>, value: f64| {
+        let end = b.map_or("Unbounded".to_string(), |b| format!("Open({:?})", b + 0.05));
+        format!("(start: Closed({:?}), end: {end}, value: {value:?})", a + 0.05)
+    };
+    let stimulus = |segments: &[String]| format!("stimulus: Some((segments: [{}])),", segments.join(", "));
+    let sine = |amplitude: f64, offset: f64, f: f64, phase: f64| {
+        format!(
+            "sine: Some((amplitude: {amplitude:?}, offset: {offset:?}, frequency_hz: {f:?}, phase_deg: {:?}, start_ms: 0.15)),",
+            phase - 360.0 * f * 1e-4
+        )
+    };
+    let cases: Vec<(&str, &str, String)> = vec![
+        (
+            "delta_steps",
+            "IafPscDelta()",
+            stimulus(&[pulse(20.0, Some(60.0), 300.0), pulse(120.3, Some(200.0), 500.0), pulse(200.0, None, -100.0)]),
+        ),
+        (
+            "exp_sine_and_steps",
+            "IafPscExp(tau_syn_ex_ms: 2.0, tau_syn_in_ms: 5.0)",
+            sine(200.0, 250.0, 15.0, 30.0) + &stimulus(&[pulse(100.0, Some(180.0), 150.0)]),
+        ),
+        ("alpha_dc_window", "IafPscAlpha(i_e_pa: 100.0)", stimulus(&[pulse(50.0, Some(150.0), 400.0)])),
+        ("cond_exp_steps", "IafCondExp()", stimulus(&[pulse(10.0, Some(100.0), 500.0), pulse(100.0, Some(220.0), 250.0)])),
+        (
+            "aeif_cond_exp_steps_and_sine",
+            "AeifCondExp()",
+            stimulus(&[pulse(30.0, Some(150.0), 800.0), pulse(150.0, None, 300.0)]) + &sine(300.0, 0.0, 8.0, -45.0),
+        ),
+        ("aeif_psc_exp_dc_window", "AeifPscExp(t_ref_ms: 1.0)", stimulus(&[pulse(20.0, Some(200.0), 700.0)])),
+    ];
+    for (name, neuron, drive) in cases {
+        let text = format!("(dt_ms: 0.1, time_steps: 3000, populations: [(name: \"n\", size: 1, neuron: {neuron}, {drive})])");
+        check(name, &text, &reference);
     }
 }

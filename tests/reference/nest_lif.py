@@ -12,9 +12,13 @@ synapses (delay 1.0 ms; weights in mV for iaf_psc_delta, nS for aeif_cond_exp, p
 I_e. Writes one line per case and recorded step (case,v,step,V_m) and per spike
 (case,spike,index,time_ms).
 """
+import os
 import sys
 
 import nest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nest_trace import trace  # noqa: E402
 
 # (name, neuron params, I_e pA, [(spike times ms, weight)])
 CASES = {
@@ -61,22 +65,12 @@ def main(model, path):
     out = open(path, "w")
     out.write("case,kind,step_or_index,value\n")
     for name, params, i_e, inputs in CASES[model]:
-        nest.ResetKernel()
-        nest.resolution = 0.1
-        n = nest.Create(model, params=dict(params, I_e=i_e))
-        mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": 0.1})
-        sr = nest.Create("spike_recorder")
-        for times, w in inputs:
-            g = nest.Create("spike_generator", params={"spike_times": times})
-            nest.Connect(g, n, syn_spec={"weight": w, "delay": 1.0})
-        nest.Connect(mm, n)
-        nest.Connect(n, sr)
-        nest.Simulate(300.0)
-        ev = mm.get("events")
-        for t, v in zip(ev["times"], ev["V_m"]):
-            out.write(f"{name},v,{round(t / 0.1)},{float(v)!r}\n")
-        for i, t in enumerate(sr.get("events")["times"]):
-            out.write(f"{name},spike,{i},{float(t)!r}\n")
+        def connect(n, inputs=inputs):
+            for times, w in inputs:
+                g = nest.Create("spike_generator", params={"spike_times": times})
+                nest.Connect(g, n, syn_spec={"weight": w, "delay": 1.0})
+
+        trace(out, name, model, dict(params, I_e=i_e), connect)
     out.close()
 
 

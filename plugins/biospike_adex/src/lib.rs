@@ -124,7 +124,7 @@ pub enum AdexSynapses {
 /// An adaptive exponential neuron: its parameters and synapse kind. Needs the signed delay-ring channels
 /// ([`SignedChannels`], inserted when such a neuron is spawned).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, AdexState, InhibitoryInput)]
+#[require(Neuron, StimulusCurrent, AdexState, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct Adex {
     /// Parameters.
@@ -181,7 +181,7 @@ impl Adex {
 
     /// `dy/dt` of `y = (V, syn_ex, syn_in, w)`, NEST's right-hand side.
     #[inline]
-    fn derivatives(&self, y: &Y, refractory: bool) -> Y {
+    fn derivatives(&self, y: &Y, refractory: bool, stim: f64) -> Y {
         let p = &self.params;
         let v = if refractory { p.v_reset_mv } else { y[0].min(p.v_peak_mv) };
         let (ex, inh, w) = (y[1], y[2], y[3]);
@@ -192,9 +192,9 @@ impl Adex {
             match self.synapses {
                 AdexSynapses::Conductance { e_ex_mv, e_in_mv } => {
                     let (i_ex, i_in) = (ex * (v - e_ex_mv), inh * (v - e_in_mv));
-                    (-p.g_l_ns * (v - p.e_l_mv) + i_spike - i_ex - i_in - w + p.i_e_pa + 0.0) / p.c_m_pf
+                    (-p.g_l_ns * (v - p.e_l_mv) + i_spike - i_ex - i_in - w + p.i_e_pa + stim) / p.c_m_pf
                 }
-                AdexSynapses::Current => (-p.g_l_ns * (v - p.e_l_mv) + i_spike + ex - inh - w + p.i_e_pa + 0.0) / p.c_m_pf,
+                AdexSynapses::Current => (-p.g_l_ns * (v - p.e_l_mv) + i_spike + ex - inh - w + p.i_e_pa + stim) / p.c_m_pf,
             }
         };
         [dv, -ex / p.tau_syn_ex_ms, -inh / p.tau_syn_in_ms, (p.a_ns * (v - p.e_l_mv) - w) / p.tau_w_ms]
@@ -203,8 +203,8 @@ impl Adex {
     /// One Runge–Kutta–Fehlberg step of `h` from `y` (with `k1 = dy/dt(y)`): the new state,
     /// its derivative, and the error estimate.
     #[inline]
-    fn rkf45(&self, y: &Y, k1: &Y, h: f64, refractory: bool) -> (Y, Y, Y) {
-        let f = |y: &Y| self.derivatives(y, refractory);
+    fn rkf45(&self, y: &Y, k1: &Y, h: f64, refractory: bool, stim: f64) -> (Y, Y, Y) {
+        let f = |y: &Y| self.derivatives(y, refractory, stim);
         let k2 = f(&std::array::from_fn(|i| y[i] + AH[0] * h * k1[i]));
         let k3 = f(&std::array::from_fn(|i| y[i] + h * (B3[0] * k1[i] + B3[1] * k2[i])));
         let k4 = f(&std::array::from_fn(|i| y[i] + h * (B4[0] * k1[i] + B4[1] * k2[i] + B4[2] * k3[i])));
@@ -218,18 +218,19 @@ impl Adex {
 
     /// GSL's `gsl_odeiv_evolve_apply` with the standard control (`a_y = 0`, `a_dydt = 1`):
     /// advances `t` towards `t1` by one accepted sub-step, updating `y` and the proposed `h`.
-    fn evolve(&self, y: &mut Y, t: &mut f64, t1: f64, h: &mut f64, refractory: bool) {
+    #[allow(clippy::too_many_arguments, reason = "the pure kernel takes each state variable and input by value")]
+    fn evolve(&self, y: &mut Y, t: &mut f64, t1: f64, h: &mut f64, refractory: bool, stim: f64) {
         let t0 = *t;
         let dt = t1 - t0;
         let mut h0 = *h;
         let y0 = *y;
-        let k1 = self.derivatives(&y0, refractory);
+        let k1 = self.derivatives(&y0, refractory, stim);
         loop {
             let final_step = h0 > dt;
             if final_step {
                 h0 = dt;
             }
-            let (out, dydt_out, err) = self.rkf45(&y0, &k1, h0, refractory);
+            let (out, dydt_out, err) = self.rkf45(&y0, &k1, h0, refractory, stim);
             *y = out;
             *t = if final_step { t1 } else { t0 + h0 };
             let h_old = h0;
@@ -258,8 +259,9 @@ impl Adex {
     }
 
     /// One step of `dt_ms`: `v` mV, the state, this step's excitatory and inhibitory input
-    /// (nS or pA; the latter negative). Returns the new `v` and whether it fired.
-    pub fn step(&self, v: f64, state: &mut AdexState, dt_ms: f64, input_ex: f64, input_in: f64) -> (f64, bool) {
+    /// (nS or pA; the latter negative) and the generator current in effect over the step
+    /// ([`StimulusCurrent::held`], pA). Returns the new `v` and whether it fired.
+    pub fn step(&self, v: f64, state: &mut AdexState, dt_ms: f64, input_ex: f64, input_in: f64, stim: f64) -> (f64, bool) {
         let p = &self.params;
         let v_peak = if p.delta_t_mv > 0.0 { p.v_peak_mv } else { p.v_th_mv };
         let refractory_counts = (p.t_ref_ms / dt_ms).round().max(0.0) as u32;
@@ -268,7 +270,7 @@ impl Adex {
         let mut t = 0.0;
         let mut fired = false;
         while t < dt_ms {
-            self.evolve(&mut y, &mut t, dt_ms, &mut h, state.refractory > 0);
+            self.evolve(&mut y, &mut t, dt_ms, &mut h, state.refractory > 0, stim);
             if state.refractory > 0 {
                 y[0] = p.v_reset_mv;
             } else if y[0] >= v_peak {
@@ -315,6 +317,7 @@ type AdexColumns = (
     &'static mut SpikedThisStep,
     &'static InputCurrent,
     &'static InhibitoryInput,
+    &'static StimulusCurrent,
     &'static Adex,
 );
 
@@ -323,15 +326,15 @@ fn integrate_adex(mut q: Query<AdexColumns>, clock: Res<SimClock>) {
         return;
     }
     let dt = clock.dt_ms();
-    for (mut v, mut s, mut spiked, input, inh, neuron) in
+    for (mut v, mut s, mut spiked, input, inh, stim, neuron) in
         q.contiguous_iter_mut().expect("AdEx components are table-stored, so the query is dense")
     {
-        let rows = (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), input, inh, neuron);
-        biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, input, inh, neuron)| {
+        let rows = (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), input, inh, stim, neuron);
+        biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, input, inh, stim, neuron)| {
             let n = v.len();
-            let (s, spiked, input, inh, neuron) = (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], &neuron[..n]);
+            let (s, spiked, input, inh, stim, neuron) = (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
             for k in 0..n {
-                (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, input[k].0, inh[k].0);
+                (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, input[k].0, inh[k].0, stim[k].held);
             }
         });
     }

@@ -716,14 +716,16 @@ pub(crate) fn register_core(app: &mut App) {
     app.persist_component::<crate::MembranePotential>("core.membrane_potential");
     app.persist_component::<crate::RecoveryVariable>("core.recovery_variable");
     app.persist_component::<crate::InputCurrent>("core.input_current");
+    app.persist_component::<crate::StimulusCurrent>("core.stimulus_current");
     app.persist_component::<crate::Excitability>("core.excitability");
     app.persist_component::<crate::SpikedThisStep>("core.spiked_this_step");
     app.persist_component::<crate::LastSpikeStep>("core.last_spike_step");
 }
 
 persist_fields!(StepSpikes { ids });
+persist_fields!(StimulusCurrent { now, held });
 persist_fields!(NeuromodulatorLevels { tonic, phasic, baseline });
-use crate::components::StepSpikes;
+use crate::components::{StepSpikes, StimulusCurrent};
 use crate::modulators::NeuromodulatorLevels;
 
 macro_rules! persist_newtype {

@@ -68,6 +68,20 @@ pub struct InputCurrent(pub f64);
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
 pub struct InhibitoryInput(pub f64);
 
+/// The current of the external generators (DC, stimulus, sine, noise) for models that keep it
+/// apart from their synaptic input (the LIF and adaptive exponential models, in pA). In
+/// [`crate::SimSystems::Input`] the core moves `now` to `held` and zeroes `now`, then the drive
+/// adds this step's generator values to `now`; the model integrates with `held`. So a
+/// generator's value at time `t` acts on `V` over `(t, t + dt]` (NEST's `i_0` / `I_stim`, which
+/// a NEST generator reaches one connection delay later). Default: both 0.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct StimulusCurrent {
+    /// This step's generator current.
+    pub now: f64,
+    /// The current in effect over this step (the previous step's `now`).
+    pub held: f64,
+}
+
 /// Present when a model routes synaptic input by sign ([`InhibitoryInput`]): the delay ring
 /// then keeps negative weights in flight apart from positive ones (twice its memory), and
 /// delivery takes its scalar path. Inserted by such a model's plugin.

@@ -30,7 +30,8 @@
 //! ```
 //!
 //! # Systems
-//! - `reset_input_current` in [`InputSystems::Reset`]: sets every [`InputCurrent`] to 0.
+//! - `reset_input_current` in [`InputSystems::Reset`]: sets every [`InputCurrent`] to 0 and
+//!   moves every [`StimulusCurrent`]'s `now` to `held`.
 //! - `collect_spikes` in [`SimSystems::Detect`]: fills [`StepSpikes`], updates
 //!   [`LastSpikeStep`] and runs the finite/runaway guard.
 //! - `advance_clock` after [`SimSystems::Last`]: `step += 1`.

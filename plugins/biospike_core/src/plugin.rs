@@ -132,9 +132,14 @@ pub fn step_simulation(world: &mut World) {
     world.run_schedule(SimSchedule);
 }
 
-fn reset_input_current(mut q: Query<&mut InputCurrent>) {
+fn reset_input_current(mut q: Query<&mut InputCurrent>, mut stimuli: Query<&mut crate::StimulusCurrent>) {
     for mut i in q.contiguous_iter_mut().expect("InputCurrent is table-stored, so the query is dense") {
         biospike_runtime::rows::for_each_chunk(i.bypass_change_detection(), |i| i.fill(InputCurrent(0.0)));
+    }
+    for mut s in stimuli.contiguous_iter_mut().expect("StimulusCurrent is table-stored, so the query is dense") {
+        biospike_runtime::rows::for_each_chunk(s.bypass_change_detection(), |s| {
+            s.iter_mut().for_each(|s| *s = crate::StimulusCurrent { now: 0.0, held: s.now })
+        });
     }
 }
 

@@ -8,7 +8,9 @@ use crate::components::{
 };
 
 /// Adds the external drive of [`NoiseCurrent`], [`UniformNoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
-/// [`PoissonInput`] to [`InputCurrent`] in [`InputSystems::Drive`].
+/// [`SineCurrent`] to [`InputCurrent`], or to [`StimulusCurrent`] for neurons that have one (the
+/// LIF and adaptive exponential models, which keep generator currents apart from synaptic input), and
+/// [`PoissonInput`] to [`InputCurrent`], in [`InputSystems::Drive`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InputPlugin;
 
@@ -17,7 +19,20 @@ impl Plugin for InputPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
         app.add_systems(
             SimSchedule,
-            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_sine, set_poisson_rates, add_poisson)
+            (
+                add_noise,
+                add_uniform_noise::<InputCurrent, Without<StimulusCurrent>>,
+                add_dc::<InputCurrent, Without<StimulusCurrent>>,
+                add_stimuli::<InputCurrent, Without<StimulusCurrent>>,
+                add_sine::<InputCurrent, Without<StimulusCurrent>>,
+                add_stimulus_noise,
+                add_uniform_noise::<StimulusCurrent, ()>,
+                add_dc::<StimulusCurrent, ()>,
+                add_stimuli::<StimulusCurrent, ()>,
+                add_sine::<StimulusCurrent, ()>,
+                set_poisson_rates,
+                add_poisson,
+            )
                 .chain()
                 .in_set(InputSystems::Drive)
                 .in_set(BuiltinSystems),
@@ -41,7 +56,30 @@ fn fire_spike_generators(mut q: Query<(&SpikeTimes, &mut SpikedThisStep)>, clock
     }
 }
 
-fn add_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
+/// The column a neuron's generator currents are added to.
+trait CurrentSink: Component<Mutability = bevy_ecs::component::Mutable> {
+    fn add(&mut self, x: f64);
+}
+
+impl CurrentSink for InputCurrent {
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        self.0 += x;
+    }
+}
+
+impl CurrentSink for StimulusCurrent {
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        self.now += x;
+    }
+}
+
+fn add_noise(
+    mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent), Without<StimulusCurrent>>,
+    clock: Res<SimClock>,
+    seed: Res<SimSeed>,
+) {
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
     for (ids, mut input, noise) in q.contiguous_iter_mut().expect("input components are table-stored, so the query is dense") {
         for_each_chunk((ids, input.bypass_change_detection(), noise), |(ids, input, noise)| add_noise_rows(ids, input, noise, base));
@@ -76,30 +114,41 @@ fn noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurren
     }
 }
 
-fn add_uniform_noise(mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
-    // A stream of its own (index offset by 2^32), so that adding uniform noise to some neurons
-    // does not change the Gaussian draws of others.
+/// Gaussian noise into [`StimulusCurrent`]: the same keyed draw per neuron and step as
+/// [`add_noise`]'s lanes.
+fn add_stimulus_noise(mut q: Query<(&NeuronId, &mut StimulusCurrent, &NoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
-    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
-        let r = KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0));
-        i.bypass_change_detection().0 += n.low + (n.high - n.low) * r;
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut s, n): (&NeuronId, Mut<StimulusCurrent>, &NoiseCurrent)| {
+        s.bypass_change_detection().now += n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0));
     });
 }
 
-fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent)>) {
-    biospike_runtime::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.bypass_change_detection().0 += dc.0);
+fn add_uniform_noise<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(
+    mut q: Query<(&NeuronId, &mut C, &UniformNoiseCurrent), F>,
+    clock: Res<SimClock>,
+    seed: Res<SimSeed>,
+) {
+    // A stream of its own (index offset by 2^32), so that adding uniform noise to some neurons
+    // does not change the Gaussian draws of others.
+    let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<C>, &UniformNoiseCurrent)| {
+        let r = KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0));
+        i.bypass_change_detection().add(n.low + (n.high - n.low) * r);
+    });
 }
 
-fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus)>, clock: Res<SimClock>) {
-    let t = clock.time_ms();
-    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 +=
-        s.value_at(t));
+fn add_dc<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(mut q: Query<(&mut C, &DcCurrent), F>) {
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, dc): (Mut<C>, &DcCurrent)| i.bypass_change_detection().add(dc.0));
 }
 
-fn add_sine(mut q: Query<(&mut InputCurrent, &SineCurrent)>, clock: Res<SimClock>) {
+fn add_stimuli<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(mut q: Query<(&mut C, &CurrentStimulus), F>, clock: Res<SimClock>) {
     let t = clock.time_ms();
-    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &SineCurrent)| i.bypass_change_detection().0 +=
-        s.value_at(t));
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<C>, &CurrentStimulus)| i.bypass_change_detection().add(s.value_at(t)));
+}
+
+fn add_sine<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(mut q: Query<(&mut C, &SineCurrent), F>, clock: Res<SimClock>) {
+    let t = clock.time_ms();
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<C>, &SineCurrent)| i.bypass_change_detection().add(s.value_at(t)));
 }
 
 /// Inhomogeneous trains take this step's rate.

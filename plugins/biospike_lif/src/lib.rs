@@ -15,7 +15,9 @@
 //! ```
 //!
 //! Synaptic input is a jump of `V` by the synapse's weight, in mV, in the step it arrives
-//! (the [`InputCurrent`] accumulator of this step holds the sum of the jumps). The state after
+//! (the [`InputCurrent`] accumulator of this step holds the sum of the jumps). Currents of
+//! generators (DC, steps, sine, noise; pA) come through [`StimulusCurrent`]: the value computed
+//! at time `t` is added to `I_e` over `(t, t + h]` (NEST's `i_0`), in every model of this crate. The state after
 //! step `k` is the state at time `k·h` and a spike in step `k` has time `k·h`, as NEST stamps
 //! its spikes at the end of the step: step 0 is the initial condition. With these conventions
 //! traces and spike times equal NEST 3.10's for the same input (`tests/lif_nest.rs`, against
@@ -89,7 +91,7 @@ impl Default for LifParams {
 
 /// An `iaf_psc_delta` neuron: its parameters and their propagators for one step size.
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, RefractorySteps)]
+#[require(Neuron, StimulusCurrent, RefractorySteps)]
 pub struct IafPscDelta {
     /// The parameters.
     pub params: LifParams,
@@ -116,13 +118,14 @@ impl IafPscDelta {
     }
 
     /// One step of `h = dt_ms` (the pure kernel): `v` absolute mV, `refractory` steps left,
-    /// `jump` the sum of this step's synaptic jumps, mV. Returns `(v, refractory, spiked)`.
+    /// `jump` the sum of this step's synaptic jumps, mV, `stim` the generator current in effect
+    /// over the step ([`StimulusCurrent::held`]), pA. Returns `(v, refractory, spiked)`.
     #[inline]
-    pub fn step(&self, v: f64, refractory: u32, jump: f64) -> (f64, u32, bool) {
+    pub fn step(&self, v: f64, refractory: u32, jump: f64, stim: f64) -> (f64, u32, bool) {
         let p = &self.params;
         let (mut y, mut r) = (v - p.e_l_mv, refractory);
         if r == 0 {
-            y = self.p30 * p.i_e_pa + self.p33 * y + jump;
+            y = self.p30 * (stim + p.i_e_pa) + self.p33 * y + jump;
             y = y.max(p.v_min_mv - p.e_l_mv);
         } else {
             r -= 1;
@@ -161,7 +164,7 @@ pub fn propagator_32(tau_syn: f64, tau: f64, c: f64, h: f64) -> f64 {
 /// step's input is added to them (so an input acts on `V` from the next step on). Needs the
 /// signed delay-ring channels ([`SignedChannels`], inserted when such a neuron is spawned).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, RefractorySteps, SynapticCurrents, InhibitoryInput)]
+#[require(Neuron, StimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct IafPscExp {
     /// Membrane parameters (`v_min_mv` is not used: NEST's model has no lower bound).
@@ -205,15 +208,23 @@ impl IafPscExp {
         }
     }
 
-    /// One step: `v` absolute mV, `refractory` steps left, the synaptic currents (pA) and this
-    /// step's excitatory and inhibitory input (pA, the latter negative). Returns
-    /// `(v, refractory, currents, spiked)`.
+    /// One step: `v` absolute mV, `refractory` steps left, the synaptic currents (pA), this
+    /// step's excitatory and inhibitory input (pA, the latter negative) and the generator
+    /// current in effect over the step (pA). Returns `(v, refractory, currents, spiked)`.
     #[inline]
-    pub fn step(&self, v: f64, refractory: u32, i: SynapticCurrents, input_ex: f64, input_in: f64) -> (f64, u32, SynapticCurrents, bool) {
+    pub fn step(
+        &self,
+        v: f64,
+        refractory: u32,
+        i: SynapticCurrents,
+        input_ex: f64,
+        input_in: f64,
+        stim: f64,
+    ) -> (f64, u32, SynapticCurrents, bool) {
         let p = &self.params;
         let (mut y, mut r) = (v - p.e_l_mv, refractory);
         if r == 0 {
-            y = y * self.p22 + i.ex * self.p21_ex + i.inh * self.p21_in + p.i_e_pa * self.p20;
+            y = y * self.p22 + i.ex * self.p21_ex + i.inh * self.p21_in + (p.i_e_pa + stim) * self.p20;
         } else {
             r -= 1;
         }
@@ -251,7 +262,7 @@ pub fn propagators_alpha(tau_syn: f64, tau: f64, c: f64, h: f64) -> (f64, f64) {
 /// and this step's input adds `e/τ_syn · J` to the slope (so an input acts on `V` from the next
 /// step on, as for [`IafPscExp`]). Needs the signed delay-ring channels.
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput)]
+#[require(Neuron, StimulusCurrent, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct IafPscAlpha {
     /// Membrane parameters (`v_min_mv` is NEST's `V_min`).
@@ -303,9 +314,11 @@ impl IafPscAlpha {
     }
 
     /// One step: `v` absolute mV, `refractory` steps left, the synaptic currents (pA) and their
-    /// slopes (pA/ms), this step's excitatory and inhibitory input (pA, the latter negative).
+    /// slopes (pA/ms), this step's excitatory and inhibitory input (pA, the latter negative) and
+    /// the generator current in effect over the step (pA).
     /// Returns `(v, refractory, currents, slopes, spiked)`.
     #[inline]
+    #[allow(clippy::too_many_arguments, reason = "the pure kernel takes each state variable and input by value")]
     pub fn step(
         &self,
         v: f64,
@@ -314,11 +327,12 @@ impl IafPscAlpha {
         di: SynapticCurrentSlopes,
         input_ex: f64,
         input_in: f64,
+        stim: f64,
     ) -> (f64, u32, SynapticCurrents, SynapticCurrentSlopes, bool) {
         let p = &self.params;
         let (mut y, mut r) = (v - p.e_l_mv, refractory);
         if r == 0 {
-            y = self.p30 * p.i_e_pa
+            y = self.p30 * (stim + p.i_e_pa)
                 + self.p31_ex * di.ex
                 + self.p32_ex * i.ex
                 + self.p31_in * di.inh
@@ -370,7 +384,7 @@ biospike_core::persist_fields!(SynapticCurrentSlopes { ex, inh });
 /// tolerance of 1e-3); the conductances' own decay is smooth, so both resolve it far below the
 /// spread over seeds that the COBA comparison with NEST measures (`tests/brette_nest.rs`).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, RefractorySteps, SynapticCurrents, InhibitoryInput)]
+#[require(Neuron, StimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct IafCondExp {
     /// Resting potential, threshold, reset, refractory period, capacitance (pF), `I_e` (pA);
@@ -400,31 +414,39 @@ impl IafCondExp {
 
     /// Time derivatives of `(V, g_ex, g_in)`; `V` held while refractory.
     #[inline]
-    fn derivatives(&self, y: [f64; 3], refractory: bool) -> [f64; 3] {
+    fn derivatives(&self, y: [f64; 3], refractory: bool, stim: f64) -> [f64; 3] {
         let p = &self.params;
         let [v, g_ex, g_in] = y;
         let dv = if refractory {
             0.0
         } else {
-            (-self.g_l_ns * (v - p.e_l_mv) - g_ex * (v - self.e_ex_mv) - g_in * (v - self.e_in_mv) + p.i_e_pa) / p.c_m_pf
+            (-self.g_l_ns * (v - p.e_l_mv) - g_ex * (v - self.e_ex_mv) - g_in * (v - self.e_in_mv) + p.i_e_pa + stim) / p.c_m_pf
         };
         [dv, -g_ex / self.tau_syn_ex_ms, -g_in / self.tau_syn_in_ms]
     }
 
     /// One step: `v` mV, `refractory` steps left, the conductances (nS, in [`SynapticCurrents`]'
-    /// fields) and this step's input (positive and negative weight sums, nS). Returns
-    /// `(v, refractory, conductances, spiked)`.
+    /// fields), this step's input (positive and negative weight sums, nS) and the generator
+    /// current in effect over the step (pA). Returns `(v, refractory, conductances, spiked)`.
     #[inline]
-    pub fn step(&self, v: f64, refractory: u32, g: SynapticCurrents, input_ex: f64, input_in: f64) -> (f64, u32, SynapticCurrents, bool) {
+    pub fn step(
+        &self,
+        v: f64,
+        refractory: u32,
+        g: SynapticCurrents,
+        input_ex: f64,
+        input_in: f64,
+        stim: f64,
+    ) -> (f64, u32, SynapticCurrents, bool) {
         let held = refractory > 0;
         let mut y = [if held { self.params.v_reset_mv } else { v }, g.ex, g.inh];
         let h = self.dt_ms / 2.0;
         for _ in 0..2 {
             let add = |y: [f64; 3], k: [f64; 3], s: f64| [y[0] + s * k[0], y[1] + s * k[1], y[2] + s * k[2]];
-            let k1 = self.derivatives(y, held);
-            let k2 = self.derivatives(add(y, k1, h / 2.0), held);
-            let k3 = self.derivatives(add(y, k2, h / 2.0), held);
-            let k4 = self.derivatives(add(y, k3, h), held);
+            let k1 = self.derivatives(y, held, stim);
+            let k2 = self.derivatives(add(y, k1, h / 2.0), held, stim);
+            let k3 = self.derivatives(add(y, k2, h / 2.0), held, stim);
+            let k4 = self.derivatives(add(y, k3, h), held, stim);
             for i in 0..3 {
                 y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
             }
@@ -495,6 +517,7 @@ type LifColumns = (
     &'static mut RefractorySteps,
     &'static mut SpikedThisStep,
     &'static InputCurrent,
+    &'static StimulusCurrent,
     &'static IafPscDelta,
 );
 
@@ -503,16 +526,16 @@ fn integrate_lif(mut q: Query<LifColumns>, clock: Res<SimClock>) {
         return;
     }
     let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, input, neuron) in
+    for (mut v, mut r, mut spiked, input, stim, neuron) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
-        let rows = (v.bypass_change_detection(), r.bypass_change_detection(), spiked.bypass_change_detection(), input, neuron);
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, input, neuron)| {
+        let rows = (v.bypass_change_detection(), r.bypass_change_detection(), spiked.bypass_change_detection(), input, stim, neuron);
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, input, stim, neuron)| {
             let n = v.len();
-            let (r, spiked, input, neuron) = (&mut r[..n], &mut spiked[..n], &input[..n], &neuron[..n]);
+            let (r, spiked, input, stim, neuron) = (&mut r[..n], &mut spiked[..n], &input[..n], &stim[..n], &neuron[..n]);
             for k in 0..n {
                 let model = if neuron[k].dt_ms == dt { neuron[k] } else { IafPscDelta::new(neuron[k].params, dt) };
-                (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0);
+                (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0, stim[k].held);
             }
         });
     }
@@ -525,6 +548,7 @@ type LifExpColumns = (
     &'static mut SynapticCurrents,
     &'static InputCurrent,
     &'static InhibitoryInput,
+    &'static StimulusCurrent,
     &'static IafPscExp,
 );
 
@@ -533,7 +557,7 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
         return;
     }
     let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, mut i, input, inh, neuron) in
+    for (mut v, mut r, mut spiked, mut i, input, inh, stim, neuron) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
         let rows = (
@@ -541,13 +565,14 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
             r.bypass_change_detection(),
             spiked.bypass_change_detection(),
             i.bypass_change_detection(),
-            input,
-            inh,
+            (input, inh),
+            stim,
             neuron,
         );
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, input, inh, neuron)| {
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, (input, inh), stim, neuron)| {
             let n = v.len();
-            let (r, spiked, i, input, inh, neuron) = (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n], &neuron[..n]);
+            let (r, spiked, i, input, inh, stim, neuron) =
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
             for k in 0..n {
                 let rebuilt;
                 let model = if neuron[k].dt_ms == dt {
@@ -556,7 +581,7 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
                     rebuilt = IafPscExp::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
                     &rebuilt
                 };
-                (v[k].0, r[k].0, i[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0);
+                (v[k].0, r[k].0, i[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0, stim[k].held);
             }
         });
     }
@@ -570,6 +595,7 @@ type LifAlphaColumns = (
     &'static mut SynapticCurrentSlopes,
     &'static InputCurrent,
     &'static InhibitoryInput,
+    &'static StimulusCurrent,
     &'static IafPscAlpha,
 );
 
@@ -578,7 +604,7 @@ fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
         return;
     }
     let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, mut i, mut di, input, inh, neuron) in
+    for (mut v, mut r, mut spiked, mut i, mut di, input, inh, stim, neuron) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
         let rows = (
@@ -586,14 +612,14 @@ fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
             r.bypass_change_detection(),
             spiked.bypass_change_detection(),
             (i.bypass_change_detection(), di.bypass_change_detection()),
-            input,
-            inh,
+            (input, inh),
+            stim,
             neuron,
         );
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, (i, di), input, inh, neuron)| {
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, (i, di), (input, inh), stim, neuron)| {
             let n = v.len();
-            let (r, spiked, i, di, input, inh, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n], &neuron[..n]);
+            let (r, spiked, i, di, input, inh, stim, neuron) =
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
             for k in 0..n {
                 let rebuilt;
                 let model = if neuron[k].dt_ms == dt {
@@ -602,7 +628,7 @@ fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
                     rebuilt = IafPscAlpha::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
                     &rebuilt
                 };
-                (v[k].0, r[k].0, i[k], di[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], di[k], input[k].0, inh[k].0);
+                (v[k].0, r[k].0, i[k], di[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], di[k], input[k].0, inh[k].0, stim[k].held);
             }
         });
     }
@@ -615,6 +641,7 @@ type CondExpColumns = (
     &'static mut SynapticCurrents,
     &'static InputCurrent,
     &'static InhibitoryInput,
+    &'static StimulusCurrent,
     &'static IafCondExp,
 );
 
@@ -622,7 +649,7 @@ fn integrate_cond_exp(mut q: Query<CondExpColumns>, clock: Res<SimClock>) {
     if clock.step() == 0 {
         return;
     }
-    for (mut v, mut r, mut spiked, mut g, input, inh, neuron) in
+    for (mut v, mut r, mut spiked, mut g, input, inh, stim, neuron) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
         let rows = (
@@ -630,15 +657,16 @@ fn integrate_cond_exp(mut q: Query<CondExpColumns>, clock: Res<SimClock>) {
             r.bypass_change_detection(),
             spiked.bypass_change_detection(),
             g.bypass_change_detection(),
-            input,
-            inh,
+            (input, inh),
+            stim,
             neuron,
         );
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, g, input, inh, neuron)| {
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, g, (input, inh), stim, neuron)| {
             let n = v.len();
-            let (r, spiked, g, input, inh, neuron) = (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], &neuron[..n]);
+            let (r, spiked, g, input, inh, stim, neuron) =
+                (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
             for k in 0..n {
-                (v[k].0, r[k].0, g[k], spiked[k].0) = neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0);
+                (v[k].0, r[k].0, g[k], spiked[k].0) = neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0, stim[k].held);
             }
         });
     }
@@ -655,7 +683,7 @@ mod tests {
         let n = IafPscDelta::new(p, 0.1);
         let mut v = -70.0;
         for _ in 0..1000 {
-            v = n.step(v, 0, 0.0).0;
+            v = n.step(v, 0, 0.0, 0.0).0;
         }
         let v_inf = -70.0 + 10.0 / 250.0 * 100.0;
         let exact = v_inf + (-70.0 - v_inf) * (-100.0f64 / 10.0).exp();
@@ -666,10 +694,10 @@ mod tests {
     #[test]
     fn refractory_steps_hold_the_reset() {
         let n = IafPscDelta::new(LifParams::default(), 0.1);
-        let (v, r, spiked) = n.step(-60.0, 0, 20.0);
+        let (v, r, spiked) = n.step(-60.0, 0, 20.0, 0.0);
         assert!(spiked);
         assert_eq!((v, r), (-70.0, 20));
-        let (v, r, _) = n.step(v, r, 30.0);
+        let (v, r, _) = n.step(v, r, 30.0, 0.0);
         assert_eq!((v, r), (-70.0, 19), "input during the refractory period is ignored");
     }
 
@@ -680,7 +708,7 @@ mod tests {
         let n = IafPscExp::new(LifParams::default(), 0.5, 0.5, 0.1);
         let (mut v, mut r, mut i) = (-70.0, 0, SynapticCurrents { ex: 1000.0, inh: -1000.0 });
         for _ in 0..7_500 {
-            (v, r, i, _) = n.step(v, r, i, 0.0, 0.0);
+            (v, r, i, _) = n.step(v, r, i, 0.0, 0.0, 0.0);
             assert!(i.ex == 0.0 || i.ex.is_normal(), "subnormal {}", i.ex);
             assert!(i.inh == 0.0 || i.inh.is_normal(), "subnormal {}", i.inh);
         }
