@@ -124,7 +124,7 @@ pub enum AdexSynapses {
 /// An adaptive exponential neuron: its parameters and synapse kind. Needs the signed delay-ring channels
 /// ([`SignedChannels`], inserted when such a neuron is spawned).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, StimulusCurrent, AdexState, InhibitoryInput)]
+#[require(Neuron, TakesStimulusCurrent, AdexState, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct Adex {
     /// Parameters.
@@ -317,7 +317,7 @@ type AdexColumns = (
     &'static mut SpikedThisStep,
     &'static InputCurrent,
     &'static InhibitoryInput,
-    &'static StimulusCurrent,
+    Option<&'static StimulusCurrent>,
     &'static Adex,
 );
 
@@ -332,9 +332,10 @@ fn integrate_adex(mut q: Query<AdexColumns>, clock: Res<SimClock>) {
         let rows = (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), input, inh, stim, neuron);
         biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, input, inh, stim, neuron)| {
             let n = v.len();
-            let (s, spiked, input, inh, stim, neuron) = (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
+            let (s, spiked, input, inh, stim, neuron) =
+                (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
-                (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, input[k].0, inh[k].0, stim[k].held);
+                (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
             }
         });
     }

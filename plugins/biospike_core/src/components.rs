@@ -69,11 +69,13 @@ pub struct InputCurrent(pub f64);
 pub struct InhibitoryInput(pub f64);
 
 /// The current of the external generators (DC, stimulus, sine, noise) for models that keep it
-/// apart from their synaptic input (the LIF and adaptive exponential models, in pA). In
-/// [`crate::SimSystems::Input`] the core moves `now` to `held` and zeroes `now`, then the drive
-/// adds this step's generator values to `now`; the model integrates with `held`. So a
-/// generator's value at time `t` acts on `V` over `(t, t + dt]` (NEST's `i_0` / `I_stim`, which
-/// a NEST generator reaches one connection delay later). Default: both 0.
+/// apart from their synaptic input ([`TakesStimulusCurrent`]: the LIF and adaptive exponential
+/// models, in pA). In [`crate::SimSystems::Input`] the core moves `now` to `held` and zeroes
+/// `now`, then the drive adds this step's generator values to `now`; the model integrates with
+/// `held`. So a generator's value at time `t` acts on `V` over `(t, t + dt]` (NEST's `i_0` /
+/// `I_stim`, which a NEST generator reaches one connection delay later). Only neurons with a
+/// generator have it (the input plugin inserts it with the generator); a model reads 0 where it
+/// is absent. Default: both 0.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
 pub struct StimulusCurrent {
     /// This step's generator current.
@@ -81,6 +83,24 @@ pub struct StimulusCurrent {
     /// The current in effect over this step (the previous step's `now`).
     pub held: f64,
 }
+
+impl StimulusCurrent {
+    /// The current in effect over this step for row `k` of a column a table may lack (0 where
+    /// the neurons have no generator).
+    #[inline(always)]
+    pub fn held_in(column: Option<&[StimulusCurrent]>, k: usize) -> f64 {
+        match column {
+            Some(c) => c[k].held,
+            None => 0.0,
+        }
+    }
+}
+
+/// Marks a neuron whose model takes generator currents through [`StimulusCurrent`] rather than
+/// [`InputCurrent`] (required by the LIF and adaptive exponential models). A generator added to
+/// such a neuron (with its model or after it) brings a [`StimulusCurrent`] along.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TakesStimulusCurrent;
 
 /// Present when a model routes synaptic input by sign ([`InhibitoryInput`]): the delay ring
 /// then keeps negative weights in flight apart from positive ones (twice its memory), and

@@ -1,9 +1,32 @@
+use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
+use bevy_ecs::world::DeferredWorld;
+use biospike_core::{StimulusCurrent, TakesStimulusCurrent};
 use serde::Deserialize;
+
+/// Gives a neuron whose model takes generator currents apart ([`TakesStimulusCurrent`]) and
+/// that has a generator its [`StimulusCurrent`] (hook of every generator component, and of the
+/// marker, registered by the input plugin).
+pub(crate) fn ensure_stimulus_current(world: &mut DeferredWorld, entity: Entity) {
+    let Ok(e) = world.get_entity(entity) else { return };
+    let generator = e.contains::<NoiseCurrent>()
+        || e.contains::<UniformNoiseCurrent>()
+        || e.contains::<DcCurrent>()
+        || e.contains::<CurrentStimulus>()
+        || e.contains::<SineCurrent>();
+    if generator && e.contains::<TakesStimulusCurrent>() && !e.contains::<StimulusCurrent>() {
+        world.commands().entity(entity).insert(StimulusCurrent::default());
+    }
+}
+
+fn on_generator(mut world: DeferredWorld, ctx: HookContext) {
+    ensure_stimulus_current(&mut world, ctx.entity);
+}
 
 /// Gaussian ("thalamic") current drawn independently every step: `mean + std · ξ`.
 /// Units: the model's current units. `std >= 0`.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+#[component(on_add = on_generator)]
 pub struct NoiseCurrent {
     /// Mean current.
     pub mean: f64,
@@ -14,6 +37,7 @@ pub struct NoiseCurrent {
 /// Uniform current drawn independently every step from `[low, high)` (Izhikevich 2007's
 /// `13·(rand − 0.5)` is `low = −6.5, high = 6.5`).
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+#[component(on_add = on_generator)]
 pub struct UniformNoiseCurrent {
     /// Lower end.
     pub low: f64,
@@ -23,6 +47,7 @@ pub struct UniformNoiseCurrent {
 
 /// A constant current. Default: `0.0`.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+#[component(on_add = on_generator)]
 pub struct DcCurrent(pub f64);
 
 /// A Poisson spike train into one neuron: each step adds `weight · k`, `k ~ Poisson(rate · dt)`.
@@ -121,6 +146,7 @@ impl StimulusSegment {
 /// `baseline` if none does. Expresses steps, pulses, ramps and "x, except y between …".
 #[derive(Component, Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[component(on_add = on_generator)]
 pub struct CurrentStimulus {
     /// Value outside every segment. Default: `0.0`.
     #[serde(default)]
@@ -193,6 +219,7 @@ impl SpikeTimes {
 /// default).
 #[derive(Component, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[component(on_add = on_generator)]
 pub struct SineCurrent {
     /// Amplitude, current units.
     #[serde(deserialize_with = "biospike_core::desc::finite")]

@@ -19,24 +19,14 @@ impl Plugin for InputPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before InputPlugin");
         app.add_systems(
             SimSchedule,
-            (
-                add_noise,
-                add_uniform_noise::<InputCurrent, Without<StimulusCurrent>>,
-                add_dc::<InputCurrent, Without<StimulusCurrent>>,
-                add_stimuli::<InputCurrent, Without<StimulusCurrent>>,
-                add_sine::<InputCurrent, Without<StimulusCurrent>>,
-                add_stimulus_noise,
-                add_uniform_noise::<StimulusCurrent, ()>,
-                add_dc::<StimulusCurrent, ()>,
-                add_stimuli::<StimulusCurrent, ()>,
-                add_sine::<StimulusCurrent, ()>,
-                set_poisson_rates,
-                add_poisson,
-            )
+            (add_noise, add_uniform_noise, add_dc, add_stimuli, add_sine, add_stimulus_currents, set_poisson_rates, add_poisson)
                 .chain()
                 .in_set(InputSystems::Drive)
                 .in_set(BuiltinSystems),
         );
+        app.world_mut().register_component_hooks::<TakesStimulusCurrent>().on_add(|mut world, ctx| {
+            crate::components::ensure_stimulus_current(&mut world, ctx.entity);
+        });
         app.add_systems(
             SimSchedule,
             fire_spike_generators.in_set(SimSystems::Detect).before(DetectSystems::Collect).in_set(BuiltinSystems),
@@ -56,27 +46,8 @@ fn fire_spike_generators(mut q: Query<(&SpikeTimes, &mut SpikedThisStep)>, clock
     }
 }
 
-/// The column a neuron's generator currents are added to.
-trait CurrentSink: Component<Mutability = bevy_ecs::component::Mutable> {
-    fn add(&mut self, x: f64);
-}
-
-impl CurrentSink for InputCurrent {
-    #[inline(always)]
-    fn add(&mut self, x: f64) {
-        self.0 += x;
-    }
-}
-
-impl CurrentSink for StimulusCurrent {
-    #[inline(always)]
-    fn add(&mut self, x: f64) {
-        self.now += x;
-    }
-}
-
 fn add_noise(
-    mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent), Without<StimulusCurrent>>,
+    mut q: Query<(&NeuronId, &mut InputCurrent, &NoiseCurrent), Without<TakesStimulusCurrent>>,
     clock: Res<SimClock>,
     seed: Res<SimSeed>,
 ) {
@@ -114,41 +85,83 @@ fn noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurren
     }
 }
 
-/// Gaussian noise into [`StimulusCurrent`]: the same keyed draw per neuron and step as
-/// [`add_noise`]'s lanes.
-fn add_stimulus_noise(mut q: Query<(&NeuronId, &mut StimulusCurrent, &NoiseCurrent)>, clock: Res<SimClock>, seed: Res<SimSeed>) {
-    let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
-    biospike_runtime::for_each_entity_mut!(q, |(id, mut s, n): (&NeuronId, Mut<StimulusCurrent>, &NoiseCurrent)| {
-        s.bypass_change_detection().now += n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0));
-    });
-}
-
-fn add_uniform_noise<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(
-    mut q: Query<(&NeuronId, &mut C, &UniformNoiseCurrent), F>,
+fn add_uniform_noise(
+    mut q: Query<(&NeuronId, &mut InputCurrent, &UniformNoiseCurrent), Without<TakesStimulusCurrent>>,
     clock: Res<SimClock>,
     seed: Res<SimSeed>,
 ) {
     // A stream of its own (index offset by 2^32), so that adding uniform noise to some neurons
     // does not change the Gaussian draws of others.
     let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
-    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<C>, &UniformNoiseCurrent)| {
-        let r = KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0));
-        i.bypass_change_detection().add(n.low + (n.high - n.low) * r);
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
+        i.bypass_change_detection().0 += uniform_draw(n, base, id);
     });
 }
 
-fn add_dc<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(mut q: Query<(&mut C, &DcCurrent), F>) {
-    biospike_runtime::for_each_entity_mut!(q, |(mut i, dc): (Mut<C>, &DcCurrent)| i.bypass_change_detection().add(dc.0));
+#[inline(always)]
+fn uniform_draw(n: &UniformNoiseCurrent, base: u64, id: &NeuronId) -> f64 {
+    n.low + (n.high - n.low) * KeyedRng::uniform_at(base, (1u64 << 32) | u64::from(id.0))
 }
 
-fn add_stimuli<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(mut q: Query<(&mut C, &CurrentStimulus), F>, clock: Res<SimClock>) {
-    let t = clock.time_ms();
-    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<C>, &CurrentStimulus)| i.bypass_change_detection().add(s.value_at(t)));
+fn add_dc(mut q: Query<(&mut InputCurrent, &DcCurrent), Without<TakesStimulusCurrent>>) {
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, dc): (Mut<InputCurrent>, &DcCurrent)| i.bypass_change_detection().0 += dc.0);
 }
 
-fn add_sine<C: CurrentSink, F: bevy_ecs::query::QueryFilter>(mut q: Query<(&mut C, &SineCurrent), F>, clock: Res<SimClock>) {
+fn add_stimuli(mut q: Query<(&mut InputCurrent, &CurrentStimulus), Without<TakesStimulusCurrent>>, clock: Res<SimClock>) {
     let t = clock.time_ms();
-    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<C>, &SineCurrent)| i.bypass_change_detection().add(s.value_at(t)));
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &CurrentStimulus)| i.bypass_change_detection().0 +=
+        s.value_at(t));
+}
+
+fn add_sine(mut q: Query<(&mut InputCurrent, &SineCurrent), Without<TakesStimulusCurrent>>, clock: Res<SimClock>) {
+    let t = clock.time_ms();
+    biospike_runtime::for_each_entity_mut!(q, |(mut i, s): (Mut<InputCurrent>, &SineCurrent)| i.bypass_change_detection().0 +=
+        s.value_at(t));
+}
+
+type StimulusDrive = (
+    &'static NeuronId,
+    &'static mut StimulusCurrent,
+    Option<&'static NoiseCurrent>,
+    Option<&'static UniformNoiseCurrent>,
+    Option<&'static DcCurrent>,
+    Option<&'static CurrentStimulus>,
+    Option<&'static SineCurrent>,
+);
+
+type StimulusDriveItem<'a> = (
+    &'a NeuronId,
+    Mut<'a, StimulusCurrent>,
+    Option<&'a NoiseCurrent>,
+    Option<&'a UniformNoiseCurrent>,
+    Option<&'a DcCurrent>,
+    Option<&'a CurrentStimulus>,
+    Option<&'a SineCurrent>,
+);
+
+/// The generators of neurons that take them apart ([`StimulusCurrent`]): the same draws and
+/// values, in the same order, as the systems above add to [`InputCurrent`].
+fn add_stimulus_currents(mut q: Query<StimulusDrive>, clock: Res<SimClock>, seed: Res<SimSeed>) {
+    let base = KeyedRng::stream_base(seed.0, StreamPurpose::InputNoise, clock.step());
+    let t = clock.time_ms();
+    biospike_runtime::for_each_entity_mut!(q, |(id, mut s, noise, uniform, dc, stimulus, sine): StimulusDriveItem<'_>| {
+        let now = &mut s.bypass_change_detection().now;
+        if let Some(n) = noise {
+            *now += n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0));
+        }
+        if let Some(n) = uniform {
+            *now += uniform_draw(n, base, id);
+        }
+        if let Some(dc) = dc {
+            *now += dc.0;
+        }
+        if let Some(stimulus) = stimulus {
+            *now += stimulus.value_at(t);
+        }
+        if let Some(sine) = sine {
+            *now += sine.value_at(t);
+        }
+    });
 }
 
 /// Inhomogeneous trains take this step's rate.
@@ -306,6 +319,31 @@ mod tests {
                 assert_eq!(app.world().get::<InputCurrent>(e).map(|i| i.0.to_bits()), Some(expected.to_bits()), "neuron {k}, step {step}");
             }
         }
+    }
+
+    /// A neuron whose model takes generator currents apart gets a [`StimulusCurrent`] with its
+    /// generator (in one bundle, or with the marker added later) and its drive goes there: `now`
+    /// is this step's value, `held` the previous step's; `InputCurrent` stays 0.
+    #[test]
+    fn generators_of_marked_neurons_go_to_the_stimulus_current() {
+        let mut app = App::new();
+        app.add_plugins((CoreSimPlugin::new(SimClock::new(1.0), 11), InputPlugin));
+        let stimulus =
+            CurrentStimulus::new(0.0).with(crate::StimulusSegment::pulse(crate::Bound::Closed(0.5), crate::Bound::Unbounded, 4.0));
+        let together = app.world_mut().spawn((NeuronId(0), InputCurrent(0.0), TakesStimulusCurrent, DcCurrent(2.5))).id();
+        let later = app.world_mut().spawn((NeuronId(1), InputCurrent(0.0), stimulus)).id();
+        app.world_mut().entity_mut(later).insert(TakesStimulusCurrent);
+        let plain = app.world_mut().spawn((NeuronId(2), InputCurrent(0.0), TakesStimulusCurrent)).id();
+        let read = |app: &App, e: Entity| {
+            (app.world().get::<InputCurrent>(e).map(|i| i.0), app.world().get::<StimulusCurrent>(e).map(|s| (s.now, s.held)))
+        };
+        step_simulation(app.world_mut());
+        assert_eq!(read(&app, together), (Some(0.0), Some((2.5, 0.0))));
+        assert_eq!(read(&app, later), (Some(0.0), Some((0.0, 0.0))));
+        step_simulation(app.world_mut());
+        assert_eq!(read(&app, together), (Some(0.0), Some((2.5, 2.5))));
+        assert_eq!(read(&app, later), (Some(0.0), Some((4.0, 0.0))));
+        assert_eq!(read(&app, plain), (Some(0.0), None));
     }
 
     #[test]

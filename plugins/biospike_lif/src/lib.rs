@@ -91,7 +91,7 @@ impl Default for LifParams {
 
 /// An `iaf_psc_delta` neuron: its parameters and their propagators for one step size.
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, StimulusCurrent, RefractorySteps)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps)]
 pub struct IafPscDelta {
     /// The parameters.
     pub params: LifParams,
@@ -164,7 +164,7 @@ pub fn propagator_32(tau_syn: f64, tau: f64, c: f64, h: f64) -> f64 {
 /// step's input is added to them (so an input acts on `V` from the next step on). Needs the
 /// signed delay-ring channels ([`SignedChannels`], inserted when such a neuron is spawned).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, StimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct IafPscExp {
     /// Membrane parameters (`v_min_mv` is not used: NEST's model has no lower bound).
@@ -262,7 +262,7 @@ pub fn propagators_alpha(tau_syn: f64, tau: f64, c: f64, h: f64) -> (f64, f64) {
 /// and this step's input adds `e/τ_syn · J` to the slope (so an input acts on `V` from the next
 /// step on, as for [`IafPscExp`]). Needs the signed delay-ring channels.
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, StimulusCurrent, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct IafPscAlpha {
     /// Membrane parameters (`v_min_mv` is NEST's `V_min`).
@@ -384,7 +384,7 @@ biospike_core::persist_fields!(SynapticCurrentSlopes { ex, inh });
 /// tolerance of 1e-3); the conductances' own decay is smooth, so both resolve it far below the
 /// spread over seeds that the COBA comparison with NEST measures (`tests/brette_nest.rs`).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, StimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
 #[component(on_add = signed_channels)]
 pub struct IafCondExp {
     /// Resting potential, threshold, reset, refractory period, capacitance (pF), `I_e` (pA);
@@ -403,31 +403,35 @@ pub struct IafCondExp {
     /// The step size, ms.
     pub dt_ms: f64,
     refractory_steps: u32,
+    inv_c_m: f64,
+    inv_tau_ex: f64,
+    inv_tau_in: f64,
 }
 
 impl IafCondExp {
     /// The neuron for steps of `dt_ms`.
     pub fn new(params: LifParams, g_l_ns: f64, e_ex_mv: f64, e_in_mv: f64, tau_syn_ex_ms: f64, tau_syn_in_ms: f64, dt_ms: f64) -> Self {
         let refractory_steps = (params.t_ref_ms / dt_ms).round().max(0.0) as u32;
-        Self { params, g_l_ns, e_ex_mv, e_in_mv, tau_syn_ex_ms, tau_syn_in_ms, dt_ms, refractory_steps }
-    }
-
-    /// Time derivatives of `(V, g_ex, g_in)`; `V` held while refractory.
-    #[inline]
-    fn derivatives(&self, y: [f64; 3], refractory: bool, stim: f64) -> [f64; 3] {
-        let p = &self.params;
-        let [v, g_ex, g_in] = y;
-        let dv = if refractory {
-            0.0
-        } else {
-            (-self.g_l_ns * (v - p.e_l_mv) - g_ex * (v - self.e_ex_mv) - g_in * (v - self.e_in_mv) + p.i_e_pa + stim) / p.c_m_pf
-        };
-        [dv, -g_ex / self.tau_syn_ex_ms, -g_in / self.tau_syn_in_ms]
+        Self {
+            params,
+            g_l_ns,
+            e_ex_mv,
+            e_in_mv,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            dt_ms,
+            refractory_steps,
+            inv_c_m: 1.0 / params.c_m_pf,
+            inv_tau_ex: 1.0 / tau_syn_ex_ms,
+            inv_tau_in: 1.0 / tau_syn_in_ms,
+        }
     }
 
     /// One step: `v` mV, `refractory` steps left, the conductances (nS, in [`SynapticCurrents`]'
     /// fields), this step's input (positive and negative weight sums, nS) and the generator
     /// current in effect over the step (pA). Returns `(v, refractory, conductances, spiked)`.
+    /// Two classical Runge–Kutta sub-steps of `(V, g_ex, g_in)`, `V` held while refractory;
+    /// divisions by `C_m` and `τ` are multiplications by their reciprocals.
     #[inline]
     pub fn step(
         &self,
@@ -438,19 +442,27 @@ impl IafCondExp {
         input_in: f64,
         stim: f64,
     ) -> (f64, u32, SynapticCurrents, bool) {
+        let p = &self.params;
         let held = refractory > 0;
-        let mut y = [if held { self.params.v_reset_mv } else { v }, g.ex, g.inh];
+        let (g_l, e_l, e_ex, e_in, drive) = (self.g_l_ns, p.e_l_mv, self.e_ex_mv, self.e_in_mv, p.i_e_pa + stim);
+        let (inv_c, inv_ex, inv_in) = (self.inv_c_m, self.inv_tau_ex, self.inv_tau_in);
+        let dv = |v: f64, ge: f64, gi: f64| if held { 0.0 } else { (-g_l * (v - e_l) - ge * (v - e_ex) - gi * (v - e_in) + drive) * inv_c };
+        let (mut v, mut ge, mut gi) = (if held { p.v_reset_mv } else { v }, g.ex, g.inh);
         let h = self.dt_ms / 2.0;
+        let (half, sixth) = (h / 2.0, h / 6.0);
         for _ in 0..2 {
-            let add = |y: [f64; 3], k: [f64; 3], s: f64| [y[0] + s * k[0], y[1] + s * k[1], y[2] + s * k[2]];
-            let k1 = self.derivatives(y, held, stim);
-            let k2 = self.derivatives(add(y, k1, h / 2.0), held, stim);
-            let k3 = self.derivatives(add(y, k2, h / 2.0), held, stim);
-            let k4 = self.derivatives(add(y, k3, h), held, stim);
-            for i in 0..3 {
-                y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-            }
+            let (k1v, k1e, k1i) = (dv(v, ge, gi), -ge * inv_ex, -gi * inv_in);
+            let (v2, e2, i2) = (v + half * k1v, ge + half * k1e, gi + half * k1i);
+            let (k2v, k2e, k2i) = (dv(v2, e2, i2), -e2 * inv_ex, -i2 * inv_in);
+            let (v3, e3, i3) = (v + half * k2v, ge + half * k2e, gi + half * k2i);
+            let (k3v, k3e, k3i) = (dv(v3, e3, i3), -e3 * inv_ex, -i3 * inv_in);
+            let (v4, e4, i4) = (v + h * k3v, ge + h * k3e, gi + h * k3i);
+            let (k4v, k4e, k4i) = (dv(v4, e4, i4), -e4 * inv_ex, -i4 * inv_in);
+            v += sixth * (k1v + 2.0 * k2v + 2.0 * k3v + k4v);
+            ge += sixth * (k1e + 2.0 * k2e + 2.0 * k3e + k4e);
+            gi += sixth * (k1i + 2.0 * k2i + 2.0 * k3i + k4i);
         }
+        let y = [v, ge, gi];
         let g = SynapticCurrents { ex: flush(y[1] + input_ex), inh: flush(y[2] - input_in) };
         if held {
             return (self.params.v_reset_mv, refractory - 1, g, false);
@@ -517,7 +529,7 @@ type LifColumns = (
     &'static mut RefractorySteps,
     &'static mut SpikedThisStep,
     &'static InputCurrent,
-    &'static StimulusCurrent,
+    Option<&'static StimulusCurrent>,
     &'static IafPscDelta,
 );
 
@@ -532,10 +544,10 @@ fn integrate_lif(mut q: Query<LifColumns>, clock: Res<SimClock>) {
         let rows = (v.bypass_change_detection(), r.bypass_change_detection(), spiked.bypass_change_detection(), input, stim, neuron);
         biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, input, stim, neuron)| {
             let n = v.len();
-            let (r, spiked, input, stim, neuron) = (&mut r[..n], &mut spiked[..n], &input[..n], &stim[..n], &neuron[..n]);
+            let (r, spiked, input, stim, neuron) = (&mut r[..n], &mut spiked[..n], &input[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
                 let model = if neuron[k].dt_ms == dt { neuron[k] } else { IafPscDelta::new(neuron[k].params, dt) };
-                (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0, stim[k].held);
+                (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0, StimulusCurrent::held_in(stim, k));
             }
         });
     }
@@ -548,7 +560,7 @@ type LifExpColumns = (
     &'static mut SynapticCurrents,
     &'static InputCurrent,
     &'static InhibitoryInput,
-    &'static StimulusCurrent,
+    Option<&'static StimulusCurrent>,
     &'static IafPscExp,
 );
 
@@ -572,7 +584,7 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
         biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, (input, inh), stim, neuron)| {
             let n = v.len();
             let (r, spiked, i, input, inh, stim, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
                 let rebuilt;
                 let model = if neuron[k].dt_ms == dt {
@@ -581,7 +593,8 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
                     rebuilt = IafPscExp::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
                     &rebuilt
                 };
-                (v[k].0, r[k].0, i[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0, stim[k].held);
+                (v[k].0, r[k].0, i[k], spiked[k].0) =
+                    model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
             }
         });
     }
@@ -595,7 +608,7 @@ type LifAlphaColumns = (
     &'static mut SynapticCurrentSlopes,
     &'static InputCurrent,
     &'static InhibitoryInput,
-    &'static StimulusCurrent,
+    Option<&'static StimulusCurrent>,
     &'static IafPscAlpha,
 );
 
@@ -619,7 +632,7 @@ fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
         biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, (i, di), (input, inh), stim, neuron)| {
             let n = v.len();
             let (r, spiked, i, di, input, inh, stim, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
                 let rebuilt;
                 let model = if neuron[k].dt_ms == dt {
@@ -628,7 +641,8 @@ fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
                     rebuilt = IafPscAlpha::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
                     &rebuilt
                 };
-                (v[k].0, r[k].0, i[k], di[k], spiked[k].0) = model.step(v[k].0, r[k].0, i[k], di[k], input[k].0, inh[k].0, stim[k].held);
+                (v[k].0, r[k].0, i[k], di[k], spiked[k].0) =
+                    model.step(v[k].0, r[k].0, i[k], di[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
             }
         });
     }
@@ -641,7 +655,7 @@ type CondExpColumns = (
     &'static mut SynapticCurrents,
     &'static InputCurrent,
     &'static InhibitoryInput,
-    &'static StimulusCurrent,
+    Option<&'static StimulusCurrent>,
     &'static IafCondExp,
 );
 
@@ -664,9 +678,10 @@ fn integrate_cond_exp(mut q: Query<CondExpColumns>, clock: Res<SimClock>) {
         biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, g, (input, inh), stim, neuron)| {
             let n = v.len();
             let (r, spiked, g, input, inh, stim, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], &stim[..n], &neuron[..n]);
+                (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
-                (v[k].0, r[k].0, g[k], spiked[k].0) = neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0, stim[k].held);
+                (v[k].0, r[k].0, g[k], spiked[k].0) =
+                    neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
             }
         });
     }

@@ -56,6 +56,26 @@ impl<T: Sync> Rows for &[T] {
     }
 }
 
+/// A column that a table may lack (`Option<&[T]>` from an optional query term): split like
+/// the column when present. Its `rows` is 0 when absent, so it must not be a tuple's first
+/// column.
+impl<T: Rows> Rows for Option<T> {
+    #[inline]
+    fn rows(&self) -> usize {
+        self.as_ref().map_or(0, Rows::rows)
+    }
+    #[inline]
+    fn split_rows(self, mid: usize) -> (Self, Self) {
+        match self {
+            Some(t) => {
+                let (a, b) = t.split_rows(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        }
+    }
+}
+
 macro_rules! impl_rows_for_tuple {
     ($first:ident $(, $name:ident)*) => {
         impl<$first: Rows $(, $name: Rows)*> Rows for ($first, $($name,)*) {
