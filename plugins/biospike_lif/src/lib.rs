@@ -442,35 +442,67 @@ impl IafCondExp {
         input_in: f64,
         stim: f64,
     ) -> (f64, u32, SynapticCurrents, bool) {
-        let p = &self.params;
-        let held = refractory > 0;
-        let (g_l, e_l, e_ex, e_in, drive) = (self.g_l_ns, p.e_l_mv, self.e_ex_mv, self.e_in_mv, p.i_e_pa + stim);
-        let (inv_c, inv_ex, inv_in) = (self.inv_c_m, self.inv_tau_ex, self.inv_tau_in);
-        let dv = |v: f64, ge: f64, gi: f64| if held { 0.0 } else { (-g_l * (v - e_l) - ge * (v - e_ex) - gi * (v - e_in) + drive) * inv_c };
-        let (mut v, mut ge, mut gi) = (if held { p.v_reset_mv } else { v }, g.ex, g.inh);
-        let h = self.dt_ms / 2.0;
-        let (half, sixth) = (h / 2.0, h / 6.0);
+        let [out] = Self::step_lanes([self], [v], [refractory], [g], [input_ex], [input_in], [stim]);
+        out
+    }
+
+    /// [`Self::step`] for `L` neurons at once, lane by lane the same operations (the scalar step
+    /// is this with `L = 1`), so that the Runge–Kutta stages of neighbouring neurons run side by
+    /// side in vector registers.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments, reason = "the pure kernel takes each state variable and input by value")]
+    pub fn step_lanes<const L: usize>(
+        m: [&Self; L],
+        v: [f64; L],
+        refractory: [u32; L],
+        g: [SynapticCurrents; L],
+        input_ex: [f64; L],
+        input_in: [f64; L],
+        stim: [f64; L],
+    ) -> [(f64, u32, SynapticCurrents, bool); L] {
+        let lane = |f: &dyn Fn(usize) -> f64| -> [f64; L] { std::array::from_fn(f) };
+        let held: [bool; L] = std::array::from_fn(|l| refractory[l] > 0);
+        let (g_l, e_l, e_ex, e_in) =
+            (lane(&|l| m[l].g_l_ns), lane(&|l| m[l].params.e_l_mv), lane(&|l| m[l].e_ex_mv), lane(&|l| m[l].e_in_mv));
+        let drive = lane(&|l| m[l].params.i_e_pa + stim[l]);
+        let (inv_c, inv_ex, inv_in) = (lane(&|l| m[l].inv_c_m), lane(&|l| m[l].inv_tau_ex), lane(&|l| m[l].inv_tau_in));
+        let h = lane(&|l| m[l].dt_ms / 2.0);
+        let (half, sixth) = (lane(&|l| h[l] / 2.0), lane(&|l| h[l] / 6.0));
+        let dv = |v: [f64; L], ge: [f64; L], gi: [f64; L]| -> [f64; L] {
+            std::array::from_fn(|l| {
+                let d = (-g_l[l] * (v[l] - e_l[l]) - ge[l] * (v[l] - e_ex[l]) - gi[l] * (v[l] - e_in[l]) + drive[l]) * inv_c[l];
+                if held[l] { 0.0 } else { d }
+            })
+        };
+        let decay = |x: [f64; L], inv: [f64; L]| -> [f64; L] { std::array::from_fn(|l| -x[l] * inv[l]) };
+        let axpy = |y: [f64; L], a: [f64; L], k: [f64; L]| -> [f64; L] { std::array::from_fn(|l| y[l] + a[l] * k[l]) };
+        let rk = |y: [f64; L], k1: [f64; L], k2: [f64; L], k3: [f64; L], k4: [f64; L]| -> [f64; L] {
+            std::array::from_fn(|l| y[l] + sixth[l] * (k1[l] + 2.0 * k2[l] + 2.0 * k3[l] + k4[l]))
+        };
+        let mut v: [f64; L] = std::array::from_fn(|l| if held[l] { m[l].params.v_reset_mv } else { v[l] });
+        let mut ge: [f64; L] = std::array::from_fn(|l| g[l].ex);
+        let mut gi: [f64; L] = std::array::from_fn(|l| g[l].inh);
         for _ in 0..2 {
-            let (k1v, k1e, k1i) = (dv(v, ge, gi), -ge * inv_ex, -gi * inv_in);
-            let (v2, e2, i2) = (v + half * k1v, ge + half * k1e, gi + half * k1i);
-            let (k2v, k2e, k2i) = (dv(v2, e2, i2), -e2 * inv_ex, -i2 * inv_in);
-            let (v3, e3, i3) = (v + half * k2v, ge + half * k2e, gi + half * k2i);
-            let (k3v, k3e, k3i) = (dv(v3, e3, i3), -e3 * inv_ex, -i3 * inv_in);
-            let (v4, e4, i4) = (v + h * k3v, ge + h * k3e, gi + h * k3i);
-            let (k4v, k4e, k4i) = (dv(v4, e4, i4), -e4 * inv_ex, -i4 * inv_in);
-            v += sixth * (k1v + 2.0 * k2v + 2.0 * k3v + k4v);
-            ge += sixth * (k1e + 2.0 * k2e + 2.0 * k3e + k4e);
-            gi += sixth * (k1i + 2.0 * k2i + 2.0 * k3i + k4i);
+            let (k1v, k1e, k1i) = (dv(v, ge, gi), decay(ge, inv_ex), decay(gi, inv_in));
+            let (v2, e2, i2) = (axpy(v, half, k1v), axpy(ge, half, k1e), axpy(gi, half, k1i));
+            let (k2v, k2e, k2i) = (dv(v2, e2, i2), decay(e2, inv_ex), decay(i2, inv_in));
+            let (v3, e3, i3) = (axpy(v, half, k2v), axpy(ge, half, k2e), axpy(gi, half, k2i));
+            let (k3v, k3e, k3i) = (dv(v3, e3, i3), decay(e3, inv_ex), decay(i3, inv_in));
+            let (v4, e4, i4) = (axpy(v, h, k3v), axpy(ge, h, k3e), axpy(gi, h, k3i));
+            let (k4v, k4e, k4i) = (dv(v4, e4, i4), decay(e4, inv_ex), decay(i4, inv_in));
+            (v, ge, gi) = (rk(v, k1v, k2v, k3v, k4v), rk(ge, k1e, k2e, k3e, k4e), rk(gi, k1i, k2i, k3i, k4i));
         }
-        let y = [v, ge, gi];
-        let g = SynapticCurrents { ex: flush(y[1] + input_ex), inh: flush(y[2] - input_in) };
-        if held {
-            return (self.params.v_reset_mv, refractory - 1, g, false);
-        }
-        if y[0] >= self.params.v_th_mv {
-            return (self.params.v_reset_mv, self.refractory_steps, g, true);
-        }
-        (y[0], 0, g, false)
+        std::array::from_fn(|l| {
+            let p = &m[l].params;
+            let g = SynapticCurrents { ex: flush(ge[l] + input_ex[l]), inh: flush(gi[l] - input_in[l]) };
+            if held[l] {
+                (p.v_reset_mv, refractory[l] - 1, g, false)
+            } else if v[l] >= p.v_th_mv {
+                (p.v_reset_mv, m[l].refractory_steps, g, true)
+            } else {
+                (v[l], 0, g, false)
+            }
+        })
     }
 }
 
@@ -676,14 +708,55 @@ fn integrate_cond_exp(mut q: Query<CondExpColumns>, clock: Res<SimClock>) {
             neuron,
         );
         biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, g, (input, inh), stim, neuron)| {
-            let n = v.len();
-            let (r, spiked, g, input, inh, stim, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
-            for k in 0..n {
-                (v[k].0, r[k].0, g[k], spiked[k].0) =
-                    neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
-            }
+            cond_exp_rows((v, r, spiked, g, input, inh, stim, neuron));
         });
+    }
+}
+
+/// The columns of a chunk of [`IafCondExp`] neurons.
+type CondExpRows<'a> = (
+    &'a mut [MembranePotential],
+    &'a mut [RefractorySteps],
+    &'a mut [SpikedThisStep],
+    &'a mut [SynapticCurrents],
+    &'a [InputCurrent],
+    &'a [InhibitoryInput],
+    Option<&'a [StimulusCurrent]>,
+    &'a [IafCondExp],
+);
+
+/// Neurons processed together by [`cond_exp_rows`].
+const COND_EXP_LANES: usize = 4;
+
+biospike_runtime::avx2_kernel!(
+    fn cond_exp_rows<'a>(columns: CondExpRows<'a>) = cond_exp_lanes;
+);
+
+/// [`IafCondExp::step_lanes`] over a chunk, [`COND_EXP_LANES`] neurons at a time, the rest one
+/// by one (the same bits either way).
+#[inline(always)]
+fn cond_exp_lanes((v, r, spiked, g, input, inh, stim, neuron): CondExpRows<'_>) {
+    const L: usize = COND_EXP_LANES;
+    let n = v.len();
+    let (r, spiked, g, input, inh, stim, neuron) =
+        (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
+    let whole = n - n % L;
+    for k0 in (0..whole).step_by(L) {
+        let out = IafCondExp::step_lanes::<L>(
+            std::array::from_fn(|l| &neuron[k0 + l]),
+            std::array::from_fn(|l| v[k0 + l].0),
+            std::array::from_fn(|l| r[k0 + l].0),
+            std::array::from_fn(|l| g[k0 + l]),
+            std::array::from_fn(|l| input[k0 + l].0),
+            std::array::from_fn(|l| inh[k0 + l].0),
+            std::array::from_fn(|l| StimulusCurrent::held_in(stim, k0 + l)),
+        );
+        for (l, o) in out.into_iter().enumerate() {
+            (v[k0 + l].0, r[k0 + l].0, g[k0 + l], spiked[k0 + l].0) = o;
+        }
+    }
+    for k in whole..n {
+        (v[k].0, r[k].0, g[k], spiked[k].0) = neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
     }
 }
 
@@ -718,6 +791,44 @@ mod tests {
 
     /// A current left to decay reaches 0, never a subnormal number (on which arithmetic is
     /// about a hundred times slower): after 1 500 time constants of silence it is exactly 0.
+    /// Four `iaf_cond_exp` neurons with their own parameters and inputs, stepped together by
+    /// `step_lanes` and one by one by `step`: the same bits at every step, through spikes and
+    /// refractory periods.
+    #[test]
+    fn cond_exp_lanes_give_the_scalar_bits() {
+        let base = LifParams { e_l_mv: -60.0, v_th_mv: -50.0, v_reset_mv: -60.0, c_m_pf: 200.0, t_ref_ms: 5.0, ..LifParams::default() };
+        let models: [IafCondExp; 4] = std::array::from_fn(|l| {
+            IafCondExp::new(LifParams { i_e_pa: 90.0 * l as f64, ..base }, 10.0, 0.0, -80.0, 5.0 + l as f64, 10.0, 0.1)
+        });
+        let mut one = [(-60.0, 0u32, SynapticCurrents::default(), false); 4];
+        let mut four = one;
+        let mut spikes = 0;
+        for step in 0..5000u32 {
+            let ex: [f64; 4] = std::array::from_fn(|l| if (step + l as u32).is_multiple_of(13) { 6.0 } else { 0.0 });
+            let inh: [f64; 4] = std::array::from_fn(|l| if (step * 7 + l as u32).is_multiple_of(29) { -20.0 } else { 0.0 });
+            let stim: [f64; 4] = std::array::from_fn(|l| 50.0 * (l as f64) * f64::from(step % 2));
+            for l in 0..4 {
+                let (v, r, g, _) = one[l];
+                one[l] = models[l].step(v, r, g, ex[l], inh[l], stim[l]);
+            }
+            four = IafCondExp::step_lanes(
+                std::array::from_fn(|l| &models[l]),
+                four.map(|x| x.0),
+                four.map(|x| x.1),
+                four.map(|x| x.2),
+                ex,
+                inh,
+                stim,
+            );
+            for l in 0..4 {
+                assert_eq!(one[l].0.to_bits(), four[l].0.to_bits(), "V of lane {l} at step {step}");
+                assert_eq!((one[l].1, one[l].2, one[l].3), (four[l].1, four[l].2, four[l].3), "lane {l} at step {step}");
+                spikes += u32::from(one[l].3);
+            }
+        }
+        assert!(spikes > 20, "{spikes} spikes");
+    }
+
     #[test]
     fn decayed_currents_flush_to_zero() {
         let n = IafPscExp::new(LifParams::default(), 0.5, 0.5, 0.1);
