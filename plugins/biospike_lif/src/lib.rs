@@ -460,14 +460,13 @@ impl IafCondExp {
         input_in: [f64; L],
         stim: [f64; L],
     ) -> [(f64, u32, SynapticCurrents, bool); L] {
-        let lane = |f: &dyn Fn(usize) -> f64| -> [f64; L] { std::array::from_fn(f) };
         let held: [bool; L] = std::array::from_fn(|l| refractory[l] > 0);
         let (g_l, e_l, e_ex, e_in) =
-            (lane(&|l| m[l].g_l_ns), lane(&|l| m[l].params.e_l_mv), lane(&|l| m[l].e_ex_mv), lane(&|l| m[l].e_in_mv));
-        let drive = lane(&|l| m[l].params.i_e_pa + stim[l]);
-        let (inv_c, inv_ex, inv_in) = (lane(&|l| m[l].inv_c_m), lane(&|l| m[l].inv_tau_ex), lane(&|l| m[l].inv_tau_in));
-        let h = lane(&|l| m[l].dt_ms / 2.0);
-        let (half, sixth) = (lane(&|l| h[l] / 2.0), lane(&|l| h[l] / 6.0));
+            (lanes::<L>(|l| m[l].g_l_ns), lanes::<L>(|l| m[l].params.e_l_mv), lanes::<L>(|l| m[l].e_ex_mv), lanes::<L>(|l| m[l].e_in_mv));
+        let drive = lanes::<L>(|l| m[l].params.i_e_pa + stim[l]);
+        let (inv_c, inv_ex, inv_in) = (lanes::<L>(|l| m[l].inv_c_m), lanes::<L>(|l| m[l].inv_tau_ex), lanes::<L>(|l| m[l].inv_tau_in));
+        let h = lanes::<L>(|l| m[l].dt_ms / 2.0);
+        let (half, sixth) = (lanes::<L>(|l| h[l] / 2.0), lanes::<L>(|l| h[l] / 6.0));
         let dv = |v: [f64; L], ge: [f64; L], gi: [f64; L]| -> [f64; L] {
             std::array::from_fn(|l| {
                 let d = (-g_l[l] * (v[l] - e_l[l]) - ge[l] * (v[l] - e_ex[l]) - gi[l] * (v[l] - e_in[l]) + drive[l]) * inv_c[l];
@@ -504,6 +503,12 @@ impl IafCondExp {
             }
         })
     }
+}
+
+/// `[f(0), …, f(L − 1)]`.
+#[inline(always)]
+fn lanes<const L: usize>(f: impl Fn(usize) -> f64) -> [f64; L] {
+    std::array::from_fn(f)
 }
 
 /// The synaptic currents of an [`IafPscExp`] neuron, pA (the conductances of an [`IafCondExp`]
