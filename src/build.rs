@@ -378,9 +378,15 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             continue;
         }
         if let (NeuronDesc::SpikeGenerator, Some(times)) = (p.neuron, &p.spike_times_ms) {
-            world.spawn_batch(ids.clone().zip(times).map(|(id, t)| {
-                (SpikeTimes::from_ms(t, d.dt_ms), NeuronId(id), PopulationId(pi as u16), Position(position(pi, id - first, p.size)))
-            }));
+            let entities: Vec<Entity> = world
+                .spawn_batch(ids.clone().zip(times).map(|(id, t)| {
+                    (SpikeTimes::from_ms(t, d.dt_ms), NeuronId(id), PopulationId(pi as u16), Position(position(pi, id - first, p.size)))
+                }))
+                .collect();
+            if let Some(every) = p.spike_times_every_ms {
+                let period = biospike_input::SpikeTimesPeriod(steps_in(every, d.dt_ms).max(1));
+                world.insert_batch(entities.into_iter().map(|e| (e, period)));
+            }
             first += p.size;
             continue;
         }

@@ -737,6 +737,11 @@ pub struct PopulationDesc {
     /// Read when the scene is loaded.
     #[serde(default)]
     pub spike_times_file: Option<String>,
+    /// A `SpikeGenerator` population's spike times repeat every this many ms (`> 0`; every
+    /// listed time must lie before it) until the end of the run: a time `t` also fires at
+    /// `t + every_ms`, `t + 2·every_ms`, …. Default: no repetition.
+    #[serde(default, deserialize_with = "biospike_core::desc::opt_positive")]
+    pub spike_times_every_ms: Option<f64>,
 }
 
 /// A protocol run on top of the model.
@@ -1203,6 +1208,14 @@ impl Scene {
                 lif.check().map_err(|e| self.desc_error(&format!("populations[{i}].neuron"), 0, e))?;
             }
             let generator = p.neuron == NeuronDesc::SpikeGenerator;
+            if p.spike_times_every_ms.is_some() && !generator {
+                return Err(self.invalid(
+                    format!("populations[{i}].spike_times_every_ms"),
+                    "spike_times_every_ms",
+                    0,
+                    "repeated spike times need `neuron: SpikeGenerator`".into(),
+                ));
+            }
             match (&p.spike_times_ms, generator) {
                 (Some(_), false) => {
                     return Err(self.invalid(
@@ -1237,6 +1250,16 @@ impl Scene {
                             "spike_times_ms",
                             0,
                             format!("{t} is outside the allowed range [0, ∞) ms"),
+                        ));
+                    }
+                    if let Some(every) = p.spike_times_every_ms
+                        && let Some((n, t)) = times.iter().enumerate().find_map(|(n, l)| l.iter().find(|t| **t >= every).map(|t| (n, *t)))
+                    {
+                        return Err(self.invalid(
+                            format!("populations[{i}].spike_times_ms[{n}]"),
+                            "spike_times_ms",
+                            0,
+                            format!("{t} ms is not within one period of spike_times_every_ms {every} ms; allowed: [0, {every})"),
                         ));
                     }
                     let driven =

@@ -161,3 +161,59 @@ fn inhomogeneous_poisson_follows_its_rate_changes() {
     let err = biospike::Scene::parse(&bad, "<poisson>".as_ref()).expect_err("decreasing times").to_string();
     assert!(err.contains("rate_changes[1].at_ms"), "{err}");
 }
+
+/// Periodic schedules (issue #16, item 4): spike times repeated every 25 ms fire at the listed
+/// steps of every period until the run ends; a Poisson rate schedule (40 Hz for 20 ms, then 0)
+/// repeated every 50 ms gives input only in the first 20 ms of each period, at the rate; a
+/// current stimulus (a 2 ms pulse) repeated every 10 ms until 35 ms drives a LIF neuron's
+/// generator current exactly then. Times outside one period are refused.
+#[test]
+fn periodic_schedules_repeat_spike_times_rates_and_stimuli() {
+    let text = r#"(
+        dt_ms: 0.5, time_steps: 200, seed: 2,
+        populations: [
+            (name: "gen", size: 1, neuron: SpikeGenerator, spike_times_ms: [[2.0, 10.5]], spike_times_every_ms: Some(25.0)),
+            (name: "drive", size: 2000, v_init_mv: -70.0,
+             poisson: (rate_hz: 40.0, weight: 1.0, rate_changes: [(at_ms: 20.0, rate_hz: 0.0)], every_ms: Some(50.0))),
+            (name: "lif", size: 1, neuron: IafPscExp(),
+             stimulus: Some((segments: [(start: Closed(-0.25), end: Open(1.75), value: 100.0)], every_ms: Some(10.0), until_ms: Some(35.0)))),
+        ],
+    )"#;
+    let scene = biospike::Scene::parse(text, "<periodic>".as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    let app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = biospike::Simulation::new(app);
+    let (mut generator, mut on, mut counts) = (Vec::new(), Vec::new(), [0.0f64; 2]);
+    for step in 0..200u64 {
+        sim.step(1);
+        let world = sim.world_mut();
+        generator.extend(world.resource::<StepSpikes>().ids.iter().filter(|&&id| id == 0).map(|_| step));
+        let (events, stimulus): (f64, f64) =
+            world.query::<(&NeuronId, &InputCurrent, Option<&StimulusCurrent>)>().iter(world).fold((0.0, 0.0), |(e, s), (id, i, stim)| {
+                match id.0 {
+                    1..=2000 => (e + i.0, s),
+                    2001 => (e, s + stim.map_or(0.0, |x| x.now)),
+                    _ => (e, s),
+                }
+            });
+        counts[usize::from(step % 100 >= 40)] += events;
+        if stimulus != 0.0 {
+            on.push(step);
+        }
+    }
+    // 2 ms and 10.5 ms at dt 0.5: steps 4 and 21, every 50 steps.
+    assert_eq!(generator, [4, 21, 54, 71, 104, 121, 154, 171]);
+    // 40 Hz during 40 of every 100 steps (2 periods): 2000 · 80 · 0.5 ms · 40 Hz = 3200 events.
+    assert!((counts[0] - 3200.0).abs() < 5.0 * 3200f64.sqrt(), "{} input spikes in the on phases", counts[0]);
+    assert_eq!(counts[1], 0.0, "input in the off phases");
+    // The pulse: steps 0..=3 of every 20-step period, until step 70 (35 ms).
+    let expected: Vec<u64> = [0u64, 20, 40, 60].iter().flat_map(|&a| a..a + 4).collect();
+    assert_eq!(on, expected);
+    for (bad, needle) in [
+        (text.replace("spike_times_every_ms: Some(25.0)", "spike_times_every_ms: Some(10.0)"), "within one period"),
+        (text.replace("every_ms: Some(50.0)", "every_ms: Some(15.0)"), "rate_changes[0].at_ms"),
+        (text.replace("every_ms: Some(10.0)", "every_ms: Some(0.0)"), "every_ms"),
+    ] {
+        let err = biospike::Scene::parse(&bad, "<periodic>".as_ref()).expect_err(needle).to_string();
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+}

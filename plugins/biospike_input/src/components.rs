@@ -61,16 +61,23 @@ pub struct PoissonInput {
 
 /// A piecewise-constant rate for a neuron's [`PoissonInput`] (NEST's
 /// `inhomogeneous_poisson_generator`): `(first step, rate in Hz)` pairs, ascending, the first at
-/// step 0. From each listed step on, the train's rate is the listed one. Shared (one allocation
-/// per population).
+/// step 0. From each listed step on, the train's rate is the listed one. With a period (in
+/// steps, longer than the last listed step) the schedule repeats: step `k` takes the rate of
+/// step `k mod period`. Shared (one allocation per population).
 #[derive(Component, Clone, Debug, PartialEq)]
-pub struct PoissonRateSchedule(pub std::sync::Arc<[(u64, f64)]>);
+pub struct PoissonRateSchedule {
+    /// `(first step, rate in Hz)`, ascending from step 0.
+    pub changes: std::sync::Arc<[(u64, f64)]>,
+    /// The schedule repeats every this many steps (`> 0`). `None`: it does not repeat.
+    pub period_steps: Option<u64>,
+}
 
 impl PoissonRateSchedule {
     /// The rate in `step`.
     pub fn rate_at(&self, step: u64) -> f64 {
-        let k = self.0.partition_point(|&(s, _)| s <= step);
-        self.0.get(k.saturating_sub(1)).map_or(0.0, |&(_, r)| r)
+        let step = self.period_steps.map_or(step, |p| step % p.max(1));
+        let k = self.changes.partition_point(|&(s, _)| s <= step);
+        self.changes.get(k.saturating_sub(1)).map_or(0.0, |&(_, r)| r)
     }
 }
 
@@ -143,7 +150,9 @@ impl StimulusSegment {
 }
 
 /// A piecewise current: at time `t` the value of the **last** segment containing `t`, or
-/// `baseline` if none does. Expresses steps, pulses, ramps and "x, except y between …".
+/// `baseline` if none does. Expresses steps, pulses, ramps and "x, except y between …". With
+/// `every_ms` the pattern repeats (segments are then times within one period), and from
+/// `until_ms` on the current is 0 (NEST's `stop`).
 #[derive(Component, Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[component(on_add = on_generator)]
@@ -154,12 +163,31 @@ pub struct CurrentStimulus {
     /// Segments; later ones win where they overlap.
     #[serde(default)]
     pub segments: Vec<StimulusSegment>,
+    /// Repeat every this many ms, `> 0`: at time `t` the stimulus has its value at
+    /// `t − every_ms · ⌊t / every_ms⌋`. Default: no repetition.
+    #[serde(default, deserialize_with = "biospike_core::desc::opt_positive")]
+    pub every_ms: Option<f64>,
+    /// From this time on (ms, `>= 0`) the current is 0. Default: never.
+    #[serde(default, deserialize_with = "biospike_core::desc::opt_non_negative")]
+    pub until_ms: Option<f64>,
 }
 
 impl CurrentStimulus {
     /// A stimulus that is `baseline` everywhere.
     pub fn new(baseline: f64) -> Self {
-        Self { baseline, segments: Vec::new() }
+        Self { baseline, segments: Vec::new(), every_ms: None, until_ms: None }
+    }
+
+    /// The pattern repeats every `every_ms` ms (its segments are times within one period).
+    pub fn every(mut self, every_ms: f64) -> Self {
+        self.every_ms = Some(every_ms);
+        self
+    }
+
+    /// The current is 0 from `until_ms` on.
+    pub fn until(mut self, until_ms: f64) -> Self {
+        self.until_ms = Some(until_ms);
+        self
     }
 
     /// Adds a segment (it wins over earlier ones).
@@ -170,6 +198,10 @@ impl CurrentStimulus {
 
     /// The current at time `t` (ms).
     pub fn value_at(&self, t: f64) -> f64 {
+        if self.until_ms.is_some_and(|u| t >= u) {
+            return 0.0;
+        }
+        let t = self.every_ms.map_or(t, |p| t - p * (t / p).floor());
         self.segments.iter().rev().find(|s| s.contains(t)).map_or(self.baseline, |s| s.value_at(t))
     }
 }
@@ -184,6 +216,17 @@ mod tests {
         let s = CurrentStimulus::new(-0.5).with(StimulusSegment::ramp(Bound::Open(30.0), Bound::Unbounded, -0.5, 0.015));
         assert_eq!(s.value_at(30.0), -0.5);
         assert_eq!(s.value_at(130.0), -0.5 + 0.015 * 100.0);
+    }
+
+    /// A 2 ms pulse of 5 at the start of every 10 ms, for 35 ms: on in [0, 2), [10, 12),
+    /// [20, 22), [30, 32) (bounds half a step off the 0.1 ms grid), 0 from 35 ms on.
+    #[test]
+    fn a_repeated_pulse_stops_at_until() {
+        let s =
+            CurrentStimulus::new(0.0).with(StimulusSegment::pulse(Bound::Closed(-0.05), Bound::Open(1.95), 5.0)).every(10.0).until(35.0);
+        let on: Vec<u64> = (0..500u64).filter(|&k| s.value_at(k as f64 * 0.1) != 0.0).collect();
+        let expected: Vec<u64> = [0u64, 100, 200, 300].iter().flat_map(|&a| a..a + 20).collect();
+        assert_eq!(on, expected);
     }
 
     #[test]
@@ -213,6 +256,11 @@ impl SpikeTimes {
         Self(steps)
     }
 }
+
+/// A spike generator's [`SpikeTimes`] repeat every this many steps (`> 0`; the listed steps lie
+/// before it): the neuron fires at step `k` when `k mod period` is listed.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpikeTimesPeriod(pub u64);
 
 /// A sinusoidal current (NEST's `ac_generator`): `offset + amplitude · sin(2π·f·t + phase)`
 /// with `t` the step's start time, added in `[start_ms, stop_ms)` (from the start and forever by

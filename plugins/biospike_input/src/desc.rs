@@ -62,6 +62,10 @@ pub struct PoissonDesc {
     /// step `round(at_ms / dt)` on, the rate is `rate_hz`. Times strictly increasing.
     #[serde(default)]
     pub rate_changes: Vec<RateChangeDesc>,
+    /// The rate schedule (`rate_hz` from 0, then `rate_changes`) repeats every this many ms,
+    /// `> 0`; every change must lie before it. Default: no repetition.
+    #[serde(default, deserialize_with = "desc::opt_positive")]
+    pub every_ms: Option<f64>,
 }
 
 /// A change of a Poisson train's rate.
@@ -89,11 +93,21 @@ impl PoissonDesc {
         }
         let mut steps = vec![(0u64, self.rate_hz)];
         steps.extend(self.rate_changes.iter().map(|c| (biospike_core::steps_in(c.at_ms, dt_ms), c.rate_hz)));
-        Some(crate::components::PoissonRateSchedule(steps.into()))
+        let period_steps = self.every_ms.map(|p| biospike_core::steps_in(p, dt_ms).max(1));
+        Some(crate::components::PoissonRateSchedule { changes: steps.into(), period_steps })
     }
 
-    /// Relations between fields: change times strictly increasing.
+    /// Relations between fields: change times strictly increasing, and before `every_ms`.
     pub fn check(&self) -> Result<(), desc::DescError> {
+        if let (Some(p), Some(last)) = (self.every_ms, self.rate_changes.last())
+            && last.at_ms >= p
+        {
+            return Err(desc::DescError::new(
+                format!("rate_changes[{}].at_ms", self.rate_changes.len() - 1),
+                "rate_changes",
+                format!("{} ms is not within one period of every_ms {} ms; allowed: [0, {})", last.at_ms, p, p),
+            ));
+        }
         match self.rate_changes.windows(2).position(|w| w[1].at_ms <= w[0].at_ms) {
             Some(i) => Err(desc::DescError::new(
                 format!("rate_changes[{}].at_ms", i + 1),

@@ -42,8 +42,8 @@ mod desc;
 mod plugin;
 
 pub use components::{
-    Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, StimulusSegment,
-    UniformNoiseCurrent,
+    Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, SpikeTimesPeriod,
+    StimulusSegment, UniformNoiseCurrent,
 };
 pub use desc::{NoiseDesc, PoissonDesc, RateChangeDesc, UniformNoiseDesc};
 pub use plugin::InputPlugin;
@@ -51,8 +51,8 @@ pub use plugin::InputPlugin;
 /// The plugin and the input components.
 pub mod prelude {
     pub use crate::components::{
-        Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, StimulusSegment,
-        UniformNoiseCurrent,
+        Bound, CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, SpikeTimesPeriod,
+        StimulusSegment, UniformNoiseCurrent,
     };
     pub use crate::plugin::InputPlugin;
 }

@@ -4,7 +4,8 @@ use biospike_core::prelude::*;
 use biospike_runtime::rows::for_each_chunk;
 
 use crate::components::{
-    CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, UniformNoiseCurrent,
+    CurrentStimulus, DcCurrent, NoiseCurrent, PoissonInput, PoissonRateSchedule, SineCurrent, SpikeTimes, SpikeTimesPeriod,
+    UniformNoiseCurrent,
 };
 
 /// Adds the external drive of [`NoiseCurrent`], [`UniformNoiseCurrent`], [`DcCurrent`], [`CurrentStimulus`] and
@@ -34,11 +35,12 @@ impl Plugin for InputPlugin {
     }
 }
 
-/// Spike generators fire at their listed steps ([`SpikeTimes`]), just before the core collects
-/// this step's spikes.
-fn fire_spike_generators(mut q: Query<(&SpikeTimes, &mut SpikedThisStep)>, clock: Res<SimClock>) {
+/// Spike generators fire at their listed steps ([`SpikeTimes`], repeated with a
+/// [`SpikeTimesPeriod`]), just before the core collects this step's spikes.
+fn fire_spike_generators(mut q: Query<(&SpikeTimes, Option<&SpikeTimesPeriod>, &mut SpikedThisStep)>, clock: Res<SimClock>) {
     let step = clock.step();
-    for (times, mut spiked) in &mut q {
+    for (times, period, mut spiked) in &mut q {
+        let step = period.map_or(step, |p| step % p.0.max(1));
         let fire = times.0.binary_search(&step).is_ok();
         if spiked.0 != fire {
             spiked.0 = fire;
