@@ -4,10 +4,13 @@
 //! plasticity traces and a reward on its way; a branch changes what it should; checkpoints of
 //! another network, another format, or damaged ones are refused with a message.
 
+#[path = "common/parquet_table.rs"]
+mod parquet_table;
+
 use biospike::prelude::*;
 use biospike::{Checkpoint, RunOptions, Scene, run};
 use biospike_structure::StructureDiagnostics;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet_table::read_table;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,23 +39,6 @@ fn exec(cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| panic!("spawn: {e}"))
 }
 
-/// Every row of a Parquet file (any decode error fails the test).
-fn table(path: &Path) -> (usize, String) {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader =
-        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut rows = 0;
-    let mut text = String::new();
-    for batch in reader {
-        let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        rows += batch.num_rows();
-        for c in batch.columns() {
-            text.push_str(&format!("{c:?}"));
-        }
-    }
-    (rows, text)
-}
-
 /// The tables of two output folders hold the same rows (the profile, which times the run, aside).
 fn same_tables(expected: &Path, got: &Path, what: &str) -> usize {
     let mut names: Vec<String> = std::fs::read_dir(expected)
@@ -64,8 +50,8 @@ fn same_tables(expected: &Path, got: &Path, what: &str) -> usize {
     names.sort();
     assert!(!names.is_empty(), "{what}: no tables in {}", expected.display());
     for name in &names {
-        let (a_rows, a) = table(&expected.join(name));
-        let (b_rows, b) = table(&got.join(name));
+        let (a_rows, a) = read_table(&expected.join(name));
+        let (b_rows, b) = read_table(&got.join(name));
         assert_eq!(a_rows, b_rows, "{what}: {name}: rows");
         assert!(a == b, "{what}: {name}: the rows differ");
     }

@@ -2,8 +2,12 @@
 //! stops (Ctrl-C, numerical halt) that leave readable Parquet, graph export, and the Python
 //! readers the docs promise (polars, pandas).
 
+#[path = "common/parquet_table.rs"]
+mod parquet_table;
+
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet_table::read_table;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -26,21 +30,6 @@ fn ok(out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// All rows of a Parquet file as debug-formatted batches (any decode error fails the test).
-fn read_all(path: &Path) -> (usize, String) {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader =
-        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut rows = 0;
-    let mut text = String::new();
-    for batch in reader {
-        let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        rows += batch.num_rows();
-        text.push_str(&format!("{:?}", batch.columns()));
-    }
-    (rows, text)
 }
 
 fn metadata(path: &Path, key: &str) -> Option<String> {
@@ -74,8 +63,8 @@ fn same_seed_gives_identical_output_on_one_and_two_threads() {
         let out = dir.join(format!("t{threads}-{}", outputs.len()));
         let o = bin().args(["run"]).arg(&scene).args(["--threads", threads, "--out"]).arg(&out).output().expect("spawn");
         ok(&o);
-        let spikes = read_all(&out.join("spikes.parquet"));
-        let state = read_all(&out.join("state.parquet"));
+        let spikes = read_table(&out.join("spikes.parquet"));
+        let state = read_table(&out.join("state.parquet"));
         assert!(spikes.0 > 10_000, "the network is active: {} spikes", spikes.0);
         outputs.push((spikes, state));
     }
@@ -107,7 +96,7 @@ fn stdp_rows_give_identical_weights_on_one_and_two_threads() {
     for threads in ["1", "2"] {
         let out = dir.join(format!("t{threads}"));
         ok(&bin().args(["run"]).arg(&scene).args(["--threads", threads, "--out"]).arg(&out).output().expect("spawn"));
-        outputs.push((read_all(&out.join("spikes.parquet")), read_all(&out.join("synapses.parquet"))));
+        outputs.push((read_table(&out.join("spikes.parquet")), read_table(&out.join("synapses.parquet"))));
     }
     assert!(outputs[0].0.0 > 10_000, "the network is active: {} spikes", outputs[0].0.0);
     assert!(outputs[0] == outputs[1], "1 thread and 2 threads differ");
@@ -209,9 +198,9 @@ fn ctrl_c_and_sigterm_leave_every_file_readable() {
         assert!(status.success());
         assert_eq!(child.wait().expect("wait").code(), Some(code), "SIG{signal}");
         let spikes = out.join("spikes.parquet");
-        let (rows, _) = read_all(&spikes);
+        let (rows, _) = read_table(&spikes);
         assert!(rows > 0);
-        let (neurons, _) = read_all(&out.join("neurons.parquet"));
+        let (neurons, _) = read_table(&out.join("neurons.parquet"));
         assert_eq!(neurons, 10_000);
         assert_eq!(metadata(&spikes, "biospike.seed").as_deref(), Some("1"));
         assert_eq!(metadata(&spikes, "biospike.outcome").as_deref(), Some("interrupted"));
@@ -241,10 +230,10 @@ fn numerical_blow_up_halts_with_a_message_snapshot_and_readable_files() {
         stdout.contains("HALTED") && stdout.contains("step 0") && stdout.contains("neuron 0") && stdout.contains("input current"),
         "{stdout}"
     );
-    let (rows, _) = read_all(&out.join("halt_snapshot.parquet"));
+    let (rows, _) = read_table(&out.join("halt_snapshot.parquet"));
     assert_eq!(rows, 5);
-    read_all(&out.join("spikes.parquet"));
-    read_all(&out.join("state.parquet"));
+    read_table(&out.join("spikes.parquet"));
+    read_table(&out.join("state.parquet"));
     assert!(metadata(&out.join("halt_snapshot.parquet"), "biospike.halt").is_some_and(|m| m.contains("became inf")));
 }
 
@@ -287,7 +276,7 @@ fn polars_and_pandas_read_the_output() {
     let out = dir.join("out");
     let o = bin().args(["run", "izhikevich_2003", "--steps", "200", "--out"]).arg(&out).output().expect("spawn");
     ok(&o);
-    let (spike_rows, _) = read_all(&out.join("spikes.parquet"));
+    let (spike_rows, _) = read_table(&out.join("spikes.parquet"));
     let script = r#"
 import sys, json, polars as pl, pandas as pd, pyarrow.parquet as pq
 d = sys.argv[1]
@@ -375,7 +364,7 @@ fn quantize_reports_errors_below_one_lsb() {
         rows += batch.num_rows();
     }
     assert_eq!(rows, 4, "exc→exc, exc→inh, inh→exc, inh→inh");
-    read_all(&dir.join("quantization_runs.parquet"));
+    read_table(&dir.join("quantization_runs.parquet"));
 }
 
 /// `seed_demo` runs every feature it names (neuromodulation, gated STDP, structure, drift);
@@ -437,7 +426,7 @@ fn index_only_storage_writes_the_same_tables_as_entities() {
         std::fs::write(&path, scene(storage)).expect("write scene");
         let out = dir.join(storage);
         ok(&bin().args(["run"]).arg(&path).arg("--out").arg(&out).output().expect("run"));
-        tables.push((read_all(&out.join("spikes.parquet")), read_all(&out.join("synapses.parquet"))));
+        tables.push((read_table(&out.join("spikes.parquet")), read_table(&out.join("synapses.parquet"))));
     }
     let (spikes, synapses) = &tables[0];
     assert!(spikes.0 > 1_000 && synapses.0 > 3_000, "{} spikes, {} synapses", spikes.0, synapses.0);

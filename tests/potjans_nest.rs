@@ -10,9 +10,12 @@
 #[path = "common/network_stats.rs"]
 #[allow(dead_code, reason = "the Brunel and Brette statistics are not used here")]
 mod network_stats;
+#[path = "common/parquet_table.rs"]
+mod parquet_table;
 
 use biospike::Scene;
 use network_stats::{agree, spikes};
+use parquet_table::read_table;
 use std::path::Path;
 
 const POPS: [&str; 8] = ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"];
@@ -79,25 +82,10 @@ fn the_microcircuit_is_the_same_on_one_and_two_threads() {
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        rows(&out.join("spikes.parquet"))
+        read_table(&out.join("spikes.parquet"))
     };
     let (one, two) = (run("1"), run("2"));
     assert!(one.0 > 1_000, "{} spikes", one.0);
     assert!(one == two, "1 and 2 threads differ");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Row count and every value of a Parquet file.
-fn rows(path: &Path) -> (usize, String) {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (mut n, mut text) = (0, String::new());
-    for batch in reader {
-        let batch = batch.unwrap_or_else(|e| panic!("{e}"));
-        n += batch.num_rows();
-        text.push_str(&format!("{:?}", batch.columns()));
-    }
-    (n, text)
 }

@@ -4,8 +4,12 @@
 //! their uniform frequencies, the sign against the source's kind, entity and index-only storage
 //! against each other, and the scene errors against the field they name.
 
+#[path = "common/parquet_table.rs"]
+mod parquet_table;
+
 use biospike::prelude::*;
 use biospike::{Scene, Simulation};
+use parquet_table::read_table;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -28,21 +32,6 @@ fn network(scene: &Scene) -> Vec<(u32, u32, f32, u16)> {
 
 const EXC: std::ops::Range<u32> = 0..800;
 const INH: std::ops::Range<u32> = 800..1000;
-
-/// Row count and every value of a Parquet file.
-fn rows(path: &Path) -> (usize, String) {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (mut n, mut text) = (0, String::new());
-    for batch in reader {
-        let batch = batch.unwrap_or_else(|e| panic!("{e}"));
-        n += batch.num_rows();
-        text.push_str(&format!("{:?}", batch.columns()));
-    }
-    (n, text)
-}
 
 fn shipped() -> Scene {
     Scene::load(Path::new("ei_projections")).unwrap_or_else(|e| panic!("{e}"))
@@ -216,7 +205,7 @@ fn the_projection_scene_is_the_same_on_one_and_two_threads() {
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        ["spikes.parquet", "synapses.parquet"].map(|f| rows(&out.join(f)))
+        ["spikes.parquet", "synapses.parquet"].map(|f| read_table(&out.join(f)))
     };
     let (one, two) = (run("1"), run("2"));
     assert!(one[0].0 > 1000, "{} spikes", one[0].0);

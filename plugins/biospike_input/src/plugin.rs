@@ -83,7 +83,7 @@ fn noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurren
         }
     }
     for ((id, i), n) in id_tail.iter().zip(input_tail).zip(noise_tail) {
-        i.0 += n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0));
+        i.0 += noise_draw(n, base, id);
     }
 }
 
@@ -98,6 +98,12 @@ fn add_uniform_noise(
     biospike_runtime::for_each_entity_mut!(q, |(id, mut i, n): (&NeuronId, Mut<InputCurrent>, &UniformNoiseCurrent)| {
         i.bypass_change_detection().0 += uniform_draw(n, base, id);
     });
+}
+
+/// A neuron's Gaussian current of this step, the scalar form of [`noise_rows`]'s lanes.
+#[inline(always)]
+fn noise_draw(n: &NoiseCurrent, base: u64, id: &NeuronId) -> f64 {
+    n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0))
 }
 
 #[inline(always)]
@@ -149,7 +155,7 @@ fn add_stimulus_currents(mut q: Query<StimulusDrive>, clock: Res<SimClock>, seed
     biospike_runtime::for_each_entity_mut!(q, |(id, mut s, noise, uniform, dc, stimulus, sine): StimulusDriveItem<'_>| {
         let now = &mut s.bypass_change_detection().now;
         if let Some(n) = noise {
-            *now += n.mean + n.std * KeyedRng::normal_at(base, u64::from(id.0));
+            *now += noise_draw(n, base, id);
         }
         if let Some(n) = uniform {
             *now += uniform_draw(n, base, id);
