@@ -256,10 +256,12 @@ pub fn split_in_degree(k: u32, sizes: &[u32]) -> Vec<u32> {
 
 /// A population's Poisson trains (and their rate schedule) on its neurons, or on the local
 /// indices `poisson.neurons` names.
-fn insert_poisson(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, dt_ms: f64) {
+/// `entities` are the population's neurons from its `skip`-th on (split over MPI ranks, a rank
+/// holds part of a population).
+fn insert_poisson(world: &mut World, entities: &[Entity], skip: u32, p: &crate::scene::PopulationDesc, dt_ms: f64) {
     let Some(ps) = &p.poisson else { return };
     let chosen: Vec<Entity> = match &ps.neurons {
-        Some(local) => local.iter().filter_map(|&k| entities.get(k as usize).copied()).collect(),
+        Some(local) => local.iter().filter_map(|&k| k.checked_sub(skip).and_then(|k| entities.get(k as usize)).copied()).collect(),
         None => entities.to_vec(),
     };
     if let Some(schedule) = ps.schedule(dt_ms) {
@@ -294,9 +296,16 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let d = &scene.desc;
     let seed = d.seed;
     let mut table = PopulationTable::default();
+    // Split over several processes: this one spawns the neurons it owns and the synapses that
+    // target them.
+    let partition = world.get_resource::<Partition>().map(|p| Partition::new(p.rank, p.ranks, scene.neuron_count()));
+    if let Some(p) = partition {
+        world.insert_resource(p);
+    }
+    let owned = partition.map_or(0..u32::MAX, |p| p.range());
     let mut first = 0u32;
     for (pi, p) in d.populations.iter().enumerate() {
-        let ids = first..first + p.size;
+        let ids = first.max(owned.start)..(first + p.size).min(owned.end).max(first.max(owned.start));
         table.populations.push(PopulationInfo {
             name: p.name.clone(),
             kind: match p.kind {
@@ -338,7 +347,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 }))
                 .collect();
             insert_drives(world, &entities, p, true);
-            insert_poisson(world, &entities, p, d.dt_ms);
+            insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
             first += p.size;
             continue;
         }
@@ -373,13 +382,13 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 }
             };
             insert_drives(world, &entities, p, true);
-            insert_poisson(world, &entities, p, d.dt_ms);
+            insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
             first += p.size;
             continue;
         }
         if let (NeuronDesc::SpikeGenerator, Some(times)) = (p.neuron, &p.spike_times_ms) {
             let entities: Vec<Entity> = world
-                .spawn_batch(ids.clone().zip(times).map(|(id, t)| {
+                .spawn_batch(ids.clone().zip(&times[(ids.start - first) as usize..]).map(|(id, t)| {
                     (SpikeTimes::from_ms(t, d.dt_ms), NeuronId(id), PopulationId(pi as u16), Position(position(pi, id - first, p.size)))
                 }))
                 .collect();
@@ -412,7 +421,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             None => world.spawn_batch(ids.clone().map(neuron)).collect(),
         };
         insert_drives(world, &entities, p, false);
-        insert_poisson(world, &entities, p, d.dt_ms);
+        insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);
@@ -460,7 +469,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                     };
                     global += 1;
                     current.set((projection, k));
-                    emit(a, b);
+                    if owned.contains(&b) {
+                        emit(a, b);
+                    }
                 });
                 if generated.is_ok() {
                     generated = r;
@@ -476,53 +487,53 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         world.insert_resource(index);
         return Ok(());
     }
-    // The edges, and with projections the projection of each (4 bytes more per edge).
-    let mut edges: Vec<(u32, u32)> = Vec::with_capacity(edges_capacity(scene));
-    let mut projection_of: Vec<u32> = Vec::new();
-    for_each_edge_of(scene, &mut |a, b, projection| {
-        edges.push((a, b));
-        if let Some(i) = projection {
-            projection_of.push(i as u32);
+    // Target-side storage: the synapses onto this process's neurons (all of them in one
+    // process), each with the weight and delay of its number in the whole network's edge
+    // order, so every process draws the same values for it.
+    let experiment_pre = d.experiment.as_ref().map(|ExperimentDesc::DistalReward { pre, .. }| *pre);
+    // The experiment's synapse: the first out-edge of `pre` by target id (edge number breaks ties).
+    let mut chosen: Option<(u32, usize)> = None;
+    let mut synapses = Vec::with_capacity(edges_capacity(scene) / partition.map_or(1, |p| p.ranks as usize));
+    let mut chosen_at = None;
+    let mut counts = vec![0usize; d.projections.len()];
+    let mut global = 0usize;
+    for_each_edge_of(scene, &mut |pre, post, projection| {
+        let k = match projection {
+            Some(i) => {
+                counts[i] += 1;
+                counts[i] - 1
+            }
+            None => global,
+        };
+        let edge = global;
+        global += 1;
+        if Some(pre) == experiment_pre && chosen.is_none_or(|c| (post, edge) < c) {
+            chosen = Some((post, edge));
+            chosen_at = None;
+        }
+        if owned.contains(&post) {
+            if chosen == Some((post, edge)) {
+                chosen_at = Some(synapses.len());
+            }
+            let (w, delay) = attributes(k, pre, projection);
+            synapses.push((Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w), SynapticDelay(delay)));
         }
     })?;
-    let mut counts = vec![0usize; d.projections.len()];
-    let synapses: Vec<_> = edges
-        .iter()
-        .enumerate()
-        .map(|(k, &(pre, post))| {
-            let (w, delay) = match projection_of.get(k) {
-                Some(&i) => {
-                    let i = i as usize;
-                    counts[i] += 1;
-                    attributes(counts[i] - 1, pre, Some(i))
-                }
-                None => attributes(k, pre, None),
-            };
-            (Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w), SynapticDelay(delay))
-        })
-        .collect();
-    drop(edges);
-    let mut synapses = synapses;
-    // The experiment's synapse: the first out-edge of `pre` by target id.
-    let chosen = match &d.experiment {
-        Some(ExperimentDesc::DistalReward { pre, start_weight, .. }) => {
-            let k = synapses.iter().enumerate().filter(|(_, s)| s.0.pre.0 == *pre).min_by_key(|(k, s)| (s.0.post.0, *k)).map(|(k, _)| k);
-            if let Some(k) = k {
-                synapses[k].1 = SynapticWeight(*start_weight as f32);
-            }
-            k
-        }
-        None => None,
-    };
-    let entities: Vec<Entity> = world.spawn_batch(synapses.iter().copied()).collect();
-    if let (Some(k), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) =
+    if let (Some(i), Some(ExperimentDesc::DistalReward { start_weight, .. })) = (chosen_at, &d.experiment) {
+        synapses[i].1 = SynapticWeight(*start_weight as f32);
+    }
+    let entities: Vec<Entity> = world.spawn_batch(synapses).collect();
+    if let (Some((post, _)), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) =
         (chosen, &d.experiment)
     {
+        // On a process that does not hold the rewarded synapse, a placeholder: it follows the
+        // same pairings and rewards (spikes are global), and the owner traces the weight.
+        let synapse_entity = chosen_at.map_or(Entity::PLACEHOLDER, |i| entities[i]);
         let steps = |ms: f64| steps_in(ms, dt);
         world.insert_resource(crate::experiment::DistalReward::new(
             *pre,
-            synapses[k].0.post.0,
-            entities[k],
+            post,
+            synapse_entity,
             steps(*interval_ms).max(1),
             (steps(reward_delay_ms.0), steps(reward_delay_ms.1)),
             *amount,
@@ -546,7 +557,9 @@ fn check_traced_synapses(world: &mut World, scene: &Scene) -> Result<(), BuildEr
             pairs.extend(index.row(pre).map(|k| (pre, index.posts()[k])));
         }
     }
-    match w.synapses.iter().position(|p| !pairs.contains(p)) {
+    // Split over processes, each checks the synapses it stores (those onto its neurons).
+    let partition = world.get_resource::<Partition>().copied();
+    match w.synapses.iter().position(|p| !pairs.contains(p) && partition.is_none_or(|part| part.owns(p.1))) {
         None => Ok(()),
         Some(i) => {
             let (pre, post) = w.synapses[i];
@@ -576,6 +589,12 @@ pub fn build_app_with(scene: &Scene, out: Option<&Path>, extra: impl FnOnce(&mut
     add_model(&mut app, scene, out);
     extra(&mut app);
     spawn_network(app.world_mut(), scene)?;
+    #[cfg(feature = "parquet")]
+    if let Some(p) = app.world().get_resource::<Partition>().copied()
+        && let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>()
+    {
+        r.partition = Some(p);
+    }
     check_traced_synapses(app.world_mut(), scene)?;
     #[cfg(feature = "parquet")]
     if let Some((pre, post)) = app.world().get_resource::<crate::experiment::DistalReward>().map(|e| (e.pre, e.post))

@@ -109,6 +109,7 @@
 pub mod budget;
 pub mod build;
 pub mod checkpoint;
+pub mod cluster;
 pub mod experiment;
 pub mod graph;
 pub mod outdir;

@@ -302,6 +302,15 @@ fn load_and_build(path: &std::path::Path) -> Result<(Scene, bevy_app::App), Exit
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Started by `mpirun`: MPI runs until the end of `main` (MPI_Finalize when dropped).
+    #[cfg(feature = "mpi")]
+    let _cluster = match biospike::cluster::start() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: MPI: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let code = match cli.command {
         Command::Validate { scene } => match load(&scene, None) {
             Ok(s) => match s.check_memory() {
@@ -548,6 +557,23 @@ fn main() -> ExitCode {
                 s.desc.seed = seed;
             }
             let run_steps = steps.unwrap_or(s.desc.time_steps);
+            let mut overrides = Vec::new();
+            steps.inspect(|n| overrides.push(format!("--steps {n}")));
+            seed.inspect(|n| overrides.push(format!("--seed {n}")));
+            threads.inspect(|n| overrides.push(format!("--threads {n}")));
+            no_rewards.then(|| overrides.push("--no-rewards".into()));
+            let ranks = biospike::cluster::ranks();
+            if !ranks.is_root() {
+                // Split over MPI ranks: rank 0 speaks for all.
+                return finish(run_and_report(
+                    &s,
+                    &run_options(out, steps, threads, profile, stop, checkpoint_every_ms, checkpoint_at_stop, overrides),
+                    &signal,
+                ));
+            }
+            if ranks.is_split() {
+                eprintln!("split   over {} MPI ranks (neuron blocks; each rank stores the synapses onto its neurons)", ranks.ranks);
+            }
             eprintln!(
                 "running {} ({} neurons, {} steps of {} ms = {} ms, seed {})",
                 name,
@@ -565,36 +591,49 @@ fn main() -> ExitCode {
             if let Some(dir) = &out {
                 eprintln!("output  {} into {}", budget.output_line(), dir.display());
             }
-            let mut overrides = Vec::new();
-            steps.inspect(|n| overrides.push(format!("--steps {n}")));
-            seed.inspect(|n| overrides.push(format!("--seed {n}")));
-            threads.inspect(|n| overrides.push(format!("--threads {n}")));
-            no_rewards.then(|| overrides.push("--no-rewards".into()));
-            let opts = RunOptions {
-                out,
-                steps,
-                seed: None,
-                threads: threads.map(usize::from),
-                profile,
-                progress: std::io::stderr().is_terminal(),
-                stop: Some(stop),
-                quantize_bits: None,
-                overrides,
-                checkpoint_every_ms,
-                checkpoint_at_stop,
-                resume: None,
-            };
+            let opts = run_options(out, steps, threads, profile, stop, checkpoint_every_ms, checkpoint_at_stop, overrides);
             run_and_report(&s, &opts, &signal)
         }
     };
     finish(code)
 }
 
+/// The options of `biospike run`.
+#[allow(clippy::too_many_arguments, reason = "the command's flags, passed on as they are")]
+fn run_options(
+    out: Option<PathBuf>,
+    steps: Option<u64>,
+    threads: Option<u16>,
+    profile: bool,
+    stop: Arc<AtomicBool>,
+    checkpoint_every_ms: Option<f64>,
+    checkpoint_at_stop: bool,
+    overrides: Vec<String>,
+) -> RunOptions {
+    RunOptions {
+        out,
+        steps,
+        seed: None,
+        threads: threads.map(usize::from),
+        profile,
+        progress: std::io::stderr().is_terminal(),
+        stop: Some(stop),
+        quantize_bits: None,
+        overrides,
+        checkpoint_every_ms,
+        checkpoint_at_stop,
+        resume: None,
+    }
+}
+
 /// Runs, prints the summary, and turns the outcome into the exit code (see the README).
 fn run_and_report(s: &Scene, opts: &RunOptions, signal: &std::sync::atomic::AtomicUsize) -> ExitCode {
+    let root = biospike::cluster::ranks().is_root();
     match run(s, opts) {
         Ok(summary) => {
-            say!("{summary}");
+            if root {
+                say!("{summary}");
+            }
             let sig = signal.load(Ordering::Relaxed);
             match (&summary.outcome, &summary.recorder_error) {
                 (_, Some(_)) => ExitCode::FAILURE,
@@ -604,7 +643,10 @@ fn run_and_report(s: &Scene, opts: &RunOptions, signal: &std::sync::atomic::Atom
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            // Split over MPI ranks, a refusal is the same on every rank: rank 0 says it.
+            if root || !matches!(e, biospike::run::RunError::Ranks(_)) {
+                eprintln!("error: {e}");
+            }
             match e {
                 biospike::run::RunError::Build(_) => ExitCode::from(2),
                 biospike::run::RunError::Checkpoint(

@@ -94,6 +94,12 @@ pub fn is_run_output(name: &str) -> bool {
     }
 }
 
+/// `true` for a folder holding only per-rank parts of a table (`rank-NNNN.parquet`, and what
+/// a killed run leaves of them).
+fn is_dataset(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| entries.filter_map(Result::ok).all(|e| e.file_name().to_string_lossy().starts_with("rank-")))
+}
+
 impl OutputDir {
     /// Claims `path` for a run that will write about `needed_bytes`; an earlier run's
     /// `checkpoints/` folder is removed with its other files.
@@ -128,6 +134,11 @@ impl OutputDir {
                 if !keep_checkpoints {
                     stale.push(entry.path());
                 }
+                continue;
+            }
+            // A table split over MPI ranks is a folder of per-rank parts (`spikes/rank-0000.parquet`).
+            if kind.is_dir() && TABLES.contains(&name.as_str()) && is_dataset(&entry.path()) {
+                stale.push(entry.path());
                 continue;
             }
             let parts = kind.is_dir() && name.ends_with(".parts");

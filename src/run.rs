@@ -4,7 +4,7 @@ use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_synapses::prelude::*;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -132,6 +132,27 @@ pub struct RunSummary {
     pub peak_memory: Option<u64>,
     /// Time per phase and per system, when [`RunOptions::profile`] asked for it.
     pub profile: Option<SimProfile>,
+    /// Split over MPI ranks: each rank's share and costs, in rank order (empty in one process).
+    pub ranks: Vec<RankLoad>,
+}
+
+/// One MPI rank's share of a split run ([`RunSummary::ranks`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankLoad {
+    /// Neurons it owns.
+    pub neurons: u64,
+    /// Synapses it stores (those onto its neurons).
+    pub synapses: u64,
+    /// Spikes of its neurons.
+    pub spikes: u64,
+    /// Synaptic events it delivered.
+    pub events: u64,
+    /// Stepping time outside MPI calls.
+    pub compute: Duration,
+    /// Time inside MPI calls (the spike exchange and the status agreement, waiting included).
+    pub communication: Duration,
+    /// Peak resident memory, bytes (0 where unknown).
+    pub peak_memory: u64,
 }
 
 /// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), bytes.
@@ -198,6 +219,21 @@ impl fmt::Display for RunSummary {
         for (label, text) in &self.notes {
             writeln!(f, "{label:<12} {text}")?;
         }
+        if !self.ranks.is_empty() {
+            writeln!(f, "rank      neurons     synapses      spikes   compute (s)   MPI (s)   peak MB")?;
+            for (r, l) in self.ranks.iter().enumerate() {
+                writeln!(
+                    f,
+                    "{r:<6} {:>10} {:>12} {:>11} {:>13.3} {:>9.3} {:>9.1}",
+                    l.neurons,
+                    l.synapses,
+                    l.spikes,
+                    l.compute.as_secs_f64(),
+                    l.communication.as_secs_f64(),
+                    l.peak_memory as f64 / 1e6
+                )?;
+            }
+        }
         if let Some(p) = &self.profile {
             write!(f, "{p}")?;
         }
@@ -227,6 +263,9 @@ pub enum RunError {
     /// folder.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] biospike_core::checkpoint::CheckpointError),
+    /// Split over MPI ranks: something the split run cannot do, or another rank failed.
+    #[error("{0}")]
+    Ranks(String),
 }
 
 /// Builds and runs a scene to the end, to a halt, or to a stop request; completes every file.
@@ -267,11 +306,28 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         ))
         .into());
     }
+    let ranks = crate::cluster::ranks();
+    if ranks.is_split()
+        && let Some(why) = crate::cluster::unsupported(scene, checkpointing, resume.is_some(), opts.quantize_bits.is_some())
+    {
+        return Err(RunError::Ranks(why));
+    }
     // Claimed (locked, emptied of an earlier run, checked for space) before anything is built;
-    // held until the files are complete. A resumed run keeps the folder's checkpoints.
+    // held until the files are complete. A resumed run keeps the folder's checkpoints. Split
+    // over ranks, rank 0 claims it for all, and no rank goes on if one cannot.
     scene.check_memory().map_err(BuildError::from)?;
     let claim = match &opts.out {
-        Some(out) => Some(crate::outdir::OutputDir::claim_keeping(out, scene.budget(steps).output_bytes, resume.is_some())?),
+        Some(out) if ranks.is_root() => {
+            let claimed = crate::outdir::OutputDir::claim_keeping(out, scene.budget(steps).output_bytes, resume.is_some());
+            crate::cluster::all_ok(claimed.is_ok());
+            Some(claimed?)
+        }
+        Some(_) => {
+            if !crate::cluster::all_ok(true) {
+                return Err(RunError::Ranks("rank 0 could not claim the output folder".into()));
+            }
+            None
+        }
         None => None,
     };
     let overrides = match resume {
@@ -288,7 +344,8 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let mut run_metadata = crate::metadata(scene);
     run_metadata.extend(run_extra.iter().cloned());
     let t0 = Instant::now();
-    let app = build_app_with(scene, opts.out.as_deref(), |app| {
+    let built = build_app_with(scene, opts.out.as_deref(), |app| {
+        crate::cluster::add_plugin(app);
         if opts.profile {
             app.add_plugins(ProfilePlugin);
         }
@@ -296,7 +353,12 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         if let Some(mut r) = app.world_mut().get_resource_mut::<biospike_record::RecordSettings>() {
             r.metadata.extend(run_extra.iter().cloned());
         }
-    })?;
+    });
+    // A rank that cannot build (a traced synapse it should hold is missing, …) stops every rank.
+    if !crate::cluster::all_ok(built.is_ok()) && built.is_ok() {
+        return Err(RunError::Ranks("another rank could not build its part of the network; its error is above".into()));
+    }
+    let app = built?;
     let mut sim = Simulation::new(app);
     if let Some(c) = resume {
         sim.restore_state(&c.dir)?;
@@ -307,7 +369,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         // Written before the first step (a killed run still has it), and again at the end with
         // how the run went.
         std::fs::create_dir_all(out).map_err(|e| RunError::Record(format!("{}: {e}", out.display())))?;
-        let path = out.join("neurons.parquet");
+        let path = part_path(sim.world(), out, "neurons.parquet");
         crate::tables::write_neurons(sim.world_mut(), &path, &run_metadata).map_err(|e| RunError::Record(e.to_string()))?;
         files.push(path);
     }
@@ -350,7 +412,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         _ => None,
     };
     let mut checkpoint_error = None;
-    let bar = progress_bar(opts.progress, end_step);
+    let bar = progress_bar(opts.progress && ranks.is_root(), end_step);
     bar.set_position(start_step);
     let t1 = Instant::now();
     let done = sim.advance(steps, opts.stop.as_deref(), &mut |world| {
@@ -374,8 +436,9 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     });
     let wall = t1.elapsed();
     bar.finish_and_clear();
+    let halted_on = sim.world().get_resource::<crate::cluster::HaltedOnRank>().map(|r| format!(" (rank {})", r.0)).unwrap_or_default();
     let outcome = match sim.status() {
-        SimStatus::Halted { .. } => Outcome::Halted(sim.status().to_string()),
+        SimStatus::Halted { .. } => Outcome::Halted(format!("{}{halted_on}", sim.status())),
         SimStatus::Stopped { reason, .. } => Outcome::Stopped(reason.clone()),
         SimStatus::Running if done < steps => Outcome::Interrupted,
         SimStatus::Running => Outcome::Completed,
@@ -406,7 +469,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     {
         run_metadata.extend(biospike_record::closing_metadata(world));
         if let (Some(out), true) = (&opts.out, scene.desc.record.neurons)
-            && let Err(e) = crate::tables::write_neurons(world, &out.join("neurons.parquet"), &run_metadata)
+            && let Err(e) = crate::tables::write_neurons(world, &part_path(world, out, "neurons.parquet"), &run_metadata)
         {
             recorder_error = Some(e.to_string());
         }
@@ -417,13 +480,45 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
             recorder_error = Some(e.clone());
         }
         if let (Some(out), Some(p)) = (&opts.out, &profile) {
-            let path = out.join("profile.parquet");
+            let path = part_path(world, out, "profile.parquet");
             match crate::tables::write_profile(p, &path, &run_metadata) {
                 Ok(()) => files.push(path),
                 Err(e) => recorder_error = recorder_error.or(Some(e.to_string())),
             }
         }
         files.sort();
+    }
+    // Every rank's share, gathered on all (rank 0 prints it).
+    let loads = if ranks.is_split() {
+        let own = world.get_resource::<Partition>().map_or(0, |p| p.range().len() as u64);
+        let comm = crate::cluster::communication_time(world);
+        let mine = [
+            own,
+            world.resource::<SynapseIndex>().len() as u64,
+            crate::cluster::local_spikes(world),
+            world.resource::<DeliveryDiagnostics>().events,
+            wall.saturating_sub(comm).as_nanos() as u64,
+            comm.as_nanos() as u64,
+            peak_memory().unwrap_or(0),
+        ];
+        crate::cluster::gather_all(&mine)
+            .into_iter()
+            .map(|v| RankLoad {
+                neurons: v[0],
+                synapses: v[1],
+                spikes: v[2],
+                events: v[3],
+                compute: Duration::from_nanos(v[4]),
+                communication: Duration::from_nanos(v[5]),
+                peak_memory: v[6],
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Split: rank 0 releases the folder once every rank's files are complete.
+    if ranks.is_split() {
+        crate::cluster::all_ok(true);
     }
     let replaced = claim.as_ref().map_or(0, |c| c.replaced().len());
     drop(claim);
@@ -464,15 +559,36 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
             .zip(&counts)
             .map(|(p, &spikes)| PopulationSummary { name: p.name.clone(), size: p.len, spikes })
             .collect(),
-        synapses: world.resource::<SynapseIndex>().len(),
-        events: world.resource::<DeliveryDiagnostics>().events,
+        synapses: if loads.is_empty() {
+            world.resource::<SynapseIndex>().len()
+        } else {
+            loads.iter().map(|l: &RankLoad| l.synapses as usize).sum()
+        },
+        events: if loads.is_empty() { world.resource::<DeliveryDiagnostics>().events } else { loads.iter().map(|l| l.events).sum() },
         outcome,
         files,
         recorder_error,
         notes,
         peak_memory: peak_memory(),
         profile,
+        ranks: loads,
     })
+}
+
+/// Where table `file` of the run goes: `out/file`, or this rank's part of it when the run is
+/// split over MPI ranks ([`Partition::table_path`]).
+fn part_path(world: &World, out: &Path, file: &str) -> PathBuf {
+    match world.get_resource::<Partition>() {
+        Some(p) => {
+            let path = p.table_path(out, file);
+            // The dataset folder (a failure shows when the table is written).
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            path
+        }
+        None => out.join(file),
+    }
 }
 
 /// Summary lines of plasticity and experiments.

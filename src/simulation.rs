@@ -165,13 +165,19 @@ impl Simulation {
         let world = self.app.world_mut();
         let mut done = 0;
         biospike_runtime::parallel::install(|| {
+            // Split over MPI ranks, a signal is acted on only when every rank knows of it
+            // (after the step), so that all stop after the same step.
+            let split = world.get_resource::<Partition>().is_some_and(Partition::is_split);
             while done < n && world.resource::<SimStatus>().is_running() {
-                if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                if !split && stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
                     break;
                 }
                 step_simulation(world);
                 done += 1;
                 each(world);
+                if split && crate::cluster::agree_after_step(world, stop.is_some_and(|s| s.load(Ordering::Relaxed))) {
+                    break;
+                }
             }
         });
         done

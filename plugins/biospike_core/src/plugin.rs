@@ -100,7 +100,7 @@ fn sim_schedule() -> Schedule {
     );
     schedule.configure_sets((PrepareSystems::Settle, PrepareSystems::Index).chain().in_set(S::Prepare));
     schedule.configure_sets((InputSystems::Reset, InputSystems::Drive, InputSystems::Synaptic).chain().in_set(S::Input));
-    schedule.configure_sets((DetectSystems::Collect, DetectSystems::Inject).chain().in_set(S::Detect));
+    schedule.configure_sets((DetectSystems::Collect, DetectSystems::Inject, DetectSystems::Exchange).chain().in_set(S::Detect));
     schedule.configure_sets((PropagationSystems::Index, PropagationSystems::Deliver).chain().in_set(S::Propagation));
     schedule.configure_sets((WritebackSystems::Flush, WritebackSystems::Sync).chain().in_set(S::Writeback));
     schedule.configure_sets(S::Writeback.run_if(writeback_due));

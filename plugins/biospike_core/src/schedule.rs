@@ -133,7 +133,7 @@ impl SimSystems {
 /// Every public phase with its label, innermost first (`"Input/Drive"` before `"Input"`): the
 /// sets the ordering and profiling passes file systems under.
 pub(crate) fn phase_sets() -> Vec<(bevy_ecs::schedule::InternedSystemSet, String)> {
-    let inner: [(bevy_ecs::schedule::InternedSystemSet, &str); 11] = [
+    let inner: [(bevy_ecs::schedule::InternedSystemSet, &str); 12] = [
         (PrepareSystems::Settle.intern(), "Prepare/Settle"),
         (PrepareSystems::Index.intern(), "Prepare/Index"),
         (InputSystems::Reset.intern(), "Input/Reset"),
@@ -141,6 +141,7 @@ pub(crate) fn phase_sets() -> Vec<(bevy_ecs::schedule::InternedSystemSet, String
         (InputSystems::Synaptic.intern(), "Input/Synaptic"),
         (DetectSystems::Collect.intern(), "Detect/Collect"),
         (DetectSystems::Inject.intern(), "Detect/Inject"),
+        (DetectSystems::Exchange.intern(), "Detect/Exchange"),
         (PropagationSystems::Index.intern(), "Propagation/Index"),
         (PropagationSystems::Deliver.intern(), "Propagation/Deliver"),
         (WritebackSystems::Flush.intern(), "Writeback/Flush"),
@@ -245,6 +246,10 @@ pub enum DetectSystems {
     /// After collection: systems that add spikes by hand (forced spikes, tests) push ids into
     /// [`crate::StepSpikes`] here, keeping it ascending.
     Inject,
+    /// Split over several processes ([`crate::Partition`]): the ranks' spikes are joined
+    /// here, so that from the end of this set [`crate::StepSpikes`] holds the whole
+    /// network's spikes of the step on every rank. Nothing runs here in one process.
+    Exchange,
 }
 
 /// [`SimClock::steps_in`] for a step size without a clock (scene validation).

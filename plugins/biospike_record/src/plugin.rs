@@ -75,9 +75,30 @@ pub struct RecordSettings {
     /// population (`excitability.parquet`) every this many steps, when the model has
     /// neuromodulators. Default: none.
     pub modulation_every_steps: Option<u64>,
+    /// Split over several processes: this process's share. Each table is then one part per
+    /// rank in a folder named after it ([`Partition::table_path`]); a rank writes the spikes
+    /// of its own neurons, the state of its own sampled neurons and the synapses it stores.
+    /// Default: none (one process, one file per table).
+    pub partition: Option<Partition>,
 }
 
 impl RecordSettings {
+    /// Where table `file` (`"spikes.parquet"`, …) goes: `out_dir/file`, or this rank's part
+    /// of it when split over processes.
+    pub fn path(&self, file: &str) -> PathBuf {
+        match &self.partition {
+            Some(p) => {
+                let path = p.table_path(&self.out_dir, file);
+                // The dataset folder (a failure shows when the table is written).
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                path
+            }
+            None => self.out_dir.join(file),
+        }
+    }
+
     /// Defaults writing into `out_dir`.
     pub fn new(out_dir: impl AsRef<Path>) -> Self {
         Self {
@@ -90,6 +111,7 @@ impl RecordSettings {
             metadata: Vec::new(),
             weights: None,
             modulation_every_steps: None,
+            partition: None,
         }
     }
 }
@@ -172,7 +194,7 @@ fn close_files(world: &mut World) {
     if let (Some(SimStatus::Halted { .. }), Some(settings)) = (world.get_resource::<SimStatus>(), world.get_resource::<RecordSettings>())
         && world.get_resource::<RecordedFiles>().is_some_and(|f| f.0.is_empty())
     {
-        let path = settings.out_dir.join("halt_snapshot.parquet");
+        let path = settings.path("halt_snapshot.parquet");
         let mut meta = settings.metadata.clone();
         meta.push(("biospike.halt".into(), world.resource::<SimStatus>().to_string()));
         match write_snapshot(world, &path, &meta) {
@@ -430,7 +452,7 @@ fn load_recorder(world: &mut World, r: &mut StateReader) -> Result<(), Checkpoin
     }
     let props = || properties(&settings.metadata, settings.row_group_rows);
     for (file, fields, parts) in &tables {
-        let table = ParquetTable::resume(&settings.out_dir.join(file), schema_of(fields, r)?, props(), &src, *parts).map_err(err)?;
+        let table = ParquetTable::resume(&settings.path(file), schema_of(fields, r)?, props(), &src, *parts).map_err(err)?;
         match file.as_str() {
             "spikes.parquet" => rec.spikes = Some(table),
             "state.parquet" => rec.state = Some(table),
@@ -496,7 +518,7 @@ fn start_recording(
     rec.population_of = table.population_per_neuron(n);
     let props = || properties(&settings.metadata, settings.row_group_rows);
     if settings.spikes {
-        let path = settings.out_dir.join("spikes.parquet");
+        let path = settings.path("spikes.parquet");
         match ParquetTable::create(&path, spike_schema(), props()) {
             Ok(t) => rec.spikes = Some(t),
             Err(e) => fail(&mut status, e),
@@ -507,7 +529,7 @@ fn start_recording(
         let mut sampled: Vec<(u32, Entity)> = neurons.iter().filter(|(_, id)| wanted.contains(&id.0)).map(|(e, id)| (id.0, e)).collect();
         sampled.sort_unstable_by_key(|&(id, _)| id);
         rec.sampled = sampled.into_iter().map(|(_, e)| e).collect();
-        let path = settings.out_dir.join("state.parquet");
+        let path = settings.path("state.parquet");
         match ParquetTable::create(&path, state_schema(), props()) {
             Ok(t) => rec.state = Some(t),
             Err(e) => fail(&mut status, e),
@@ -566,7 +588,8 @@ fn record_spikes(rec: &mut Recorder, status: &mut RecorderStatus, spikes: &StepS
     let (step, t) = (clock.step(), clock.time_ms());
     let rec = &mut *rec;
     let buf = &mut rec.spike_buf;
-    for &id in &spikes.ids {
+    let own = settings.partition.map_or(&spikes.ids[..], |p| p.own_slice(&spikes.ids));
+    for &id in own {
         buf.step.push(step);
         buf.time.push(t);
         buf.neuron.push(id);
@@ -715,7 +738,7 @@ pub fn finish_recording(world: &mut World) -> Result<Vec<PathBuf>, RecordError> 
                 None => None,
             })
             .collect();
-        let path = settings.out_dir.join("synapses.parquet");
+        let path = settings.path("synapses.parquet");
         keep(write_parquet(
             &path,
             synapse_schema(),

@@ -78,7 +78,7 @@ pub(crate) struct Sampled {
 impl Sampled {
     fn create(settings: &RecordSettings, file: &str, schema: SchemaRef) -> Result<Self, RecordError> {
         let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
-        let path = settings.out_dir.join(file);
+        let path = settings.path(file);
         let table = ParquetTable::create(&path, schema, properties(&settings.metadata, settings.row_group_rows))?;
         Ok(Self { table, cols, rows: 0 })
     }
@@ -127,7 +127,7 @@ impl Sampled {
         parts: usize,
     ) -> Result<Self, RecordError> {
         let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
-        let path = settings.out_dir.join(file);
+        let path = settings.path(file);
         let table = ParquetTable::resume(&path, schema, properties(&settings.metadata, settings.row_group_rows), src, parts)?;
         Ok(Self { table, cols, rows: 0 })
     }

@@ -149,6 +149,7 @@ fn apply_synapse_edits(
     neurons: Query<&NeuronId>,
     clock: Res<SimClock>,
     signed: Option<Res<SignedChannels>>,
+    partition: Option<Res<Partition>>,
 ) {
     if edits.is_empty() {
         // An index inserted directly (index-only synapses) still needs a ring that fits it
@@ -168,7 +169,8 @@ fn apply_synapse_edits(
         // drops the old edge, the addition below brings the current one.
         let mut seen = EntityHashSet::default();
         edges.extend(edits.added.iter().filter(|e| seen.insert(**e)).filter_map(|&e| edge_of(e)));
-        let max_id = neurons.iter().map(|n| n.0 as usize + 1).max().unwrap_or(0);
+        // Split over processes, this one holds some neurons but indexes every presynaptic id.
+        let max_id = neurons.iter().map(|n| n.0 as usize + 1).max().unwrap_or(0).max(partition.map_or(0, |p| p.neurons as usize));
         let rows = edges.iter().map(|e| e.pre.max(e.post) as usize + 1).max().unwrap_or(0).max(max_id);
         let generation = index.generation() + 1;
         *index = SynapseIndex::from_edges(rows, edges, generation);

@@ -1,0 +1,138 @@
+//! Which neurons this process owns when a network is split over several processes (MPI
+//! ranks). One process owns every neuron; that is the default and costs nothing.
+
+use bevy_ecs::prelude::*;
+use std::ops::Range;
+
+/// The share of the network this process simulates: rank `rank` of `ranks` owns the
+/// contiguous block of neuron ids [`Partition::range`] (blocks differ in size by at most one
+/// neuron). A process spawns only the neurons it owns and only the synapses that *target*
+/// them (target-side storage); spikes of the other ranks reach it through
+/// [`crate::StepSpikes`] after [`crate::DetectSystems::Exchange`].
+///
+/// Contiguous blocks keep a step's spike list ascending when the ranks' lists are joined in
+/// rank order, and keep the targets of all-to-all and block projections consecutive (one
+/// slice add per spike). They balance neurons, not work: a rank whose block holds neurons
+/// with more inputs or higher rates does more.
+///
+/// ```
+/// use biospike_core::Partition;
+/// let p = Partition::new(1, 3, 10);
+/// assert_eq!(p.range(), 4..7);
+/// assert!(p.owns(4) && !p.owns(7));
+/// assert_eq!(Partition::single(10).range(), 0..10);
+/// assert_eq!((0..3).map(|r| Partition::new(r, 3, 10).range().len()).sum::<usize>(), 10);
+/// ```
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// This process's rank, `0..ranks`.
+    pub rank: u32,
+    /// Number of processes.
+    pub ranks: u32,
+    /// Neurons in the whole network.
+    pub neurons: u32,
+}
+
+impl Partition {
+    /// Rank `rank` of `ranks` over `neurons` neurons (`ranks >= 1`, `rank < ranks`).
+    pub fn new(rank: u32, ranks: u32, neurons: u32) -> Self {
+        let ranks = ranks.max(1);
+        Self { rank: rank.min(ranks - 1), ranks, neurons }
+    }
+
+    /// One process owning everything.
+    pub fn single(neurons: u32) -> Self {
+        Self::new(0, 1, neurons)
+    }
+
+    /// Whether the network is split over more than one process.
+    pub fn is_split(&self) -> bool {
+        self.ranks > 1
+    }
+
+    /// The ids rank `rank` owns.
+    pub fn range_of(&self, rank: u32) -> Range<u32> {
+        let at = |r: u32| (u64::from(self.neurons) * u64::from(r) / u64::from(self.ranks)) as u32;
+        at(rank)..at(rank + 1)
+    }
+
+    /// The ids this process owns.
+    pub fn range(&self) -> Range<u32> {
+        self.range_of(self.rank)
+    }
+
+    /// Whether this process owns neuron `id`.
+    pub fn owns(&self, id: u32) -> bool {
+        self.range().contains(&id)
+    }
+
+    /// The rank that owns neuron `id` (ids past the network go to the last rank).
+    pub fn owner(&self, id: u32) -> u32 {
+        let guess = (u64::from(id) * u64::from(self.ranks) / u64::from(self.neurons.max(1))) as u32;
+        let mut r = guess.min(self.ranks - 1);
+        while r > 0 && id < self.range_of(r).start {
+            r -= 1;
+        }
+        while r + 1 < self.ranks && id >= self.range_of(r + 1).start {
+            r += 1;
+        }
+        r
+    }
+
+    /// The part of the ascending list `ids` this process owns.
+    pub fn own_slice<'a>(&self, ids: &'a [u32]) -> &'a [u32] {
+        let Range { start, end } = self.range();
+        let a = ids.partition_point(|&i| i < start);
+        let b = ids.partition_point(|&i| i < end);
+        &ids[a..b]
+    }
+
+    /// The file a table of this process goes to: `dir/<file>` for one process, else
+    /// `dir/<stem>/rank-RRRR.parquet`, one part per rank of a dataset folder that
+    /// `polars.scan_parquet("dir/<stem>/*.parquet")` and `pandas.read_parquet("dir/<stem>")`
+    /// read as one table.
+    ///
+    /// ```
+    /// use biospike_core::Partition;
+    /// use std::path::Path;
+    /// assert_eq!(Partition::single(5).table_path(Path::new("out"), "spikes.parquet"), Path::new("out/spikes.parquet"));
+    /// assert_eq!(Partition::new(2, 3, 5).table_path(Path::new("out"), "spikes.parquet"), Path::new("out/spikes/rank-0002.parquet"));
+    /// ```
+    pub fn table_path(&self, dir: &std::path::Path, file: &str) -> std::path::PathBuf {
+        if !self.is_split() {
+            return dir.join(file);
+        }
+        let stem = file.strip_suffix(".parquet").unwrap_or(file);
+        dir.join(stem).join(format!("rank-{:04}.parquet", self.rank))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_cover_every_id_once_and_owner_agrees() {
+        for ranks in 1..6 {
+            for neurons in [0u32, 1, 5, 17, 1000] {
+                let mut next = 0;
+                for r in 0..ranks {
+                    let p = Partition::new(r, ranks, neurons);
+                    let range = p.range();
+                    assert_eq!(range.start, next);
+                    next = range.end;
+                    for id in range {
+                        assert_eq!(p.owner(id), r);
+                    }
+                }
+                assert_eq!(next, neurons);
+            }
+        }
+    }
+
+    #[test]
+    fn own_slice_picks_the_block() {
+        let p = Partition::new(1, 2, 10);
+        assert_eq!(p.own_slice(&[1, 4, 5, 7, 9, 12]), &[5, 7, 9]);
+    }
+}

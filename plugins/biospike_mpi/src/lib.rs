@@ -1,0 +1,311 @@
+//! MPI for biospike: one network split over several processes (ranks), with the same results
+//! as one process.
+//!
+//! - **Partition**: rank `r` of `K` owns the contiguous block of neuron ids
+//!   [`Partition::range`] and spawns only those neurons; it stores only the synapses that
+//!   target them (target-side storage, as NEST does), so synapse memory per rank is ≈ 1/K.
+//! - **Exchange**: once per step, in [`DetectSystems::Exchange`], every rank's spikes are
+//!   gathered on every rank (`MPI_Allgather` of the counts, `MPI_Allgatherv` of the ids), so
+//!   that [`StepSpikes`] holds the whole network's spikes, ascending (blocks are joined in
+//!   rank order). Delivery, STDP, rewards and the neuromodulators then do on every rank what
+//!   they do in one process, over the synapses that rank stores.
+//! - **Agreement**: after every step [`agree_after_step`] joins the ranks' run status (a
+//!   numerical halt, a stop condition, a signal) so that every rank stops after the same step
+//!   with the same reason.
+//!
+//! Everything a rank computes for a neuron or a synapse depends only on keyed random streams
+//! and the global spike list, never on which rank computes it; that is why the spike table is
+//! the same bits on 1 and K ranks. The facade's `mpi` feature puts this together for
+//! `mpirun -np K biospike run SCENE` (docs/mpi.md).
+//!
+//! In a Rust app: initialize MPI with [`initialize`] (keep the returned [`Mpi`] alive until the
+//! end), add [`MpiPlugin`], spawn only the neurons [`Partition::owns`] and the synapses onto
+//! them, and call [`agree_after_step`] after each step (the facade's `Simulation` does). Without
+//! `mpirun` there is one rank and the plugin only counts.
+//!
+//! ```no_run
+//! use bevy_app::App;
+//! use biospike_mpi::{MpiPlugin, initialize};
+//! let mpi = initialize().expect("MPI could not start");
+//! let mut app = App::new();
+//! app.add_plugins(MpiPlugin::new(&mpi));
+//! ```
+
+use bevy_app::prelude::*;
+use bevy_ecs::prelude::*;
+use biospike_core::prelude::*;
+use biospike_core::{BuiltinSystems, DetectSystems, HaltReason, StateVariable};
+use mpi::Threading;
+use mpi::datatype::PartitionMut;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use std::time::{Duration, Instant};
+
+/// The running MPI library (`MPI_Finalize` when dropped) and this process's place in it.
+pub struct Mpi {
+    _universe: mpi::environment::Universe,
+    rank: u32,
+    ranks: u32,
+}
+
+impl Mpi {
+    /// This process's rank.
+    pub fn rank(&self) -> u32 {
+        self.rank
+    }
+
+    /// Number of processes.
+    pub fn ranks(&self) -> u32 {
+        self.ranks
+    }
+}
+
+/// Why MPI could not start.
+#[derive(Debug)]
+pub enum MpiError {
+    /// `MPI_Init_thread` was called before.
+    AlreadyStarted,
+    /// The library gives less thread support than the compute threads need.
+    Threading(String),
+}
+
+impl std::fmt::Display for MpiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AlreadyStarted => f.write_str("MPI was already initialized in this process"),
+            Self::Threading(got) => write!(
+                f,
+                "the MPI library offers thread support {got}, biospike needs MPI_THREAD_SERIALIZED (the step runs on a compute thread); use an MPI built with thread support"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MpiError {}
+
+/// Whether this process was started by an MPI launcher (`mpirun`, `mpiexec`, `srun`): the
+/// launchers' rank variables (Open MPI, MPICH/Hydra, `PMIx`, Slurm's PMI).
+pub fn launched_by_mpirun() -> bool {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"].iter().any(|v| std::env::var_os(v).is_some())
+}
+
+/// Starts MPI with `MPI_THREAD_SERIALIZED` (MPI calls come from one thread at a time, not
+/// always the main one).
+pub fn initialize() -> Result<Mpi, MpiError> {
+    let (universe, provided) = mpi::initialize_with_threading(Threading::Serialized).ok_or(MpiError::AlreadyStarted)?;
+    if matches!(provided, Threading::Single | Threading::Funneled) {
+        return Err(MpiError::Threading(format!("{provided:?}")));
+    }
+    let world = universe.world();
+    let (rank, ranks) = (world.rank() as u32, world.size() as u32);
+    Ok(Mpi { _universe: universe, rank, ranks })
+}
+
+/// The world communicator (all ranks).
+fn world() -> SimpleCommunicator {
+    SimpleCommunicator::world()
+}
+
+/// Splits the app's network over the MPI ranks: inserts [`Partition`] (its neuron count is
+/// set when the network is built), [`ExchangeStats`], and the spike exchange in
+/// [`DetectSystems::Exchange`].
+pub struct MpiPlugin {
+    rank: u32,
+    ranks: u32,
+}
+
+impl MpiPlugin {
+    /// For the running MPI library.
+    pub fn new(mpi: &Mpi) -> Self {
+        Self::from_ranks(mpi.rank, mpi.ranks)
+    }
+
+    /// For rank `rank` of `ranks` of an MPI library started elsewhere ([`initialize`]).
+    pub fn from_ranks(rank: u32, ranks: u32) -> Self {
+        Self { rank, ranks }
+    }
+}
+
+impl Plugin for MpiPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(Partition::new(self.rank, self.ranks, 0)).init_resource::<ExchangeStats>();
+        app.add_systems(SimSchedule, exchange_spikes.in_set(DetectSystems::Exchange).in_set(BuiltinSystems));
+    }
+}
+
+/// What the exchange cost on this rank.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct ExchangeStats {
+    /// Steps exchanged.
+    pub steps: u64,
+    /// Spikes of this rank's neurons.
+    pub local_spikes: u64,
+    /// Spikes received from the other ranks.
+    pub remote_spikes: u64,
+    /// Time inside MPI calls (exchange and agreement), including waiting for slower ranks.
+    pub communication: Duration,
+    /// Largest number of spikes one step gathered (the receive buffer grows to it).
+    pub largest_step: usize,
+}
+
+/// Gathers the ranks' spikes of this step into [`StepSpikes`] on every rank. Buffers grow to
+/// the largest step seen (the counts are exchanged first, so no bound is guessed).
+fn exchange_spikes(
+    mut spikes: ResMut<StepSpikes>,
+    partition: Res<Partition>,
+    mut stats: ResMut<ExchangeStats>,
+    mut scratch: Local<Vec<u32>>,
+) {
+    if !partition.is_split() {
+        stats.local_spikes += spikes.ids.len() as u64;
+        return;
+    }
+    let t = Instant::now();
+    let comm = world();
+    let ranks = partition.ranks as usize;
+    let local = spikes.ids.len();
+    let mut counts = vec![0 as mpi::Count; ranks];
+    comm.all_gather_into(&(local as mpi::Count), &mut counts[..]);
+    let mut displs = Vec::with_capacity(ranks);
+    let mut total = 0 as mpi::Count;
+    for &c in &counts {
+        displs.push(total);
+        total += c;
+    }
+    let all = &mut *scratch;
+    all.clear();
+    all.resize(total as usize, 0);
+    {
+        let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+        comm.all_gather_varcount_into(&spikes.ids[..], &mut into);
+    }
+    std::mem::swap(&mut spikes.ids, all);
+    stats.steps += 1;
+    stats.local_spikes += local as u64;
+    stats.remote_spikes += (total as usize - local) as u64;
+    stats.largest_step = stats.largest_step.max(total as usize);
+    stats.communication += t.elapsed();
+}
+
+/// Words per rank in the status agreement: flags, step, neuron, variable/kind, value, limit.
+const STATUS_WORDS: usize = 6;
+const HALTED: u64 = 1;
+const STOPPED: u64 = 2;
+const INTERRUPTED: u64 = 4;
+
+/// Joins the ranks' run status after a step (call it between steps, on every rank, when the
+/// network is split). A halt on any rank halts all with the same neuron, step and reason (the
+/// lowest rank's); a stop condition on any rank or a signal on any rank (`interrupted`) stops
+/// all. Returns the rank that halted, if one did, and whether a signal asked to stop.
+pub fn agree_after_step(world_: &mut World, interrupted: bool) -> Agreement {
+    let Some(partition) = world_.get_resource::<Partition>().copied().filter(Partition::is_split) else {
+        return Agreement { halted_on: None, interrupted };
+    };
+    let t = Instant::now();
+    let status = world_.resource::<SimStatus>().clone();
+    let mut mine = [0u64; STATUS_WORDS];
+    match &status {
+        SimStatus::Running => {}
+        SimStatus::Halted { step, neuron, reason } => {
+            let (code, value, limit) = encode(reason);
+            mine = [HALTED, *step, u64::from(*neuron), code, value.to_bits(), limit.to_bits()];
+        }
+        SimStatus::Stopped { step, .. } => {
+            mine[0] = STOPPED;
+            mine[1] = *step;
+        }
+    }
+    if interrupted {
+        mine[0] |= INTERRUPTED;
+    }
+    let mut all = vec![0u64; STATUS_WORDS * partition.ranks as usize];
+    world().all_gather_into(&mine[..], &mut all[..]);
+    if let Some(mut s) = world_.get_resource_mut::<ExchangeStats>() {
+        s.communication += t.elapsed();
+    }
+    let rows: Vec<&[u64]> = all.chunks_exact(STATUS_WORDS).collect();
+    let any_interrupt = rows.iter().any(|r| r[0] & INTERRUPTED != 0);
+    if let Some((rank, r)) = rows.iter().enumerate().find(|(_, r)| r[0] & HALTED != 0) {
+        let reason = decode(r[3], f64::from_bits(r[4]), f64::from_bits(r[5]));
+        *world_.resource_mut::<SimStatus>() = SimStatus::Halted { step: r[1], neuron: r[2] as u32, reason };
+        return Agreement { halted_on: Some(rank as u32), interrupted: any_interrupt };
+    }
+    if let Some((rank, r)) = rows.iter().enumerate().find(|(_, r)| r[0] & STOPPED != 0)
+        && status.is_running()
+    {
+        world_.resource_mut::<SimStatus>().stop(r[1], format!("a stop condition on rank {rank}"));
+    }
+    Agreement { halted_on: None, interrupted: any_interrupt }
+}
+
+/// The ranks' joined status after a step ([`agree_after_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    /// The rank whose guard halted the run.
+    pub halted_on: Option<u32>,
+    /// A signal reached some rank: every rank stops now.
+    pub interrupted: bool,
+}
+
+fn encode(reason: &HaltReason) -> (u64, f64, f64) {
+    let var = |v: &StateVariable| match v {
+        StateVariable::MembranePotential => 0,
+        StateVariable::RecoveryVariable => 1,
+        StateVariable::InputCurrent => 2,
+    };
+    match reason {
+        HaltReason::NonFinite { variable, value } => (var(variable), *value, 0.0),
+        HaltReason::Runaway { variable, value, limit } => (8 | var(variable), *value, *limit),
+    }
+}
+
+fn decode(code: u64, value: f64, limit: f64) -> HaltReason {
+    let variable = match code & 7 {
+        0 => StateVariable::MembranePotential,
+        1 => StateVariable::RecoveryVariable,
+        _ => StateVariable::InputCurrent,
+    };
+    if code & 8 != 0 { HaltReason::Runaway { variable, value, limit } } else { HaltReason::NonFinite { variable, value } }
+}
+
+/// Every rank's `values` (same length on all ranks), in rank order. One process: `values`.
+pub fn gather_all(values: &[u64], ranks: u32) -> Vec<Vec<u64>> {
+    if ranks <= 1 {
+        return vec![values.to_vec()];
+    }
+    let mut all = vec![0u64; values.len() * ranks as usize];
+    world().all_gather_into(values, &mut all[..]);
+    all.chunks_exact(values.len().max(1)).map(<[u64]>::to_vec).collect()
+}
+
+/// Waits for every rank (`MPI_Barrier`).
+pub fn barrier() {
+    world().barrier();
+}
+
+/// Whether every rank says `ok` (`MPI_Allreduce` of a logical and): a rank that fails before
+/// the run (a scene error, an output folder it cannot write) is known to all, which then stop
+/// instead of waiting for it in the first exchange.
+pub fn all_ok(ok: bool) -> bool {
+    let mut all = 0u8;
+    world().all_reduce_into(&u8::from(!ok), &mut all, mpi::collective::SystemOperation::max());
+    all == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halt_reasons_survive_the_wire() {
+        for reason in [
+            HaltReason::NonFinite { variable: StateVariable::MembranePotential, value: f64::NAN },
+            HaltReason::Runaway { variable: StateVariable::InputCurrent, value: -1e4, limit: 1000.0 },
+            HaltReason::Runaway { variable: StateVariable::RecoveryVariable, value: 2e3, limit: 1000.0 },
+        ] {
+            let (c, v, l) = encode(&reason);
+            let back = decode(c, f64::from_bits(v.to_bits()), l);
+            assert_eq!(format!("{back}"), format!("{reason}"));
+        }
+    }
+}
