@@ -134,10 +134,6 @@ pub fn unsupported(scene: &crate::scene::Scene, checkpointing: bool, resuming: b
         "`drift` (not yet split over ranks)"
     } else if d.quantize.is_some() || quantize {
         "`quantize` / --quantize-bits (the per-projection weight exponent needs every rank's weights)"
-    } else if d.record.weights.as_ref().is_some_and(|w| w.histogram.is_some()) {
-        "`record.weights.histogram` (each rank holds part of the weights; the histogram is not yet summed across ranks)"
-    } else if d.record.modulation_every_steps.is_some() {
-        "`record.modulation_every_steps` (the mean excitability per population is not yet summed across ranks)"
     } else if checkpointing || resuming {
         "checkpoints (--checkpoint-every-ms, --checkpoint-at-stop, resume) are not yet written per rank"
     } else {

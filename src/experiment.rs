@@ -77,7 +77,7 @@ impl Plugin for DistalRewardPlugin {
                 .run_if(resource_exists::<DistalReward>)
                 .in_set(SimSystems::Detect)
                 .in_set(BuiltinSystems)
-                .after(DetectSystems::Inject),
+                .after(DetectSystems::Exchange),
         );
     }
 }

@@ -56,7 +56,7 @@ pub use modulators::{Modulator, NeuromodulatorLevels};
 
 pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
 pub use ordering::BuiltinFirstPass;
-pub use partition::Partition;
+pub use partition::{ExactSum, Partition, RankSums, SumAcrossRanks};
 pub use plugin::{CoreSimPlugin, finish_simulation, step_simulation};
 pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable, population_color};
 pub use profile::{ProfilePlugin, SimProfile, SystemProfile};
@@ -71,7 +71,7 @@ pub mod prelude {
     pub use crate::connectivity::{SynapseEdits, SynapseIndex};
     pub use crate::guard::{GuardSettings, HaltReason, SimStatus};
     pub use crate::modulators::{Modulator, NeuromodulatorLevels};
-    pub use crate::partition::Partition;
+    pub use crate::partition::{Partition, RankSums};
     pub use crate::plugin::{CoreSimPlugin, finish_simulation, step_simulation};
     pub use crate::populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable};
     pub use crate::profile::{ProfilePlugin, SimProfile};

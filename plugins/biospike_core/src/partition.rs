@@ -107,6 +107,52 @@ impl Partition {
     }
 }
 
+/// Sums across the ranks of a split run, for stages that report on the whole network (a
+/// weight histogram, a mean over a population) while each rank holds a part. Every rank must
+/// call the same methods at the same step with slices of the same length (they are MPI
+/// collectives). The MPI plugin inserts an implementation as [`RankSums`]; without it a stage
+/// runs as one process.
+pub trait SumAcrossRanks: Send + Sync + 'static {
+    /// Replaces each value by its sum over the ranks.
+    fn sum_u64(&self, values: &mut [u64]);
+    /// Replaces each value by its sum over the ranks (exact: integers).
+    fn sum_i128(&self, values: &mut [i128]);
+}
+
+/// The [`SumAcrossRanks`] of a split run.
+#[derive(Resource)]
+pub struct RankSums(pub Box<dyn SumAcrossRanks>);
+
+/// A sum of `f64` values that does not depend on their order or on how they are split over
+/// ranks: each value is rounded to a multiple of 2^-64 and added as an integer, so one process
+/// and any number of ranks give the same bits (a plain `f64` sum changes with the order).
+///
+/// ```
+/// use biospike_core::ExactSum;
+/// let mut a = ExactSum::default();
+/// for x in [0.1, 0.2, 0.3] { a.add(x); }
+/// let mut b = ExactSum::default();
+/// for x in [0.3, 0.1, 0.2] { b.add(x); }
+/// assert_eq!(a.value().to_bits(), b.value().to_bits());
+/// assert!((a.value() - 0.6).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExactSum(pub i128);
+
+impl ExactSum {
+    const SCALE: f64 = 18_446_744_073_709_551_616.0; // 2^64
+
+    /// Adds `x` (finite, |x| < 2^60; others saturate).
+    pub fn add(&mut self, x: f64) {
+        self.0 = self.0.saturating_add((x * Self::SCALE).round() as i128);
+    }
+
+    /// The sum.
+    pub fn value(&self) -> f64 {
+        self.0 as f64 / Self::SCALE
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::{BuiltinSystems, DetectSystems, HaltReason, StateVariable};
+use biospike_core::{BuiltinSystems, DetectSystems, HaltReason, StateVariable, SumAcrossRanks};
 use mpi::Threading;
 use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
@@ -128,8 +128,34 @@ impl MpiPlugin {
 
 impl Plugin for MpiPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(Partition::new(self.rank, self.ranks, 0)).init_resource::<ExchangeStats>();
+        app.insert_resource(Partition::new(self.rank, self.ranks, 0))
+            .insert_resource(RankSums(Box::new(MpiSums)))
+            .init_resource::<ExchangeStats>();
         app.add_systems(SimSchedule, exchange_spikes.in_set(DetectSystems::Exchange).in_set(BuiltinSystems));
+    }
+}
+
+/// [`SumAcrossRanks`] with `MPI_Allreduce` (`u64`) and `MPI_Allgather` (`i128`, as two words,
+/// added in rank order; integer sums are exact, so the order does not matter).
+struct MpiSums;
+
+impl SumAcrossRanks for MpiSums {
+    fn sum_u64(&self, values: &mut [u64]) {
+        let send = values.to_vec();
+        world().all_reduce_into(&send[..], values, mpi::collective::SystemOperation::sum());
+    }
+
+    fn sum_i128(&self, values: &mut [i128]) {
+        let comm = world();
+        let send: Vec<u64> = values.iter().flat_map(|&v| [v as u64, (v >> 64) as u64]).collect();
+        let mut all = vec![0u64; send.len() * comm.size() as usize];
+        comm.all_gather_into(&send[..], &mut all[..]);
+        values.fill(0);
+        for part in all.chunks_exact(send.len().max(1)) {
+            for (v, w) in values.iter_mut().zip(part.chunks_exact(2)) {
+                *v = v.saturating_add(i128::from(w[0]) | (i128::from(w[1] as i64) << 64));
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use arrow_array::{ArrayRef, Float32Array, Float64Array, StringArray, UInt16Array, UInt32Array, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use bevy_ecs::prelude::*;
+use biospike_core::ExactSum;
 use biospike_core::prelude::*;
 use std::sync::Arc;
 
@@ -76,9 +77,9 @@ pub(crate) struct Sampled {
 }
 
 impl Sampled {
-    fn create(settings: &RecordSettings, file: &str, schema: SchemaRef) -> Result<Self, RecordError> {
+    fn create(settings: &RecordSettings, file: &str, whole: bool, schema: SchemaRef) -> Result<Self, RecordError> {
         let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
-        let path = settings.path(file);
+        let path = if whole { settings.out_dir.join(file) } else { settings.path(file) };
         let table = ParquetTable::create(&path, schema, properties(&settings.metadata, settings.row_group_rows))?;
         Ok(Self { table, cols, rows: 0 })
     }
@@ -137,6 +138,9 @@ impl Sampled {
 #[derive(Resource, Default)]
 pub(crate) struct SampledTables {
     started: bool,
+    /// The levels and population means are sampled (on every rank of a split run; rank 0
+    /// writes them).
+    started_excitability: bool,
     weights: Option<Sampled>,
     histogram: Option<Sampled>,
     modulators: Option<Sampled>,
@@ -155,8 +159,14 @@ impl SampledTables {
     }
 }
 
-fn open(settings: &RecordSettings, file: &str, fields: &[(&str, DataType)], status: &mut RecorderStatus) -> Option<Sampled> {
-    match Sampled::create(settings, file, schema(fields)) {
+/// Opens table `file`. A whole-network table (`whole`: a histogram, the levels, population
+/// means) of a split run is one file that rank 0 writes (the others return `None`); the
+/// others are one part per rank.
+fn open(settings: &RecordSettings, file: &str, fields: &[(&str, DataType)], whole: bool, status: &mut RecorderStatus) -> Option<Sampled> {
+    if whole && settings.partition.is_some_and(|p| p.rank != 0) {
+        return None;
+    }
+    match Sampled::create(settings, file, whole, schema(fields)) {
         Ok(t) => Some(t),
         Err(e) => {
             crate::plugin::fail(status, e);
@@ -172,6 +182,7 @@ pub(crate) struct SampledInputs<'w, 's> {
     levels: Option<Res<'w, NeuromodulatorLevels>>,
     table: Res<'w, PopulationTable>,
     neurons: Query<'w, 's, (&'static PopulationId, &'static Excitability)>,
+    sums: Option<Res<'w, RankSums>>,
 }
 
 pub(crate) fn record_sampled(
@@ -183,6 +194,9 @@ pub(crate) fn record_sampled(
 ) {
     use DataType::*;
     let (index, levels, table, neurons) = (inputs.index.as_deref(), inputs.levels.as_deref(), &*inputs.table, &inputs.neurons);
+    // Split over ranks: every rank takes part in the sums of a whole-network table, rank 0
+    // writes it.
+    let sums = inputs.sums.as_deref().filter(|_| settings.partition.is_some_and(|p| p.is_split()));
     let t = tables;
     if !t.started {
         t.started = true;
@@ -192,7 +206,7 @@ pub(crate) fn record_sampled(
         if let Some(w) = &settings.weights {
             if !w.synapses.is_empty() {
                 let f = [("step", UInt64), ("time_ms", Float64), ("pre", UInt32), ("post", UInt32), ("weight", Float32)];
-                t.weights = open(settings, "weights.parquet", &f, status);
+                t.weights = open(settings, "weights.parquet", &f, false, status);
             }
             if w.histogram.is_some() {
                 let f = [
@@ -203,14 +217,15 @@ pub(crate) fn record_sampled(
                     ("bin_high", Float64),
                     ("count", UInt64),
                 ];
-                t.histogram = open(settings, "weight_histogram.parquet", &f, status);
+                t.histogram = open(settings, "weight_histogram.parquet", &f, true, status);
             }
         }
         if settings.modulation_every_steps.is_some() && levels.is_some() {
+            t.started_excitability = true;
             let f = [("step", UInt64), ("time_ms", Float64), ("modulator", Utf8), ("level", Float64), ("baseline", Float64)];
-            t.modulators = open(settings, "modulators.parquet", &f, status);
+            t.modulators = open(settings, "modulators.parquet", &f, true, status);
             let f = [("step", UInt64), ("time_ms", Float64), ("population", UInt16), ("mean_excitability", Float64)];
-            t.excitability = open(settings, "excitability.parquet", &f, status);
+            t.excitability = open(settings, "excitability.parquet", &f, true, status);
         }
     }
     let (step, time) = (clock.step(), clock.time_ms());
@@ -231,7 +246,9 @@ pub(crate) fn record_sampled(
                 result = result.and(s.flush());
             }
         }
-        if let (Some(s), Some(h)) = (t.histogram.as_mut(), &w.histogram) {
+        if let Some(h) = &w.histogram
+            && (t.histogram.is_some() || sums.is_some())
+        {
             let bins = h.bins.max(1) as usize;
             let mut counts = vec![0u64; bins];
             let width = (h.high - h.low) / bins as f64;
@@ -245,12 +262,17 @@ pub(crate) fn record_sampled(
                     counts[(x.max(0.0) as usize).min(bins - 1)] += 1;
                 }
             }
-            for (b, &c) in counts.iter().enumerate() {
-                let lo = h.low + b as f64 * width;
-                push!(s, 0: U64 = step, 1: F64 = time, 2: U32 = b as u32, 3: F64 = lo, 4: F64 = lo + width, 5: U64 = c);
+            if let Some(sums) = sums {
+                sums.0.sum_u64(&mut counts);
             }
-            if s.rows >= batch {
-                result = result.and(s.flush());
+            if let Some(s) = t.histogram.as_mut() {
+                for (b, &c) in counts.iter().enumerate() {
+                    let lo = h.low + b as f64 * width;
+                    push!(s, 0: U64 = step, 1: F64 = time, 2: U32 = b as u32, 3: F64 = lo, 4: F64 = lo + width, 5: U64 = c);
+                }
+                if s.rows >= batch {
+                    result = result.and(s.flush());
+                }
             }
         }
     }
@@ -265,22 +287,32 @@ pub(crate) fn record_sampled(
                 result = result.and(s.flush());
             }
         }
-        if let Some(s) = t.excitability.as_mut() {
+        if t.excitability.is_some() || (sums.is_some() && t.started_excitability) {
+            // Exact sums: the same mean on any number of ranks.
             let pops = table.populations.len().max(1);
-            let mut sum = vec![(0.0f64, 0u64); pops];
+            let (mut total, mut count) = (vec![0i128; pops], vec![0u64; pops]);
             for (p, e) in neurons.iter() {
-                if let Some(x) = sum.get_mut(usize::from(p.0)) {
-                    x.0 += e.0;
-                    x.1 += 1;
+                let p = usize::from(p.0);
+                if p < pops {
+                    let mut x = ExactSum(total[p]);
+                    x.add(e.0);
+                    total[p] = x.0;
+                    count[p] += 1;
                 }
             }
-            for (p, &(total, n)) in sum.iter().enumerate() {
-                if n > 0 {
-                    push!(s, 0: U64 = step, 1: F64 = time, 2: U16 = p as u16, 3: F64 = total / n as f64);
-                }
+            if let Some(sums) = sums {
+                sums.0.sum_i128(&mut total);
+                sums.0.sum_u64(&mut count);
             }
-            if s.rows >= batch {
-                result = result.and(s.flush());
+            if let Some(s) = t.excitability.as_mut() {
+                for (p, (&sum, &n)) in total.iter().zip(&count).enumerate() {
+                    if n > 0 {
+                        push!(s, 0: U64 = step, 1: F64 = time, 2: U16 = p as u16, 3: F64 = ExactSum(sum).value() / n as f64);
+                    }
+                }
+                if s.rows >= batch {
+                    result = result.and(s.flush());
+                }
             }
         }
     }
