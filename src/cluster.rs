@@ -128,12 +128,9 @@ pub fn local_spikes(world: &World) -> u64 {
 /// process.
 pub fn unsupported(scene: &crate::scene::Scene, checkpointing: bool, resuming: bool, quantize: bool) -> Option<String> {
     let d = &scene.desc;
-    let reason = if d.structure.is_some() {
-        "`structure` (structural plasticity: new targets and out-degrees are not yet agreed across ranks)"
-    } else if d.drift.is_some() {
-        "`drift` (not yet split over ranks)"
-    } else if d.quantize.is_some() || quantize {
-        "`quantize` / --quantize-bits (the per-projection weight exponent needs every rank's weights)"
+    let loihi = d.quantize.is_some() || quantize || d.populations.iter().any(|p| p.neuron.loihi_lif().is_some());
+    let reason = if d.structure.is_some() && loihi {
+        "`structure` together with the Loihi stage (`quantize`, Loihi LIF neurons): new synapses change one rank's index, and the Loihi projections are quantized again across all ranks"
     } else if checkpointing || resuming {
         "checkpoints (--checkpoint-every-ms, --checkpoint-at-stop, resume) are not yet written per rank"
     } else {

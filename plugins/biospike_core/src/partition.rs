@@ -117,11 +117,22 @@ pub trait SumAcrossRanks: Send + Sync + 'static {
     fn sum_u64(&self, values: &mut [u64]);
     /// Replaces each value by its sum over the ranks (exact: integers).
     fn sum_i128(&self, values: &mut [i128]);
+    /// Replaces each value by its largest value over the ranks.
+    fn max_f64(&self, values: &mut [f64]);
+    /// Every rank's `values` (any length), in rank order.
+    fn gather_u32(&self, values: &[u32]) -> Vec<Vec<u32>>;
 }
 
 /// The [`SumAcrossRanks`] of a split run.
 #[derive(Resource)]
 pub struct RankSums(pub Box<dyn SumAcrossRanks>);
+
+impl RankSums {
+    /// `sums` when the run is split, else `None` (a stage then works as one process).
+    pub fn split<'a>(sums: Option<&'a RankSums>, partition: Option<&Partition>) -> Option<&'a dyn SumAcrossRanks> {
+        sums.filter(|_| partition.is_some_and(Partition::is_split)).map(|s| &*s.0)
+    }
+}
 
 /// A sum of `f64` values that does not depend on their order or on how they are split over
 /// ranks: each value is rounded to a multiple of 2^-64 and added as an integer, so one process

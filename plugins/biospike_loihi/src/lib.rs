@@ -270,6 +270,14 @@ pub struct QuantizedWeights {
 pub fn quantize_weights(weights: &[f64], num_weight_bits: u32) -> QuantizedWeights {
     let max = weights.iter().copied().fold(0.0f64, f64::max);
     let min = weights.iter().copied().fold(0.0f64, f64::min);
+    quantize_weights_in(weights, num_weight_bits, (min, max))
+}
+
+/// [`quantize_weights`] of part of a projection whose weights all lie in `(min, max)` (with
+/// 0 inside): the shared exponent and the sign mode come from the whole projection's range, so
+/// the parts held by different ranks quantize as the whole would.
+pub fn quantize_weights_in(weights: &[f64], num_weight_bits: u32, (min, max): (f64, f64)) -> QuantizedWeights {
+    let (min, max) = (min.min(0.0), max.max(0.0));
     let mode = if min >= 0.0 {
         SignMode::Excitatory
     } else if max <= 0.0 {

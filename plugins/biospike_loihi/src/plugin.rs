@@ -3,7 +3,8 @@ use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use std::collections::BTreeMap;
 
-use crate::{LifParams, SignMode, lif_step, quantize_weights};
+use crate::{LifParams, SignMode, lif_step, quantize_weights_in};
+use biospike_core::{ExactSum, SumAcrossRanks};
 
 /// A Loihi current-based LIF neuron on the bit-exact fixed-point path. Its synaptic input
 /// comes from [`LoihiDense`] (the float `InputCurrent` is ignored); its spikes join
@@ -195,15 +196,19 @@ fn inject_lif_spikes(
     }
 }
 
+#[allow(clippy::too_many_arguments, reason = "the Dense, the index, the neurons, and the ranks of a split run")]
 fn dense_propagate(
     mut dense: ResMut<LoihiDense>,
     index: Res<SynapseIndex>,
     lifs: Query<&NeuronId, With<LoihiLifNeuron>>,
     table: Res<PopulationTable>,
     spikes: Res<StepSpikes>,
+    partition: Option<Res<Partition>>,
+    sums: Option<Res<RankSums>>,
 ) {
     if dense.generation != Some(index.generation()) {
-        rebuild(&mut dense, &index, &lifs, &table);
+        let sums = RankSums::split(sums.as_deref(), partition.as_deref());
+        rebuild(&mut dense, &index, &lifs, &table, sums);
     }
     let d = &mut *dense;
     d.pending.iter_mut().for_each(|x| *x = 0);
@@ -226,7 +231,40 @@ fn dense_propagate(
     }
 }
 
-fn rebuild(dense: &mut LoihiDense, index: &SynapseIndex, lifs: &Query<&NeuronId, With<LoihiLifNeuron>>, table: &PopulationTable) {
+/// The weight range `(min, max)` of each (source, target) projection over the whole network:
+/// these `groups` (this rank's part), joined across the ranks of a split run.
+fn projection_ranges<T>(
+    groups: &BTreeMap<(u16, u16), Vec<T>>,
+    weight: impl Fn(&T) -> f64,
+    populations: usize,
+    sums: Option<&dyn SumAcrossRanks>,
+) -> BTreeMap<(u16, u16), (f64, f64)> {
+    let local = |v: &Vec<T>| v.iter().fold((0.0f64, 0.0f64), |(lo, hi), x| (lo.min(weight(x)), hi.max(weight(x))));
+    let mut ranges: BTreeMap<(u16, u16), (f64, f64)> = groups.iter().map(|(&k, v)| (k, local(v))).collect();
+    if let Some(sums) = sums {
+        let p = populations.max(1);
+        let slot = |(a, b): (u16, u16)| usize::from(a) * p + usize::from(b);
+        // Largest of `max` and of `-min`, both ≥ 0 (every range holds 0).
+        let mut wire = vec![0.0f64; 2 * p * p];
+        for (&k, &(lo, hi)) in &ranges {
+            wire[2 * slot(k)] = hi;
+            wire[2 * slot(k) + 1] = -lo;
+        }
+        sums.max_f64(&mut wire);
+        for (&k, r) in &mut ranges {
+            *r = (-wire[2 * slot(k) + 1], wire[2 * slot(k)]);
+        }
+    }
+    ranges
+}
+
+fn rebuild(
+    dense: &mut LoihiDense,
+    index: &SynapseIndex,
+    lifs: &Query<&NeuronId, With<LoihiLifNeuron>>,
+    table: &PopulationTable,
+    sums: Option<&dyn SumAcrossRanks>,
+) {
     let n = index.neuron_count().max(lifs.iter().map(|i| i.0 as usize + 1).max().unwrap_or(0));
     let mut is_lif = vec![false; n];
     for id in lifs {
@@ -242,12 +280,13 @@ fn rebuild(dense: &mut LoihiDense, index: &SynapseIndex, lifs: &Query<&NeuronId,
             groups.entry(key).or_default().push((e.pre, e.post, f64::from(e.weight)));
         }
     }
+    let ranges = projection_ranges(&groups, |e| e.2, table.populations.len(), sums);
     dense.projections = groups
-        .into_values()
-        .map(|mut edges| {
+        .into_iter()
+        .map(|(key, mut edges)| {
             edges.sort_by_key(|e| (e.0, e.1));
             let floats: Vec<f64> = edges.iter().map(|e| e.2).collect();
-            let q = quantize_weights(&floats, dense.num_weight_bits);
+            let q = quantize_weights_in(&floats, dense.num_weight_bits, ranges[&key]);
             let mut pre_ids: Vec<u32> = edges.iter().map(|e| e.0).collect();
             pre_ids.dedup();
             let mut row_start = vec![0u32];
@@ -314,30 +353,73 @@ pub fn quantize_network(world: &mut World, num_weight_bits: u32, apply: bool) ->
         groups.entry(key).or_default().push((e, f64::from(w.0)));
     }
     let name = |p: u16| table.populations.get(usize::from(p)).map_or_else(|| p.to_string(), |x| x.name.clone());
+    // Split over ranks, each holds the synapses onto its neurons: the exponent and the sign
+    // mode come from each projection's whole range, the report's figures are joined.
+    let sums = RankSums::split(world.get_resource::<RankSums>(), world.get_resource::<Partition>());
+    let pops = table.populations.len().max(1);
+    let mut keys: Vec<(u16, u16)> = groups.keys().copied().collect();
+    if let Some(sums) = sums {
+        let mut present = vec![0u64; pops * pops];
+        for &(a, b) in &keys {
+            present[usize::from(a) * pops + usize::from(b)] = 1;
+        }
+        sums.sum_u64(&mut present);
+        keys = (0..pops * pops).filter(|&k| present[k] > 0).map(|k| ((k / pops) as u16, (k % pops) as u16)).collect();
+    }
+    let ranges = projection_ranges(&groups, |s| s.1, pops, sums);
     let mut reports = Vec::new();
     let mut updates = Vec::new();
-    for ((src, dst), mut syn) in groups {
+    // Per projection: synapses, non-zero, zeroed (counts); |w| max, error max; error sum (exact).
+    let (mut counts, mut maxima, mut error_sums) = (Vec::new(), Vec::new(), Vec::new());
+    let mut modes = Vec::new();
+    for key in &keys {
+        let Some(syn) = groups.get_mut(key) else {
+            counts.extend([0u64; 3]);
+            maxima.extend([0.0f64; 2]);
+            error_sums.push(0i128);
+            modes.push(None);
+            continue;
+        };
         syn.sort_unstable_by_key(|(e, _)| e.to_bits());
         let weights: Vec<f64> = syn.iter().map(|s| s.1).collect();
-        let qw = quantize_weights(&weights, num_weight_bits);
+        let qw = quantize_weights_in(&weights, num_weight_bits, ranges[key]);
         let errors: Vec<f64> = weights.iter().zip(&qw.dequantized).map(|(a, b)| (a - b).abs()).collect();
-        let nonzero = weights.iter().filter(|&&w| w != 0.0).count();
-        let zeroed = weights.iter().zip(&qw.effective).filter(|&(&w, &m)| w != 0.0 && m == 0).count();
-        reports.push(ProjectionReport {
-            source: name(src),
-            target: name(dst),
-            synapses: weights.len(),
-            mode: qw.mode,
-            weight_exp: qw.weight_exp,
-            num_weight_bits: qw.num_weight_bits,
-            max_abs_weight: weights.iter().fold(0.0, |m, w| m.max(w.abs())),
-            max_abs_error: errors.iter().copied().fold(0.0, f64::max),
-            mean_abs_error: errors.iter().sum::<f64>() / errors.len().max(1) as f64,
-            zero_fraction: if nonzero > 0 { zeroed as f64 / nonzero as f64 } else { 0.0 },
-        });
+        let nonzero = weights.iter().filter(|&&w| w != 0.0).count() as u64;
+        let zeroed = weights.iter().zip(&qw.effective).filter(|&(&w, &m)| w != 0.0 && m == 0).count() as u64;
+        counts.extend([weights.len() as u64, nonzero, zeroed]);
+        maxima.extend([weights.iter().fold(0.0f64, |m, w| m.max(w.abs())), errors.iter().copied().fold(0.0, f64::max)]);
+        let mut total = ExactSum::default();
+        errors.iter().for_each(|&e| total.add(e));
+        error_sums.push(total.0);
+        modes.push(Some((qw.mode, qw.weight_exp, qw.num_weight_bits)));
         if apply {
             updates.extend(syn.iter().zip(&qw.dequantized).map(|(&(e, _), &w)| (e, SynapticWeight(w as f32))));
         }
+    }
+    if let Some(sums) = sums {
+        sums.sum_u64(&mut counts);
+        sums.max_f64(&mut maxima);
+        sums.sum_i128(&mut error_sums);
+    }
+    for (i, &(src, dst)) in keys.iter().enumerate() {
+        // A projection this rank holds none of: its mode and exponent from the whole range.
+        let (mode, weight_exp, bits) = modes[i].unwrap_or_else(|| {
+            let q = quantize_weights_in(&[], num_weight_bits, ranges.get(&(src, dst)).copied().unwrap_or((0.0, 0.0)));
+            (q.mode, q.weight_exp, q.num_weight_bits)
+        });
+        let (n, nonzero, zeroed) = (counts[3 * i], counts[3 * i + 1], counts[3 * i + 2]);
+        reports.push(ProjectionReport {
+            source: name(src),
+            target: name(dst),
+            synapses: n as usize,
+            mode,
+            weight_exp,
+            num_weight_bits: bits,
+            max_abs_weight: maxima[2 * i],
+            max_abs_error: maxima[2 * i + 1],
+            mean_abs_error: ExactSum(error_sums[i]).value() / n.max(1) as f64,
+            zero_fraction: if nonzero > 0 { zeroed as f64 / nonzero as f64 } else { 0.0 },
+        });
     }
     if apply {
         world.insert_batch(updates);

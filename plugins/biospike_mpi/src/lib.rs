@@ -145,6 +145,26 @@ impl SumAcrossRanks for MpiSums {
         world().all_reduce_into(&send[..], values, mpi::collective::SystemOperation::sum());
     }
 
+    fn max_f64(&self, values: &mut [f64]) {
+        let send = values.to_vec();
+        world().all_reduce_into(&send[..], values, mpi::collective::SystemOperation::max());
+    }
+
+    fn gather_u32(&self, values: &[u32]) -> Vec<Vec<u32>> {
+        let comm = world();
+        let ranks = comm.size() as usize;
+        let mut counts = vec![0 as mpi::Count; ranks];
+        comm.all_gather_into(&(values.len() as mpi::Count), &mut counts[..]);
+        let displs: Vec<mpi::Count> = counts.iter().scan(0, |acc, &c| Some(std::mem::replace(acc, *acc + c))).collect();
+        let total = counts.iter().map(|&c| c as usize).sum();
+        let mut all = vec![0u32; total];
+        {
+            let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            comm.all_gather_varcount_into(values, &mut into);
+        }
+        counts.iter().zip(&displs).map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec()).collect()
+    }
+
     fn sum_i128(&self, values: &mut [i128]) {
         let comm = world();
         let send: Vec<u64> = values.iter().flat_map(|&v| [v as u64, (v >> 64) as u64]).collect();

@@ -53,7 +53,7 @@ impl Plugin for StructuralPlasticityPlugin {
     }
 }
 
-#[allow(clippy::too_many_arguments, reason = "one stage reading the index, the populations and the clock")]
+#[allow(clippy::too_many_arguments, reason = "one stage reading the index, the populations, the clock and the ranks")]
 fn adjust_network(
     mut commands: Commands,
     settings: Res<StructuralPlasticitySettings>,
@@ -63,44 +63,106 @@ fn adjust_network(
     neurons: Query<&NeuronId>,
     clock: Res<SimClock>,
     seed: Res<SimSeed>,
+    partition: Option<Res<Partition>>,
+    sums: Option<Res<RankSums>>,
 ) {
     let step = clock.step();
     if !(step + 1).is_multiple_of(settings.every_steps.max(1)) {
         return;
     }
-    let mut ids: Vec<u32> = neurons.iter().map(|n| n.0).collect();
-    ids.sort_unstable();
+    // Split over ranks, each holds the part of every row that targets its neurons (rows are
+    // sorted by target, so the whole row is the ranks' parts in rank order): out-degrees are
+    // the sums of the parts, every rank makes the same decisions, and the rank that holds a
+    // synapse carries it out.
+    let split = RankSums::split(sums.as_deref(), partition.as_deref());
+    let part = partition.as_deref().copied().filter(|_| split.is_some());
+    let ids: Vec<u32> = match part {
+        Some(p) => (0..p.neurons).collect(),
+        None => {
+            let mut ids: Vec<u32> = neurons.iter().map(|n| n.0).collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
     let n = ids.len() as u64;
     if n < 2 {
         return;
     }
+    let target = settings.target_out_degree;
+    let local_len: Vec<u32> = ids.iter().map(|&i| index.row(i).len() as u32).collect();
+    let parts: Vec<Vec<u32>> = match split {
+        Some(s) => s.gather_u32(&local_len),
+        None => vec![local_len],
+    };
+    let degree = |k: usize| parts.iter().map(|p| p[k]).sum::<u32>();
+    // The whole targets of the rows below the target out-degree (short by definition), to draw
+    // a neuron a row does not target yet.
+    let short: Vec<usize> = (0..ids.len()).filter(|&k| degree(k) < target).collect();
+    let mut short_rows: Vec<Vec<u32>> = vec![Vec::new(); short.len()];
+    match split {
+        Some(s) => {
+            let mine: Vec<u32> = short.iter().flat_map(|&k| index.posts()[index.row(ids[k])].iter().copied()).collect();
+            for (r, theirs) in s.gather_u32(&mine).into_iter().enumerate() {
+                let mut at = 0usize;
+                for (row, &k) in short_rows.iter_mut().zip(&short) {
+                    let len = parts[r][k] as usize;
+                    row.extend_from_slice(&theirs[at..at + len]);
+                    at += len;
+                }
+            }
+        }
+        None => {
+            for (row, &k) in short_rows.iter_mut().zip(&short) {
+                row.extend_from_slice(&index.posts()[index.row(ids[k])]);
+            }
+        }
+    }
+    let my_rank = part.map_or(0, |p| p.rank as usize);
+    let holds = |j: u32| part.is_none_or(|p| p.owns(j));
     let pop = table.population_per_neuron(ids.last().map_or(0, |&m| m as usize + 1));
     let inhibitory = |id: u32| {
         pop.get(id as usize).and_then(|&p| table.populations.get(usize::from(p))).is_some_and(|p| p.kind == PopulationKind::Inhibitory)
     };
     let rate = settings.adjustment_rate;
-    for &i in &ids {
+    let mut pruned = 0u64;
+    let mut next_short = 0usize;
+    for (k, &i) in ids.iter().enumerate() {
         let mut rng = KeyedRng::new(seed.0, StreamPurpose::Rewiring, u64::from(i), step);
-        let row = index.row(i);
-        let degree = row.len() as u32;
-        if degree < settings.target_out_degree {
+        let degree = degree(k);
+        if degree < target {
             // A random neuron it does not target yet: at most `n` tries, then give up.
-            let posts = &index.posts()[row];
-            let target = (0..n).map(|_| ids[rng.below(n) as usize]).find(|&j| j != i && posts.binary_search(&j).is_err());
-            if let Some(j) = target {
+            let posts = &short_rows[next_short];
+            next_short += 1;
+            let chosen = (0..n).map(|_| ids[rng.below(n) as usize]).find(|&j| j != i && posts.binary_search(&j).is_err());
+            if let Some(j) = chosen {
                 let magnitude = rng.uniform() * rate;
                 let w = if inhibitory(i) { -magnitude } else { magnitude };
-                commands.spawn((
-                    Synapse { pre: NeuronId(i), post: NeuronId(j) },
-                    SynapticWeight(w as f32),
-                    SynapticDelay(settings.new_delay_steps.max(1)),
-                ));
+                if holds(j) {
+                    commands.spawn((
+                        Synapse { pre: NeuronId(i), post: NeuronId(j) },
+                        SynapticWeight(w as f32),
+                        SynapticDelay(settings.new_delay_steps.max(1)),
+                    ));
+                }
                 diag.created += 1;
             }
-        } else if degree > settings.target_out_degree {
-            let k = row.start + rng.below(u64::from(degree)) as usize;
-            let w = &mut index.weights_mut()[k];
-            *w = (f64::from(*w) * (1.0 - rate)) as f32;
+        } else if degree > target {
+            // The synapse at this position of the whole row: on the rank whose part holds it.
+            let mut at = rng.below(u64::from(degree)) as usize;
+            let holder = parts.iter().position(|p| {
+                let len = p[k] as usize;
+                if at < len {
+                    true
+                } else {
+                    at -= len;
+                    false
+                }
+            });
+            if holder == Some(my_rank) {
+                let start = index.row(i).start;
+                let w = &mut index.weights_mut()[start + at];
+                *w = (f64::from(*w) * (1.0 - rate)) as f32;
+            }
             diag.weakened += 1;
             for k in index.row(i) {
                 // Index-only synapses (no entity) are weakened but never pruned.
@@ -108,11 +170,17 @@ fn adjust_network(
                     && let Some(e) = index.entity(k)
                 {
                     commands.entity(e).despawn();
-                    diag.pruned += 1;
+                    pruned += 1;
                 }
             }
         }
     }
+    if let Some(s) = split {
+        let mut total = [pruned];
+        s.sum_u64(&mut total);
+        pruned = total[0];
+    }
+    diag.pruned += pruned;
 }
 
 /// Tunable parameters of [`DriftPlugin`]: the ranges fresh draws come from.
