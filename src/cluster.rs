@@ -46,7 +46,7 @@ pub fn start() -> Result<Option<Cluster>, biospike_mpi::MpiError> {
     Ok(Some(Cluster(mpi)))
 }
 
-/// The ranks of this process (one rank unless [`start`] started MPI).
+/// The ranks of this process (one rank unless `start` started MPI).
 pub fn ranks() -> Ranks {
     #[cfg(feature = "mpi")]
     if let Some(r) = STARTED.get() {

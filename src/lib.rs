@@ -135,6 +135,9 @@ pub use scene::{Scene, SceneDesc, SceneError};
 pub use simulation::{RunSettings, SimRunnerPlugin, Simulation};
 
 pub use biospike_adex as adex;
+/// MPI: one network split over several processes (feature `mpi`, docs/mpi.md).
+#[cfg(feature = "mpi")]
+pub use biospike_mpi as mpi;
 pub use biospike_runtime as runtime;
 pub use biospike_topology as topology;
 

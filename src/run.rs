@@ -486,7 +486,18 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
                 Err(e) => recorder_error = recorder_error.or(Some(e.to_string())),
             }
         }
+        // Split over ranks: a table is its folder of parts.
+        if ranks.is_split() {
+            for f in &mut files {
+                if f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("rank-"))
+                    && let Some(dir) = f.parent()
+                {
+                    *f = dir.to_path_buf();
+                }
+            }
+        }
         files.sort();
+        files.dedup();
     }
     // Every rank's share, gathered on all (rank 0 prints it).
     let loads = if ranks.is_split() {

@@ -4,10 +4,13 @@
 
 #[path = "common/parquet_table.rs"]
 mod parquet_table;
+#[path = "common/python_venv.rs"]
+mod python_venv;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet_table::read_table;
+use python_venv::python;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -250,24 +253,6 @@ fn graph_export_dot_and_graphml() {
     let text = std::fs::read_to_string(&xml).expect("graphml");
     assert_eq!(text.matches("<edge ").count(), 40);
     assert_eq!(text.matches("<node ").count(), 10);
-}
-
-/// A venv under `target/` with polars, pandas and pyarrow (created on first use).
-fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("pyvenv");
-    let py = root.join("bin").join("python");
-    let ready =
-        py.exists() && Command::new(&py).args(["-c", "import polars, pandas, pyarrow, matplotlib"]).status().is_ok_and(|s| s.success());
-    if !ready {
-        let st = Command::new("python3").args(["-m", "venv"]).arg(&root).status().expect("python3 -m venv");
-        assert!(st.success(), "python3 -m venv failed");
-        let st = Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "polars", "pandas", "pyarrow", "matplotlib"])
-            .status()
-            .expect("pip");
-        assert!(st.success(), "pip install polars pandas pyarrow matplotlib failed");
-    }
-    py
 }
 
 #[test]

@@ -50,7 +50,7 @@ struct Projection {
 
 /// Dense delivery into LIF neurons: every synapse whose target is a [`LoihiLifNeuron`],
 /// grouped by (source population, target population), with the projection's weights
-/// quantized by [`quantize_weights`] (Lava's scaling, `num_weight_bits`). Each step it sums
+/// quantized by [`quantize_weights`](crate::quantize_weights) (Lava's scaling, `num_weight_bits`). Each step it sums
 /// the effective weights of the spiking presynaptic neurons per projection (int32,
 /// wrapping), shifts each sum once by the projection's `weight_exp`, adds the projections up
 /// and delivers the result on the next step (Lava's one-step Dense latency).
@@ -342,7 +342,7 @@ pub struct ProjectionReport {
 }
 
 /// Quantizes every projection (source population → target population) of the network in
-/// `world` with [`quantize_weights`]; with `apply`, replaces each `SynapticWeight` by its
+/// `world` with [`quantize_weights`](crate::quantize_weights); with `apply`, replaces each `SynapticWeight` by its
 /// quantized value (applied at the next propagation, like any edit).
 pub fn quantize_network(world: &mut World, num_weight_bits: u32, apply: bool) -> Vec<ProjectionReport> {
     let table = world.get_resource::<PopulationTable>().cloned().unwrap_or_default();
