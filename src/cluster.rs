@@ -55,15 +55,26 @@ pub fn ranks() -> Ranks {
     Ranks { rank: 0, ranks: 1 }
 }
 
-/// Adds the MPI plugin when the run is split (before the network is spawned).
-pub fn add_plugin(app: &mut bevy_app::App) {
+/// Adds the MPI plugin when the run is split (before the network is spawned). Spikes are
+/// exchanged once per minimum-delay interval when nothing in `scene` needs the other ranks'
+/// spikes in the step they happen (no STDP, reward experiment, Loihi LIF neurons or structural
+/// plasticity), else every step.
+pub fn add_plugin(app: &mut bevy_app::App, scene: &crate::scene::Scene) {
     #[cfg(feature = "mpi")]
     if let Some(r) = STARTED.get()
         && r.is_split()
     {
-        app.add_plugins(biospike_mpi::MpiPlugin::from_ranks(r.rank, r.ranks));
+        app.add_plugins(biospike_mpi::MpiPlugin::from_ranks(r.rank, r.ranks).exchange_per_min_delay(batchable(scene)));
     }
-    let _ = app;
+    let _ = (app, scene);
+}
+
+/// Whether only delivery reads the other ranks' spikes in `scene` (see [`add_plugin`]).
+pub fn batchable(scene: &crate::scene::Scene) -> bool {
+    let d = &scene.desc;
+    let stdp = d.plasticity.is_some();
+    let loihi = d.populations.iter().any(|p| p.neuron.loihi_lif().is_some());
+    !(stdp || loihi || d.experiment.is_some() || d.structure.is_some())
 }
 
 /// Between two steps of a split run: joins the ranks' status and the local stop flag; `true`
@@ -121,6 +132,18 @@ pub fn local_spikes(world: &World) -> u64 {
     }
     let _ = world;
     0
+}
+
+/// How often a split run exchanged spikes: `(steps between exchanges, exchanges)`.
+pub fn exchange_cadence(world: &World) -> Option<(u64, u64)> {
+    #[cfg(feature = "mpi")]
+    if let Some(s) = world.get_resource::<biospike_mpi::ExchangeStats>()
+        && s.exchange_every > 0
+    {
+        return Some((s.exchange_every, s.exchanges));
+    }
+    let _ = world;
+    None
 }
 
 /// What a split run cannot do yet, named by the scene field or option that asks for it; the

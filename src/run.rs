@@ -345,7 +345,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     run_metadata.extend(run_extra.iter().cloned());
     let t0 = Instant::now();
     let built = build_app_with(scene, opts.out.as_deref(), |app| {
-        crate::cluster::add_plugin(app);
+        crate::cluster::add_plugin(app, scene);
         if opts.profile {
             app.add_plugins(ProfilePlugin);
         }
@@ -415,8 +415,12 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let bar = progress_bar(opts.progress && ranks.is_root(), end_step);
     bar.set_position(start_step);
     let t1 = Instant::now();
+    // Split over ranks, each counts its own neurons' spikes (the step's list may hold the
+    // others' too, or not: see `BatchedSpikes`); the counts are summed at the end.
+    let own = sim.world().get_resource::<Partition>().copied().filter(Partition::is_split);
     let done = sim.advance(steps, opts.stop.as_deref(), &mut |world| {
-        for &id in &world.resource::<StepSpikes>().ids {
+        let ids = &world.resource::<StepSpikes>().ids;
+        for &id in own.map_or(&ids[..], |p| p.own_slice(ids)) {
             if let Some(&p) = pop_of.get(id as usize) {
                 counts[usize::from(p)] += 1;
             }
@@ -500,6 +504,10 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
         files.dedup();
     }
     // Every rank's share, gathered on all (rank 0 prints it).
+    if ranks.is_split() {
+        let all = crate::cluster::gather_all(&counts);
+        counts = (0..counts.len()).map(|p| all.iter().map(|r| r[p]).sum()).collect();
+    }
     let loads = if ranks.is_split() {
         let own = world.get_resource::<Partition>().map_or(0, |p| p.range().len() as u64);
         let comm = crate::cluster::communication_time(world);
@@ -534,6 +542,13 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let replaced = claim.as_ref().map_or(0, |c| c.replaced().len());
     drop(claim);
     let mut notes = notes;
+    if let Some((every, exchanges)) = crate::cluster::exchange_cadence(world) {
+        let cadence = if every > 1 { format!("every {every} steps (the minimum delay)") } else { "every step".to_string() };
+        notes.push((
+            "MPI".into(),
+            format!("{} ranks; spikes exchanged {cadence}, {exchanges} exchanges; status joined every step", ranks.ranks),
+        ));
+    }
     if let Some(c) = resume {
         notes.push(("resumed".into(), format!("from {} at step {}", c.dir.display(), c.manifest.step)));
     }

@@ -126,10 +126,17 @@ fn same_tables(name: &str, scene: &str, steps: u64, splits: &[(u32, u32)]) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Brunel (2000): delta synapses with 1.5 ms = 15-step delays, 12 500 neurons.
+/// Brunel (2000): delta synapses with 1.5 ms = 15-step delays, 12 500 neurons; spikes are
+/// exchanged once per 15 steps, and delivered in the exchange step in emission order.
 #[test]
 fn brunel_delays_of_many_steps_on_two_and_three_ranks() {
     same_tables("brunel", "brunel_2000", 400, &[(2, 1), (3, 1)]);
+    let dir = tmp("brunel-cadence");
+    let o = run(2, 1, "brunel_2000", 30, &dir.join("out"));
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("spikes exchanged every 15 steps (the minimum delay), 2 exchanges"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Dopamine-gated STDP with eligibility traces, the distal-reward experiment (rewards from

@@ -56,7 +56,7 @@ pub use modulators::{Modulator, NeuromodulatorLevels};
 
 pub use guard::{GuardSettings, HaltReason, SimStatus, StateVariable};
 pub use ordering::BuiltinFirstPass;
-pub use partition::{ExactSum, Partition, RankSums, SumAcrossRanks};
+pub use partition::{BatchedSpikes, ExactSum, Partition, RankSums, SumAcrossRanks};
 pub use plugin::{CoreSimPlugin, finish_simulation, step_simulation};
 pub use populations::{NeuronDescriptions, PopulationInfo, PopulationKind, PopulationTable, population_color};
 pub use profile::{ProfilePlugin, SimProfile, SystemProfile};

@@ -107,6 +107,20 @@ impl Partition {
     }
 }
 
+/// A split run that exchanges spikes once per minimum-delay interval instead of every step:
+/// the delivery of every spike (this rank's and the others') waits for the exchange, and
+/// happens in the propagation of the exchange step, step by step in emission order, so each
+/// target sums its inputs in the same order as in one process. [`crate::StepSpikes`] then
+/// holds this rank's spikes only. Spikes are never late: one emitted at step `s` with delay
+/// `d ≥ d_min` is due at `s + d`, after the exchange at the latest `s + d_min − 1`.
+#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchedSpikes {
+    /// Delivery goes through [`BatchedSpikes::due`] instead of [`crate::StepSpikes`].
+    pub active: bool,
+    /// `(emission step, ids ascending)`, in step order: what this step's propagation delivers.
+    pub due: Vec<(u64, Vec<u32>)>,
+}
+
 /// Sums across the ranks of a split run, for stages that report on the whole network (a
 /// weight histogram, a mean over a population) while each rank holds a part. Every rank must
 /// call the same methods at the same step with slices of the same length (they are MPI

@@ -34,7 +34,7 @@
 use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
-use biospike_core::{BuiltinSystems, DetectSystems, HaltReason, StateVariable, SumAcrossRanks};
+use biospike_core::{BatchedSpikes, BuiltinSystems, DetectSystems, HaltReason, StateVariable, SumAcrossRanks};
 use mpi::Threading;
 use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
@@ -112,6 +112,7 @@ fn world() -> SimpleCommunicator {
 pub struct MpiPlugin {
     rank: u32,
     ranks: u32,
+    batch: bool,
 }
 
 impl MpiPlugin {
@@ -122,7 +123,18 @@ impl MpiPlugin {
 
     /// For rank `rank` of `ranks` of an MPI library started elsewhere ([`initialize`]).
     pub fn from_ranks(rank: u32, ranks: u32) -> Self {
-        Self { rank, ranks }
+        Self { rank, ranks, batch: false }
+    }
+
+    /// Exchange spikes once per minimum-delay interval (`d_min` steps, the smallest synaptic
+    /// delay of the network) instead of every step: `d_min` times fewer spike collectives.
+    /// Only for models where nothing but delivery needs the other ranks' spikes in the step
+    /// they happen: no STDP, no reward experiment, no Loihi Dense, and no synapse added later
+    /// with a shorter delay (structural plasticity). [`StepSpikes`] then holds this rank's
+    /// spikes only. Default: off (every step).
+    pub fn exchange_per_min_delay(mut self, on: bool) -> Self {
+        self.batch = on;
+        self
     }
 }
 
@@ -130,7 +142,8 @@ impl Plugin for MpiPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(Partition::new(self.rank, self.ranks, 0))
             .insert_resource(RankSums(Box::new(MpiSums)))
-            .init_resource::<ExchangeStats>();
+            .insert_resource(ExchangeStats { batch_wanted: self.batch, ..Default::default() })
+            .init_resource::<BatchedSpikes>();
         app.add_systems(SimSchedule, exchange_spikes.in_set(DetectSystems::Exchange).in_set(BuiltinSystems));
     }
 }
@@ -190,16 +203,28 @@ pub struct ExchangeStats {
     pub remote_spikes: u64,
     /// Time inside MPI calls (exchange and agreement), including waiting for slower ranks.
     pub communication: Duration,
-    /// Largest number of spikes one step gathered (the receive buffer grows to it).
+    /// Largest number of spikes one exchange gathered (the receive buffer grows to it).
     pub largest_step: usize,
+    /// Spike exchanges (every step, or once per `exchange_every` steps).
+    pub exchanges: u64,
+    /// Steps between exchanges: 1, or the network's minimum delay in steps when batching
+    /// was asked for ([`MpiPlugin::exchange_per_min_delay`]); 0 before the first step.
+    pub exchange_every: u64,
+    batch_wanted: bool,
 }
 
-/// Gathers the ranks' spikes of this step into [`StepSpikes`] on every rank. Buffers grow to
-/// the largest step seen (the counts are exchanged first, so no bound is guessed).
+/// Gathers the ranks' spikes into [`StepSpikes`] on every rank (every step), or, batched,
+/// once per minimum-delay interval into [`BatchedSpikes`]. Buffers grow to the largest
+/// exchange seen (the counts are exchanged first, so no bound is guessed).
+#[allow(clippy::too_many_arguments, reason = "the spikes, the index for the minimum delay, the clock and the buffers")]
 fn exchange_spikes(
     mut spikes: ResMut<StepSpikes>,
+    mut batched: ResMut<BatchedSpikes>,
     partition: Res<Partition>,
+    index: Option<Res<SynapseIndex>>,
+    clock: Res<SimClock>,
     mut stats: ResMut<ExchangeStats>,
+    mut pending: Local<Vec<u32>>,
     mut scratch: Local<Vec<u32>>,
 ) {
     if !partition.is_split() {
@@ -208,10 +233,33 @@ fn exchange_spikes(
     }
     let t = Instant::now();
     let comm = world();
-    let ranks = partition.ranks as usize;
+    if stats.exchange_every == 0 {
+        // The network's smallest delay, agreed by all ranks (a rank without synapses has none).
+        let local = index.as_deref().and_then(|i| i.delays().iter().min().copied()).map_or(u32::MAX, u32::from);
+        let mut d_min = u32::MAX;
+        comm.all_reduce_into(&local, &mut d_min, mpi::collective::SystemOperation::min());
+        stats.exchange_every = if stats.batch_wanted && d_min != u32::MAX { u64::from(d_min.max(1)) } else { 1 };
+        batched.active = stats.exchange_every > 1;
+    }
     let local = spikes.ids.len();
+    stats.local_spikes += local as u64;
+    let step = clock.step();
+    if batched.active {
+        // This step's spikes wait (as `step offset, count, ids`) for the exchange.
+        pending.push(0);
+        pending.push(local as u32);
+        pending.extend_from_slice(&spikes.ids);
+        let at = pending.len() - local - 2;
+        pending[at] = (step % stats.exchange_every) as u32;
+        if !(step + 1).is_multiple_of(stats.exchange_every) {
+            stats.communication += t.elapsed();
+            return;
+        }
+    }
+    let send: &[u32] = if batched.active { &pending } else { &spikes.ids };
+    let ranks = partition.ranks as usize;
     let mut counts = vec![0 as mpi::Count; ranks];
-    comm.all_gather_into(&(local as mpi::Count), &mut counts[..]);
+    comm.all_gather_into(&(send.len() as mpi::Count), &mut counts[..]);
     let mut displs = Vec::with_capacity(ranks);
     let mut total = 0 as mpi::Count;
     for &c in &counts {
@@ -223,13 +271,39 @@ fn exchange_spikes(
     all.resize(total as usize, 0);
     {
         let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-        comm.all_gather_varcount_into(&spikes.ids[..], &mut into);
+        comm.all_gather_varcount_into(send, &mut into);
     }
-    std::mem::swap(&mut spikes.ids, all);
-    stats.steps += 1;
-    stats.local_spikes += local as u64;
-    stats.remote_spikes += (total as usize - local) as u64;
+    stats.exchanges += 1;
     stats.largest_step = stats.largest_step.max(total as usize);
+    if batched.active {
+        // Every rank sends the same steps in the same order: step by step, the ranks' lists in
+        // rank order (ascending, as the blocks are).
+        let first = step + 1 - stats.exchange_every;
+        let parts: Vec<&[u32]> = counts.iter().zip(&displs).map(|(&c, &d)| &all[d as usize..(d + c) as usize]).collect();
+        let mut cursor = vec![0usize; ranks];
+        let mut due: Vec<(u64, Vec<u32>)> = Vec::new();
+        for _ in 0..stats.exchange_every {
+            let mut ids = Vec::new();
+            let mut at = None;
+            for (r, part) in parts.iter().enumerate() {
+                let Some(&offset) = part.get(cursor[r]) else { continue };
+                let n = part[cursor[r] + 1] as usize;
+                at = Some(first + u64::from(offset) % stats.exchange_every);
+                ids.extend_from_slice(&part[cursor[r] + 2..cursor[r] + 2 + n]);
+                cursor[r] += 2 + n;
+            }
+            if let Some(at) = at {
+                due.push((at, ids));
+            }
+        }
+        stats.remote_spikes += (total as u64).saturating_sub(pending.len() as u64);
+        batched.due = due;
+        pending.clear();
+    } else {
+        stats.remote_spikes += (total as usize - local) as u64;
+        std::mem::swap(&mut spikes.ids, all);
+    }
+    stats.steps += 1;
     stats.communication += t.elapsed();
 }
 
