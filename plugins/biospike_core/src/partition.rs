@@ -18,8 +18,9 @@ use std::ops::Range;
 /// ```
 /// use biospike_core::Partition;
 /// let p = Partition::new(1, 3, 10);
-/// assert_eq!(p.range(), 4..7);
-/// assert!(p.owns(4) && !p.owns(7));
+/// assert_eq!(p.range(), 3..6);
+/// assert!(p.owns(3) && !p.owns(6));
+/// assert_eq!(p.owner(6), 2);
 /// assert_eq!(Partition::single(10).range(), 0..10);
 /// assert_eq!((0..3).map(|r| Partition::new(r, 3, 10).range().len()).sum::<usize>(), 10);
 /// ```
