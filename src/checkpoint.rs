@@ -60,6 +60,14 @@ pub struct CheckpointManifest {
     pub overrides: Vec<String>,
     /// Bytes of `state.bin`.
     pub state_bytes: u64,
+    /// MPI ranks of the run that wrote it (each rank writes its own checkpoint, of its part of
+    /// the network, under `checkpoints/rank-RRRR/`); 1 for one process.
+    #[serde(default = "one_rank")]
+    pub ranks: u32,
+}
+
+fn one_rank() -> u32 {
+    1
 }
 
 /// A checkpoint folder and its manifest.
@@ -77,6 +85,14 @@ pub enum CheckpointOpenError {
     /// No checkpoint there.
     #[error("{0}: no checkpoint here (expected a checkpoint folder with {MANIFEST_FILE}, or a run's output folder with checkpoints/)")]
     NotFound(PathBuf),
+    /// The checkpoints of a run split over MPI ranks, opened with another number of ranks.
+    #[error("{path}: written by a run split over {ranks} MPI ranks; resume it with `mpirun -np {ranks} biospike resume …`")]
+    Ranks {
+        /// The folder.
+        path: PathBuf,
+        /// The ranks that wrote it.
+        ranks: u32,
+    },
     /// The manifest cannot be read.
     #[error("{path}: {message}")]
     Manifest {
@@ -109,8 +125,40 @@ impl Checkpoint {
             path.to_owned()
         } else {
             let root = if path.join(CHECKPOINTS_DIR).is_dir() { path.join(CHECKPOINTS_DIR) } else { path.to_owned() };
-            latest_in(&root).ok_or_else(|| CheckpointOpenError::NotFound(path.to_owned()))?
+            match latest_in(&root) {
+                Some(dir) => dir,
+                None => {
+                    let ranks = rank_folders(&root);
+                    return Err(if ranks > 0 {
+                        CheckpointOpenError::Ranks { path: path.to_owned(), ranks }
+                    } else {
+                        CheckpointOpenError::NotFound(path.to_owned())
+                    });
+                }
+            }
         };
+        Self::read(dir)
+    }
+
+    /// Rank `rank`'s checkpoint at `step` of a run split over ranks, from its output folder
+    /// (`path`) or its `checkpoints/` folder.
+    pub fn open_rank(path: &Path, rank: u32, step: u64) -> Result<Self, CheckpointOpenError> {
+        let dir = rank_root(path, rank).join(checkpoint_name(step));
+        if !dir.join(MANIFEST_FILE).is_file() {
+            return Err(CheckpointOpenError::NotFound(dir));
+        }
+        Self::read(dir)
+    }
+
+    /// The steps of rank `rank`'s complete checkpoints under `path` (a run's output folder or
+    /// its `checkpoints/` folder), ascending.
+    pub fn rank_steps(path: &Path, rank: u32) -> Vec<u64> {
+        let mut steps = steps_in(&rank_root(path, rank));
+        steps.sort_unstable();
+        steps
+    }
+
+    fn read(dir: PathBuf) -> Result<Self, CheckpointOpenError> {
         let file = dir.join(MANIFEST_FILE);
         let text =
             std::fs::read_to_string(&file).map_err(|e| CheckpointOpenError::Manifest { path: file.clone(), message: e.to_string() })?;
@@ -155,11 +203,43 @@ impl Checkpoint {
         }
     }
 
-    /// The run folder this checkpoint belongs to (`OUT` for `OUT/checkpoints/step-N`).
+    /// The run folder this checkpoint belongs to (`OUT` for `OUT/checkpoints/step-N` and
+    /// `OUT/checkpoints/rank-RRRR/step-N`).
     pub fn run_dir(&self) -> Option<PathBuf> {
-        let parent = self.dir.parent()?;
+        let mut parent = self.dir.parent()?;
+        if parent.file_name()?.to_string_lossy().starts_with("rank-") {
+            parent = parent.parent()?;
+        }
         (parent.file_name()? == CHECKPOINTS_DIR).then(|| parent.parent().map(Path::to_owned)).flatten()
     }
+}
+
+/// Where rank `rank` of a split run keeps its checkpoints, from the run's output folder or its
+/// `checkpoints/` folder.
+pub fn rank_root(path: &Path, rank: u32) -> PathBuf {
+    let root = if path.join(CHECKPOINTS_DIR).is_dir() { path.join(CHECKPOINTS_DIR) } else { path.to_owned() };
+    root.join(format!("rank-{rank:04}"))
+}
+
+/// How many ranks wrote the checkpoints under `path` (a run's output folder or its
+/// `checkpoints/` folder): its `rank-RRRR` folders (0 for one process).
+pub fn rank_count(path: &Path) -> u32 {
+    rank_folders(&if path.join(CHECKPOINTS_DIR).is_dir() { path.join(CHECKPOINTS_DIR) } else { path.to_owned() })
+}
+
+/// How many `rank-RRRR` folders `root` holds.
+fn rank_folders(root: &Path) -> u32 {
+    std::fs::read_dir(root).map_or(0, |d| d.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("rank-")).count() as u32)
+}
+
+/// The steps of the complete checkpoints in `root`.
+fn steps_in(root: &Path) -> Vec<u64> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.path().join(MANIFEST_FILE).is_file())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_prefix("step-").and_then(|s| s.parse::<u64>().ok()))
+        .collect()
 }
 
 /// The complete checkpoint of the highest step in `root` (hidden `.tmp` folders are skipped).
@@ -232,6 +312,9 @@ pub(crate) struct Checkpointer {
     pub(crate) at_stop: bool,
     pub(crate) manifest: CheckpointManifest,
     written: Vec<PathBuf>,
+    /// Checkpoints of this run kept on disk: 1, or 2 for a split run (a rank deletes its
+    /// previous one only when every rank is known to have finished the one after it).
+    keep: usize,
     /// Time spent writing and bytes of the last state, for the summary.
     pub(crate) seconds: f64,
     pub(crate) count: u64,
@@ -240,7 +323,8 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     pub(crate) fn new(root: PathBuf, every_steps: Option<u64>, at_stop: bool, manifest: CheckpointManifest) -> Self {
-        Self { root, every_steps, at_stop, manifest, written: Vec::new(), seconds: 0.0, count: 0, last_bytes: 0 }
+        let keep = if manifest.ranks > 1 { 2 } else { 1 };
+        Self { root, every_steps, at_stop, manifest, written: Vec::new(), seconds: 0.0, count: 0, last_bytes: 0, keep }
     }
 
     /// `true` after a step that ends a period.
@@ -253,12 +337,11 @@ impl Checkpointer {
         let t = std::time::Instant::now();
         self.manifest.population_spikes = population_spikes.to_vec();
         let dir = write_checkpoint(world, &self.root, &self.manifest)?;
-        for old in self.written.drain(..) {
-            if old != dir {
-                let _ = std::fs::remove_dir_all(&old);
-            }
-        }
+        self.written.retain(|old| *old != dir);
         self.written.push(dir.clone());
+        while self.written.len() > self.keep {
+            let _ = std::fs::remove_dir_all(self.written.remove(0));
+        }
         self.seconds += t.elapsed().as_secs_f64();
         self.count += 1;
         self.last_bytes = std::fs::metadata(dir.join(biospike_core::checkpoint::STATE_FILE)).map_or(0, |m| m.len());

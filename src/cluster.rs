@@ -146,18 +146,34 @@ pub fn exchange_cadence(world: &World) -> Option<(u64, u64)> {
     None
 }
 
-/// What a split run cannot do yet, named by the scene field or option that asks for it; the
-/// run refuses up front (on every rank alike) instead of giving results that differ from one
-/// process.
-pub fn unsupported(scene: &crate::scene::Scene, checkpointing: bool, resuming: bool, quantize: bool) -> Option<String> {
+/// What a split run cannot do yet, named by the scene field that asks for it; the run refuses
+/// up front (on every rank alike) instead of giving results that differ from one process.
+pub fn unsupported(scene: &crate::scene::Scene) -> Option<String> {
     let d = &scene.desc;
-    let loihi = d.quantize.is_some() || quantize || d.populations.iter().any(|p| p.neuron.loihi_lif().is_some());
-    let reason = if d.structure.is_some() && loihi {
-        "`structure` together with the Loihi stage (`quantize`, Loihi LIF neurons): new synapses change one rank's index, and the Loihi projections are quantized again across all ranks"
-    } else if checkpointing || resuming {
-        "checkpoints (--checkpoint-every-ms, --checkpoint-at-stop, resume) are not yet written per rank"
-    } else {
-        return None;
-    };
-    Some(format!("this run is split over {} MPI ranks, which does not support {reason}; run it in one process", ranks().ranks))
+    let loihi = d.quantize.is_some() || d.populations.iter().any(|p| p.neuron.loihi_lif().is_some());
+    if d.structure.is_some() && loihi {
+        return Some(format!(
+            "this run is split over {} MPI ranks, which does not support `structure` together with the Loihi stage (`quantize`, Loihi LIF neurons): new synapses change one rank's index, and the Loihi projections would be quantized again on that rank alone; run it in one process",
+            ranks().ranks
+        ));
+    }
+    None
+}
+
+/// Which checkpoint step every rank of a split run resumes from: the latest step whose
+/// checkpoint every rank has (each keeps its last two), given each rank's steps. `None` when
+/// there is none.
+pub fn common_step(per_rank: &[Vec<u64>]) -> Option<u64> {
+    let first = per_rank.first()?;
+    first.iter().rev().copied().find(|s| per_rank.iter().all(|r| r.contains(s)))
+}
+
+/// [`common_step`] over the ranks of this run, each giving its own steps (the last two).
+pub fn agree_on_step(mine: &[u64]) -> Option<u64> {
+    let mut last_two = [u64::MAX; 2];
+    for (slot, &s) in last_two.iter_mut().zip(mine.iter().rev()) {
+        *slot = s;
+    }
+    let all: Vec<Vec<u64>> = gather_all(&last_two).into_iter().map(|r| r.into_iter().filter(|&s| s != u64::MAX).rev().collect()).collect();
+    common_step(&all)
 }

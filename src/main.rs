@@ -466,8 +466,29 @@ fn main() -> ExitCode {
             checkpoint_every_ms,
             checkpoint_at_stop,
         } => {
-            let ckpt = match biospike::Checkpoint::open(&checkpoint) {
+            // Split over MPI ranks, every rank opens its own part of the latest step all ranks have.
+            let ranks = biospike::cluster::ranks();
+            let opened = if ranks.is_split() {
+                let mine = biospike::Checkpoint::rank_steps(&checkpoint, ranks.rank);
+                let written_by = biospike::checkpoint::rank_count(&checkpoint);
+                match biospike::cluster::agree_on_step(&mine) {
+                    Some(step) => biospike::Checkpoint::open_rank(&checkpoint, ranks.rank, step),
+                    None if written_by > 0 && written_by != ranks.ranks => {
+                        Err(biospike::checkpoint::CheckpointOpenError::Ranks { path: checkpoint.clone(), ranks: written_by })
+                    }
+                    None => {
+                        Err(biospike::checkpoint::CheckpointOpenError::NotFound(biospike::checkpoint::rank_root(&checkpoint, ranks.rank)))
+                    }
+                }
+            } else {
+                biospike::Checkpoint::open(&checkpoint)
+            };
+            let ckpt = match opened {
                 Ok(c) => c,
+                Err(e) if !ranks.is_root() && matches!(e, biospike::checkpoint::CheckpointOpenError::Ranks { .. }) => {
+                    // Said once, by rank 0.
+                    return finish(ExitCode::from(2));
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     return finish(ExitCode::from(2));
@@ -505,16 +526,18 @@ fn main() -> ExitCode {
             };
             let end = steps.map_or(ckpt.manifest.end_step, |n| ckpt.manifest.step.saturating_add(n));
             let name = s.desc.name.clone().unwrap_or_else(|| "scene".into());
-            eprintln!(
-                "resuming {} at step {} ({} neurons, steps {}..{} of {} ms, seed {})",
-                name,
-                ckpt.manifest.step,
-                s.neuron_count(),
-                ckpt.manifest.step,
-                end,
-                s.desc.dt_ms,
-                s.desc.seed
-            );
+            if ranks.is_root() {
+                eprintln!(
+                    "resuming {} at step {} ({} neurons, steps {}..{} of {} ms, seed {})",
+                    name,
+                    ckpt.manifest.step,
+                    s.neuron_count(),
+                    ckpt.manifest.step,
+                    end,
+                    s.desc.dt_ms,
+                    s.desc.seed
+                );
+            }
             let mut overrides = Vec::new();
             steps.inspect(|n| overrides.push(format!("--steps {n}")));
             threads.inspect(|n| overrides.push(format!("--threads {n}")));

@@ -308,9 +308,20 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     }
     let ranks = crate::cluster::ranks();
     if ranks.is_split()
-        && let Some(why) = crate::cluster::unsupported(scene, checkpointing, resume.is_some(), opts.quantize_bits.is_some())
+        && let Some(why) = crate::cluster::unsupported(scene)
     {
         return Err(RunError::Ranks(why));
+    }
+    if let Some(c) = resume
+        && c.manifest.ranks != ranks.ranks
+    {
+        return Err(RunError::Ranks(format!(
+            "{}: written by a run on {} rank(s); resume it on as many (`mpirun -np {}`), this run has {}",
+            c.dir.display(),
+            c.manifest.ranks,
+            c.manifest.ranks,
+            ranks.ranks
+        )));
     }
     // Claimed (locked, emptied of an earlier run, checked for space) before anything is built;
     // held until the files are complete. A resumed run keeps the folder's checkpoints. Split
@@ -406,8 +417,15 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
                 population_spikes: Vec::new(),
                 overrides: overrides.clone(),
                 state_bytes: 0,
+                ranks: ranks.ranks,
             };
-            Some(Checkpointer::new(out.join(CHECKPOINTS_DIR), every, opts.checkpoint_at_stop || every.is_some(), manifest))
+            // Split over ranks, each writes its own part under `checkpoints/rank-RRRR/`.
+            let root = if ranks.is_split() {
+                crate::checkpoint::rank_root(&out.join(CHECKPOINTS_DIR), ranks.rank)
+            } else {
+                out.join(CHECKPOINTS_DIR)
+            };
+            Some(Checkpointer::new(root, every, opts.checkpoint_at_stop || every.is_some(), manifest))
         }
         _ => None,
     };

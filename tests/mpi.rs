@@ -1,7 +1,7 @@
 //! `mpirun -np 2` and `-np 3` against one process (issue #17): the same scene and seed give
 //! the same spike table, the same final weights and every other table, row for row and bit
 //! for bit, whatever the rank and thread counts; a halt on one rank stops all with the rank
-//! named; a refused feature is named before anything runs; polars and pandas read a table's
+//! named; checkpoints resume on as many ranks; polars and pandas read a table's
 //! per-rank parts as one table. Needs the `mpi` feature and Open MPI's `mpirun` (`.ci/mpi-deps`).
 #![cfg(feature = "mpi")]
 
@@ -196,21 +196,61 @@ fn a_halt_on_one_rank_stops_all_and_names_the_rank() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Checkpoints are not written per rank yet: refused before anything runs, named.
+/// Checkpoints of a split run: each rank writes its part under `checkpoints/rank-RRRR/`;
+/// `mpirun -np 2 biospike resume` continues from the latest step both ranks have, and the
+/// tables hold the whole run, the same as one process running uninterrupted. Resuming on
+/// another number of ranks is refused, named once.
 #[test]
-fn checkpoints_on_split_runs_are_refused_up_front() {
-    let dir = tmp("refuse");
-    let out = dir.join("out");
-    let o = Command::new("mpirun")
-        .args(["--allow-run-as-root", "--oversubscribe", "-np", "2", env!("CARGO_BIN_EXE_biospike"), "run", "izhikevich_2003"])
-        .args(["--steps", "10", "--checkpoint-every-ms", "5", "--out"])
-        .arg(&out)
+fn checkpoint_and_resume_on_two_ranks_equal_one_uninterrupted_process() {
+    let dir = tmp("checkpoint");
+    let single = dir.join("single");
+    ok(&run(1, 1, "izhikevich_2007_distal_reward", 600, &single));
+    let split = dir.join("split");
+    let bin = env!("CARGO_BIN_EXE_biospike");
+    let mpirun = |np: &str| {
+        let mut c = Command::new("mpirun");
+        c.args(["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", np, bin]);
+        c
+    };
+    let o = mpirun("2")
+        .args(["run", "izhikevich_2007_distal_reward", "--steps", "300", "--threads", "1", "--checkpoint-every-ms", "100", "--out"])
+        .arg(&split)
         .output()
         .expect("mpirun");
-    assert!(!o.status.success());
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("2 MPI ranks") && stderr.contains("checkpoints"), "{stderr}");
-    assert_eq!(stderr.matches("error: this run is split").count(), 1, "said once, by rank 0: {stderr}");
+    ok(&o);
+    for rank in ["rank-0000", "rank-0001"] {
+        let steps: Vec<String> = std::fs::read_dir(split.join("checkpoints").join(rank))
+            .expect("rank checkpoints")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(steps.len(), 2, "{rank} keeps its last two checkpoints: {steps:?}");
+    }
+    let wrong = mpirun("3").args(["resume"]).arg(&split).args(["--steps", "10"]).output().expect("mpirun");
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(stderr.matches("written by a run split over 2 MPI ranks").count(), 1, "{stderr}");
+    let o = mpirun("2").args(["resume"]).arg(&split).args(["--steps", "300", "--threads", "1"]).output().expect("mpirun");
+    ok(&o);
+    for table in TABLES {
+        let (a, b) = (rows(&single, table), rows(&split, table));
+        assert_eq!(a.is_some(), b.is_some(), "{table}");
+        if let (Some(a), Some(b)) = (a, b) {
+            assert_eq!(a.len(), b.len(), "{table} rows");
+            assert!(a == b, "{table}: the resumed split run differs from one uninterrupted process");
+        }
+    }
+    // Brunel exchanges once per 15 steps: a checkpoint at step 310 holds the spikes of steps
+    // 300..310 still waiting for their exchange.
+    let single = dir.join("brunel-single");
+    ok(&run(1, 1, "brunel_2000", 600, &single));
+    let split = dir.join("brunel-split");
+    ok(&mpirun("2")
+        .args(["run", "brunel_2000", "--steps", "310", "--threads", "1", "--checkpoint-every-ms", "31", "--out"])
+        .arg(&split)
+        .output()
+        .expect("mpirun"));
+    ok(&mpirun("2").args(["resume"]).arg(&split).args(["--steps", "290", "--threads", "1"]).output().expect("mpirun"));
+    assert!(rows(&single, "spikes") == rows(&split, "spikes"), "brunel: resumed mid-interval, the spikes differ");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -143,7 +143,10 @@ impl Plugin for MpiPlugin {
         app.insert_resource(Partition::new(self.rank, self.ranks, 0))
             .insert_resource(RankSums(Box::new(MpiSums)))
             .insert_resource(ExchangeStats { batch_wanted: self.batch, ..Default::default() })
-            .init_resource::<BatchedSpikes>();
+            .init_resource::<BatchedSpikes>()
+            .init_resource::<PendingSpikes>();
+        // Spikes waiting for the next exchange are part of the state a checkpoint saves.
+        biospike_core::checkpoint::CheckpointAppExt::persist_resource::<PendingSpikes>(app, "mpi.pending_spikes");
         app.add_systems(SimSchedule, exchange_spikes.in_set(DetectSystems::Exchange).in_set(BuiltinSystems));
     }
 }
@@ -192,6 +195,16 @@ impl SumAcrossRanks for MpiSums {
     }
 }
 
+/// This rank's spikes since the last exchange, when exchanging once per minimum-delay
+/// interval: `step offset, count, ids` per step (saved with a checkpoint).
+#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
+pub struct PendingSpikes {
+    /// The packed steps.
+    pub packed: Vec<u32>,
+}
+
+biospike_core::persist_fields!(PendingSpikes { packed });
+
 /// What the exchange cost on this rank.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct ExchangeStats {
@@ -224,9 +237,10 @@ fn exchange_spikes(
     index: Option<Res<SynapseIndex>>,
     clock: Res<SimClock>,
     mut stats: ResMut<ExchangeStats>,
-    mut pending: Local<Vec<u32>>,
+    mut pending: ResMut<PendingSpikes>,
     mut scratch: Local<Vec<u32>>,
 ) {
+    let pending = &mut pending.packed;
     if !partition.is_split() {
         stats.local_spikes += spikes.ids.len() as u64;
         return;
@@ -256,7 +270,7 @@ fn exchange_spikes(
             return;
         }
     }
-    let send: &[u32] = if batched.active { &pending } else { &spikes.ids };
+    let send: &[u32] = if batched.active { pending } else { &spikes.ids };
     let ranks = partition.ranks as usize;
     let mut counts = vec![0 as mpi::Count; ranks];
     comm.all_gather_into(&(send.len() as mpi::Count), &mut counts[..]);

@@ -128,7 +128,9 @@ impl Sampled {
         parts: usize,
     ) -> Result<Self, RecordError> {
         let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
-        let path = settings.path(file);
+        // The whole-network tables are one file (rank 0's) also when split over ranks.
+        let whole = matches!(file, "weight_histogram.parquet" | "modulators.parquet" | "excitability.parquet");
+        let path = if whole { settings.out_dir.join(file) } else { settings.path(file) };
         let table = ParquetTable::resume(&path, schema, properties(&settings.metadata, settings.row_group_rows), src, parts)?;
         Ok(Self { table, cols, rows: 0 })
     }
@@ -138,9 +140,6 @@ impl Sampled {
 #[derive(Resource, Default)]
 pub(crate) struct SampledTables {
     started: bool,
-    /// The levels and population means are sampled (on every rank of a split run; rank 0
-    /// writes them).
-    started_excitability: bool,
     weights: Option<Sampled>,
     histogram: Option<Sampled>,
     modulators: Option<Sampled>,
@@ -221,7 +220,6 @@ pub(crate) fn record_sampled(
             }
         }
         if settings.modulation_every_steps.is_some() && levels.is_some() {
-            t.started_excitability = true;
             let f = [("step", UInt64), ("time_ms", Float64), ("modulator", Utf8), ("level", Float64), ("baseline", Float64)];
             t.modulators = open(settings, "modulators.parquet", &f, true, status);
             let f = [("step", UInt64), ("time_ms", Float64), ("population", UInt16), ("mean_excitability", Float64)];
@@ -287,7 +285,7 @@ pub(crate) fn record_sampled(
                 result = result.and(s.flush());
             }
         }
-        if t.excitability.is_some() || (sums.is_some() && t.started_excitability) {
+        if t.excitability.is_some() || sums.is_some() {
             // Exact sums: the same mean on any number of ranks.
             let pops = table.populations.len().max(1);
             let (mut total, mut count) = (vec![0i128; pops], vec![0u64; pops]);

@@ -121,9 +121,14 @@ impl ParquetTable {
         self.schema.clone()
     }
 
-    /// The table's file name (`spikes.parquet`).
+    /// The table's file name (`spikes.parquet`), also for a rank's part of a table split over
+    /// MPI ranks (`spikes/rank-0001.parquet` is a part of `spikes.parquet`).
     pub(crate) fn file_name(&self) -> String {
-        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match self.path.parent().and_then(Path::file_name) {
+            Some(table) if name.starts_with("rank-") => format!("{}.parquet", table.to_string_lossy()),
+            _ => name,
+        }
     }
 
     /// Completes the open part and links every part into `dest/<file name>/` (hard links: parts
