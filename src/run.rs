@@ -622,17 +622,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
 /// Where table `file` of the run goes: `out/file`, or this rank's part of it when the run is
 /// split over MPI ranks ([`Partition::table_path`]).
 fn part_path(world: &World, out: &Path, file: &str) -> PathBuf {
-    match world.get_resource::<Partition>() {
-        Some(p) => {
-            let path = p.table_path(out, file);
-            // The dataset folder (a failure shows when the table is written).
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            path
-        }
-        None => out.join(file),
-    }
+    Partition::table_file(world.get_resource::<Partition>(), out, file)
 }
 
 /// Summary lines of plasticity and experiments.

@@ -6,11 +6,14 @@
 
 #[path = "common/parquet_table.rs"]
 mod parquet_table;
+#[path = "common/scratch.rs"]
+mod scratch;
 
 use biospike::prelude::*;
 use biospike::{Checkpoint, RunOptions, Scene, run};
 use biospike_structure::StructureDiagnostics;
 use parquet_table::read_table;
+use scratch::ok;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -19,20 +22,7 @@ fn bin() -> Command {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("biospike-checkpoint-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
-    d
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    scratch::dir("checkpoint", name)
 }
 
 fn exec(cmd: &mut Command) -> Output {

@@ -7,42 +7,31 @@
 
 #[path = "common/python_venv.rs"]
 mod python_venv;
+#[path = "common/scratch.rs"]
+mod scratch;
 
 use arrow_array::{Array, Float32Array, Float64Array, StringArray, UInt16Array, UInt32Array, UInt64Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use scratch::ok;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("biospike-mpi-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    scratch::dir("mpi", name)
 }
 
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// `mpirun -np ranks biospike` (CI runs as root in a container with 2 cores); arguments follow.
+fn mpirun(ranks: u32) -> Command {
+    let mut c = Command::new("mpirun");
+    c.args(["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", &ranks.to_string(), env!("CARGO_BIN_EXE_biospike")]);
+    c
 }
 
 /// `biospike run SCENE --steps N --threads T --out OUT`, in one process (`ranks` 1) or under
 /// `mpirun -np ranks`.
 fn run(ranks: u32, threads: u32, scene: &str, steps: u64, out: &Path) -> Output {
-    let bin = env!("CARGO_BIN_EXE_biospike");
     let args = ["run", scene, "--steps", &steps.to_string(), "--threads", &threads.to_string(), "--out"];
-    let mut cmd = if ranks == 1 {
-        Command::new(bin)
-    } else {
-        let mut c = Command::new("mpirun");
-        // CI runs as root in a container with 2 cores.
-        c.args(["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", &ranks.to_string(), bin]);
-        c
-    };
+    let mut cmd = if ranks == 1 { Command::new(env!("CARGO_BIN_EXE_biospike")) } else { mpirun(ranks) };
     cmd.args(args).arg(out).output().expect("mpirun (install Open MPI: .ci/mpi-deps)")
 }
 
@@ -206,13 +195,7 @@ fn checkpoint_and_resume_on_two_ranks_equal_one_uninterrupted_process() {
     let single = dir.join("single");
     ok(&run(1, 1, "izhikevich_2007_distal_reward", 600, &single));
     let split = dir.join("split");
-    let bin = env!("CARGO_BIN_EXE_biospike");
-    let mpirun = |np: &str| {
-        let mut c = Command::new("mpirun");
-        c.args(["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", np, bin]);
-        c
-    };
-    let o = mpirun("2")
+    let o = mpirun(2)
         .args(["run", "izhikevich_2007_distal_reward", "--steps", "300", "--threads", "1", "--checkpoint-every-ms", "100", "--out"])
         .arg(&split)
         .output()
@@ -225,11 +208,11 @@ fn checkpoint_and_resume_on_two_ranks_equal_one_uninterrupted_process() {
             .collect();
         assert_eq!(steps.len(), 2, "{rank} keeps its last two checkpoints: {steps:?}");
     }
-    let wrong = mpirun("3").args(["resume"]).arg(&split).args(["--steps", "10"]).output().expect("mpirun");
+    let wrong = mpirun(3).args(["resume"]).arg(&split).args(["--steps", "10"]).output().expect("mpirun");
     assert!(!wrong.status.success());
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert_eq!(stderr.matches("written by a run split over 2 MPI ranks").count(), 1, "{stderr}");
-    let o = mpirun("2").args(["resume"]).arg(&split).args(["--steps", "300", "--threads", "1"]).output().expect("mpirun");
+    let o = mpirun(2).args(["resume"]).arg(&split).args(["--steps", "300", "--threads", "1"]).output().expect("mpirun");
     ok(&o);
     for table in TABLES {
         let (a, b) = (rows(&single, table), rows(&split, table));
@@ -244,12 +227,12 @@ fn checkpoint_and_resume_on_two_ranks_equal_one_uninterrupted_process() {
     let single = dir.join("brunel-single");
     ok(&run(1, 1, "brunel_2000", 600, &single));
     let split = dir.join("brunel-split");
-    ok(&mpirun("2")
+    ok(&mpirun(2)
         .args(["run", "brunel_2000", "--steps", "310", "--threads", "1", "--checkpoint-every-ms", "31", "--out"])
         .arg(&split)
         .output()
         .expect("mpirun"));
-    ok(&mpirun("2").args(["resume"]).arg(&split).args(["--steps", "290", "--threads", "1"]).output().expect("mpirun"));
+    ok(&mpirun(2).args(["resume"]).arg(&split).args(["--steps", "290", "--threads", "1"]).output().expect("mpirun"));
     assert!(rows(&single, "spikes") == rows(&split, "spikes"), "brunel: resumed mid-interval, the spikes differ");
     let _ = std::fs::remove_dir_all(&dir);
 }

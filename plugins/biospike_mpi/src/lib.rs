@@ -167,18 +167,8 @@ impl SumAcrossRanks for MpiSums {
     }
 
     fn gather_u32(&self, values: &[u32]) -> Vec<Vec<u32>> {
-        let comm = world();
-        let ranks = comm.size() as usize;
-        let mut counts = vec![0 as mpi::Count; ranks];
-        comm.all_gather_into(&(values.len() as mpi::Count), &mut counts[..]);
-        let displs: Vec<mpi::Count> = counts.iter().scan(0, |acc, &c| Some(std::mem::replace(acc, *acc + c))).collect();
-        let total = counts.iter().map(|&c| c as usize).sum();
-        let mut all = vec![0u32; total];
-        {
-            let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-            comm.all_gather_varcount_into(values, &mut into);
-        }
-        counts.iter().zip(&displs).map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec()).collect()
+        let mut all = Vec::new();
+        all_gather_u32(&world(), values, &mut all).into_iter().map(|r| all[r].to_vec()).collect()
     }
 
     fn sum_i128(&self, values: &mut [i128]) {
@@ -208,16 +198,15 @@ biospike_core::persist_fields!(PendingSpikes { packed });
 /// What the exchange cost on this rank.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct ExchangeStats {
-    /// Steps exchanged.
-    pub steps: u64,
     /// Spikes of this rank's neurons.
     pub local_spikes: u64,
     /// Spikes received from the other ranks.
     pub remote_spikes: u64,
     /// Time inside MPI calls (exchange and agreement), including waiting for slower ranks.
     pub communication: Duration,
-    /// Largest number of spikes one exchange gathered (the receive buffer grows to it).
-    pub largest_step: usize,
+    /// Largest number of words (spike ids, and per batched step its offset and count) one
+    /// exchange gathered: the receive buffer grows to it.
+    pub largest_exchange: usize,
     /// Spike exchanges (every step, or once per `exchange_every` steps).
     pub exchanges: u64,
     /// Steps between exchanges: 1, or the network's minimum delay in steps when batching
@@ -260,41 +249,26 @@ fn exchange_spikes(
     let step = clock.step();
     if batched.active {
         // This step's spikes wait (as `step offset, count, ids`) for the exchange.
-        pending.push(0);
+        pending.push((step % stats.exchange_every) as u32);
         pending.push(local as u32);
         pending.extend_from_slice(&spikes.ids);
-        let at = pending.len() - local - 2;
-        pending[at] = (step % stats.exchange_every) as u32;
         if !(step + 1).is_multiple_of(stats.exchange_every) {
             stats.communication += t.elapsed();
             return;
         }
     }
     let send: &[u32] = if batched.active { pending } else { &spikes.ids };
-    let ranks = partition.ranks as usize;
-    let mut counts = vec![0 as mpi::Count; ranks];
-    comm.all_gather_into(&(send.len() as mpi::Count), &mut counts[..]);
-    let mut displs = Vec::with_capacity(ranks);
-    let mut total = 0 as mpi::Count;
-    for &c in &counts {
-        displs.push(total);
-        total += c;
-    }
     let all = &mut *scratch;
-    all.clear();
-    all.resize(total as usize, 0);
-    {
-        let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-        comm.all_gather_varcount_into(send, &mut into);
-    }
+    let parts = all_gather_u32(&comm, send, all);
     stats.exchanges += 1;
-    stats.largest_step = stats.largest_step.max(total as usize);
+    stats.largest_exchange = stats.largest_exchange.max(all.len());
+    let own_ids = local_ids(send, batched.active);
     if batched.active {
         // Every rank sends the same steps in the same order: step by step, the ranks' lists in
         // rank order (ascending, as the blocks are).
         let first = step + 1 - stats.exchange_every;
-        let parts: Vec<&[u32]> = counts.iter().zip(&displs).map(|(&c, &d)| &all[d as usize..(d + c) as usize]).collect();
-        let mut cursor = vec![0usize; ranks];
+        let parts: Vec<&[u32]> = parts.into_iter().map(|r| &all[r]).collect();
+        let mut cursor = vec![0usize; parts.len()];
         let mut due: Vec<(u64, Vec<u32>)> = Vec::new();
         for _ in 0..stats.exchange_every {
             let mut ids = Vec::new();
@@ -310,15 +284,44 @@ fn exchange_spikes(
                 due.push((at, ids));
             }
         }
-        stats.remote_spikes += (total as u64).saturating_sub(pending.len() as u64);
+        let gathered: usize = due.iter().map(|(_, ids)| ids.len()).sum();
+        stats.remote_spikes += (gathered - own_ids) as u64;
         batched.due = due;
         pending.clear();
     } else {
-        stats.remote_spikes += (total as usize - local) as u64;
+        stats.remote_spikes += (all.len() - own_ids) as u64;
         std::mem::swap(&mut spikes.ids, all);
     }
-    stats.steps += 1;
     stats.communication += t.elapsed();
+}
+
+/// The spike ids in what this rank sent: the list itself, or, batched, its steps' ids without
+/// their `offset, count` headers.
+fn local_ids(sent: &[u32], batched: bool) -> usize {
+    if !batched {
+        return sent.len();
+    }
+    let (mut at, mut ids) = (0usize, 0usize);
+    while let Some(&n) = sent.get(at + 1) {
+        ids += n as usize;
+        at += 2 + n as usize;
+    }
+    ids
+}
+
+/// Every rank's `send` gathered into `into` in rank order (`MPI_Allgather` of the lengths, then
+/// `MPI_Allgatherv`); returns each rank's range in it. `into` keeps its capacity between calls.
+fn all_gather_u32(comm: &SimpleCommunicator, send: &[u32], into: &mut Vec<u32>) -> Vec<std::ops::Range<usize>> {
+    let mut counts = vec![0 as mpi::Count; comm.size() as usize];
+    comm.all_gather_into(&(send.len() as mpi::Count), &mut counts[..]);
+    let displs: Vec<mpi::Count> = counts.iter().scan(0, |acc, &c| Some(std::mem::replace(acc, *acc + c))).collect();
+    into.clear();
+    into.resize(counts.iter().map(|&c| c as usize).sum(), 0);
+    {
+        let mut parts = PartitionMut::new(&mut into[..], &counts[..], &displs[..]);
+        comm.all_gather_varcount_into(send, &mut parts);
+    }
+    counts.iter().zip(&displs).map(|(&c, &d)| d as usize..(d + c) as usize).collect()
 }
 
 /// Words per rank in the status agreement: flags, step, neuron, variable/kind, value, limit.

@@ -86,17 +86,7 @@ impl RecordSettings {
     /// Where table `file` (`"spikes.parquet"`, …) goes: `out_dir/file`, or this rank's part
     /// of it when split over processes.
     pub fn path(&self, file: &str) -> PathBuf {
-        match &self.partition {
-            Some(p) => {
-                let path = p.table_path(&self.out_dir, file);
-                // The dataset folder (a failure shows when the table is written).
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                path
-            }
-            None => self.out_dir.join(file),
-        }
+        Partition::table_file(self.partition.as_ref(), &self.out_dir, file)
     }
 
     /// Defaults writing into `out_dir`.

@@ -77,9 +77,9 @@ pub(crate) struct Sampled {
 }
 
 impl Sampled {
-    fn create(settings: &RecordSettings, file: &str, whole: bool, schema: SchemaRef) -> Result<Self, RecordError> {
+    fn create(settings: &RecordSettings, file: &str, schema: SchemaRef) -> Result<Self, RecordError> {
         let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
-        let path = if whole { settings.out_dir.join(file) } else { settings.path(file) };
+        let path = path_of(settings, file);
         let table = ParquetTable::create(&path, schema, properties(&settings.metadata, settings.row_group_rows))?;
         Ok(Self { table, cols, rows: 0 })
     }
@@ -128,9 +128,7 @@ impl Sampled {
         parts: usize,
     ) -> Result<Self, RecordError> {
         let cols = schema.fields().iter().map(|f| Col::of(f.data_type())).collect();
-        // The whole-network tables are one file (rank 0's) also when split over ranks.
-        let whole = matches!(file, "weight_histogram.parquet" | "modulators.parquet" | "excitability.parquet");
-        let path = if whole { settings.out_dir.join(file) } else { settings.path(file) };
+        let path = path_of(settings, file);
         let table = ParquetTable::resume(&path, schema, properties(&settings.metadata, settings.row_group_rows), src, parts)?;
         Ok(Self { table, cols, rows: 0 })
     }
@@ -158,14 +156,25 @@ impl SampledTables {
     }
 }
 
-/// Opens table `file`. A whole-network table (`whole`: a histogram, the levels, population
+/// The tables about the whole network (a histogram, the levels, population means): one file
+/// also when split over ranks, which rank 0 writes; the others are one part per rank.
+fn is_whole_network(file: &str) -> bool {
+    matches!(file, "weight_histogram.parquet" | "modulators.parquet" | "excitability.parquet")
+}
+
+/// Where sampled table `file` goes ([`is_whole_network`]).
+fn path_of(settings: &RecordSettings, file: &str) -> std::path::PathBuf {
+    if is_whole_network(file) { settings.out_dir.join(file) } else { settings.path(file) }
+}
+
+/// Opens table `file`. A whole-network table (a histogram, the levels, population
 /// means) of a split run is one file that rank 0 writes (the others return `None`); the
 /// others are one part per rank.
-fn open(settings: &RecordSettings, file: &str, fields: &[(&str, DataType)], whole: bool, status: &mut RecorderStatus) -> Option<Sampled> {
-    if whole && settings.partition.is_some_and(|p| p.rank != 0) {
+fn open(settings: &RecordSettings, file: &str, fields: &[(&str, DataType)], status: &mut RecorderStatus) -> Option<Sampled> {
+    if is_whole_network(file) && settings.partition.is_some_and(|p| p.rank != 0) {
         return None;
     }
-    match Sampled::create(settings, file, whole, schema(fields)) {
+    match Sampled::create(settings, file, schema(fields)) {
         Ok(t) => Some(t),
         Err(e) => {
             crate::plugin::fail(status, e);
@@ -205,7 +214,7 @@ pub(crate) fn record_sampled(
         if let Some(w) = &settings.weights {
             if !w.synapses.is_empty() {
                 let f = [("step", UInt64), ("time_ms", Float64), ("pre", UInt32), ("post", UInt32), ("weight", Float32)];
-                t.weights = open(settings, "weights.parquet", &f, false, status);
+                t.weights = open(settings, "weights.parquet", &f, status);
             }
             if w.histogram.is_some() {
                 let f = [
@@ -216,14 +225,14 @@ pub(crate) fn record_sampled(
                     ("bin_high", Float64),
                     ("count", UInt64),
                 ];
-                t.histogram = open(settings, "weight_histogram.parquet", &f, true, status);
+                t.histogram = open(settings, "weight_histogram.parquet", &f, status);
             }
         }
         if settings.modulation_every_steps.is_some() && levels.is_some() {
             let f = [("step", UInt64), ("time_ms", Float64), ("modulator", Utf8), ("level", Float64), ("baseline", Float64)];
-            t.modulators = open(settings, "modulators.parquet", &f, true, status);
+            t.modulators = open(settings, "modulators.parquet", &f, status);
             let f = [("step", UInt64), ("time_ms", Float64), ("population", UInt16), ("mean_excitability", Float64)];
-            t.excitability = open(settings, "excitability.parquet", &f, true, status);
+            t.excitability = open(settings, "excitability.parquet", &f, status);
         }
     }
     let (step, time) = (clock.step(), clock.time_ms());
