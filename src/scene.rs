@@ -909,6 +909,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("sparse_stdp_100k", include_str!("../scenes/sparse_stdp_100k.ron")),
     ("ei_projections", include_str!("../scenes/ei_projections.ron")),
     ("brunel_2000", include_str!("../scenes/brunel_2000.ron")),
+    ("brunel_2000_ai", include_str!("../scenes/brunel_2000_ai.ron")),
     ("brette_2007_cuba", include_str!("../scenes/brette_2007_cuba.ron")),
     ("brette_2007_coba", include_str!("../scenes/brette_2007_coba.ron")),
     ("potjans_2014", include_str!("../scenes/potjans_2014.ron")),
