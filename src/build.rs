@@ -65,10 +65,12 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         group = group.enable::<biospike_structure::DriftPlugin>();
     }
     let bits = d.quantize.map_or(8, |q| q.num_weight_bits);
-    if d.populations
-        .iter()
-        .any(|p| p.neuron.lif().is_some() || p.neuron.iaf_cond_exp(d.dt_ms).is_some() || p.neuron.iaf_psc_alpha(d.dt_ms).is_some())
-    {
+    if d.populations.iter().any(|p| {
+        p.neuron.lif().is_some()
+            || p.neuron.iaf_cond_exp(d.dt_ms).is_some()
+            || p.neuron.iaf_psc_alpha(d.dt_ms).is_some()
+            || p.neuron.receptor_ports().is_some()
+    }) {
         group = group.enable::<biospike_lif::LifPlugin>();
     }
     if d.populations.iter().any(|p| p.neuron.adex().is_some()) {
@@ -128,6 +130,7 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         NeuronDesc::LoihiLif { .. }
         | NeuronDesc::IafPscDelta { .. }
         | NeuronDesc::IafPscExp { .. }
+        | NeuronDesc::IafPscExpMultisynapse { .. }
         | NeuronDesc::IafPscAlpha { .. }
         | NeuronDesc::AeifCondExp { .. }
         | NeuronDesc::AeifPscExp { .. }
@@ -273,6 +276,34 @@ fn insert_poisson(world: &mut World, entities: &[Entity], skip: u32, p: &crate::
 
 /// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
 /// Gaussian noise where it was not spawned with the neurons (`noise`).
+/// Spawns a population of `model` neurons with ids `ids` (population `pi`, whose first id is
+/// `first`), each at its initial `V` (`v_init`, else `E_L`).
+#[allow(clippy::too_many_arguments, reason = "one population's place and its neurons' start")]
+fn spawn_membrane<M: Component + Copy>(
+    world: &mut World,
+    model: M,
+    e_l: f64,
+    v_init: Option<crate::scene::LifInitDesc>,
+    seed: u64,
+    ids: std::ops::Range<u32>,
+    pi: usize,
+    first: u32,
+    size: u32,
+) -> Vec<Entity> {
+    world
+        .spawn_batch(ids.map(|id| {
+            (
+                model,
+                NeuronId(id),
+                PopulationId(pi as u16),
+                MembranePotential(initial_v(v_init, e_l, seed, id)),
+                RecoveryVariable(0.0),
+                Position(position(pi, id - first, size)),
+            )
+        }))
+        .collect()
+}
+
 fn insert_drives(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, noise: bool) {
     if let (true, Some(n)) = (noise, p.noise) {
         world.insert_batch(entities.iter().map(|&e| (e, n.component())));
@@ -331,21 +362,15 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
-        if let Some((model, v_init)) = p.neuron.adex() {
-            let e_l = model.params.e_l_mv;
-            let entities: Vec<Entity> = world
-                .spawn_batch(ids.clone().map(|id| {
-                    let v = initial_v(v_init, e_l, seed, id);
-                    (
-                        model,
-                        NeuronId(id),
-                        PopulationId(pi as u16),
-                        MembranePotential(v),
-                        RecoveryVariable(0.0),
-                        Position(position(pi, id - first, p.size)),
-                    )
-                }))
-                .collect();
+        // Models with their own state components and a LIF-style initial V.
+        let membrane = if let Some((model, v_init)) = p.neuron.iaf_psc_exp_multisynapse(d.dt_ms) {
+            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+        } else {
+            p.neuron
+                .adex()
+                .map(|(model, v_init)| spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+        };
+        if let Some(entities) = membrane {
             insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
             first += p.size;
@@ -447,14 +472,15 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             KindDesc::Excitatory => magnitude,
             KindDesc::Inhibitory => -magnitude,
         };
-        (w as f32, delay)
+        let receptor = projection.and_then(|i| d.projections[i].receptor).unwrap_or(0);
+        (w as f32, delay, receptor)
     };
     if d.synapse_storage == SynapseStorageDesc::IndexOnly {
         // Straight from the generator (run twice) into the index: no edge list, no entities.
         // The projection of the edge being filled and its number within the projection.
         let current = std::cell::Cell::new((None::<usize>, 0usize));
         let mut generated = Ok(());
-        let index = SynapseIndex::index_only_generated(
+        let index = SynapseIndex::index_only_with_receptors(
             scene.neuron_count() as usize,
             |emit| {
                 let mut counts = vec![0usize; d.projections.len()];
@@ -495,6 +521,9 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     let mut chosen: Option<(u32, usize)> = None;
     let mut synapses = Vec::with_capacity(edges_capacity(scene) / partition.map_or(1, |p| p.ranks as usize));
     let mut chosen_at = None;
+    // Synapses with a receptor port (by position in `synapses`): the port is inserted after
+    // the batch spawn, so the others carry no component for it.
+    let mut receptors = Vec::new();
     let mut counts = vec![0usize; d.projections.len()];
     let mut global = 0usize;
     for_each_edge_of(scene, &mut |pre, post, projection| {
@@ -515,7 +544,10 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             if chosen == Some((post, edge)) {
                 chosen_at = Some(synapses.len());
             }
-            let (w, delay) = attributes(k, pre, projection);
+            let (w, delay, receptor) = attributes(k, pre, projection);
+            if receptor != 0 {
+                receptors.push((synapses.len(), SynapticReceptor(receptor)));
+            }
             synapses.push((Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(w), SynapticDelay(delay)));
         }
     })?;
@@ -523,6 +555,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         synapses[i].1 = SynapticWeight(*start_weight as f32);
     }
     let entities: Vec<Entity> = world.spawn_batch(synapses).collect();
+    world.insert_batch(receptors.into_iter().map(|(i, r)| (entities[i], r)));
     if let (Some((post, _)), Some(ExperimentDesc::DistalReward { pre, interval_ms, reward_delay_ms, amount, rewards, .. })) =
         (chosen, &d.experiment)
     {

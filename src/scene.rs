@@ -176,6 +176,41 @@ pub enum NeuronDesc {
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
+    /// Leaky integrate-and-fire with receptor ports (NEST's `iaf_psc_exp_multisynapse`,
+    /// `biospike_lif`): one exponential synaptic current per entry of `tau_syn_ms`; a
+    /// projection onto it names its port with `receptor: Some(r)` (1-based, NEST's
+    /// `receptor_type`) and its weights, in pA, keep their source's sign. Poisson input acts on
+    /// port 1.
+    IafPscExpMultisynapse {
+        /// Membrane time constant, ms. Default 10.
+        #[serde(default = "lif_tau_m", deserialize_with = "desc::positive")]
+        tau_m_ms: f64,
+        /// Membrane capacitance, pF. Default 250.
+        #[serde(default = "lif_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Resting potential, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Threshold, mV. Default −55.
+        #[serde(default = "lif_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Reset, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 2.
+        #[serde(default = "lif_t_ref", deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// The ports' synaptic time constants, ms: 1 to 8 values, each > 0 and none equal to
+        /// `tau_m_ms`. Required.
+        tau_syn_ms: ReceptorTaus,
+        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` or `Normal(mean:, std:)` drawn
+        /// per neuron. Default `E_L`.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Leaky integrate-and-fire with alpha-shaped synaptic currents (NEST's `iaf_psc_alpha`,
     /// `biospike_lif`): positive weights feed the excitatory current, negative ones the
     /// inhibitory one; a weight is the current's peak in pA, reached `tau_syn` after arrival.
@@ -398,6 +433,37 @@ impl Default for NeuronDesc {
 /// A LIF population's parameters, its synaptic time constants `(excitatory, inhibitory)` in ms
 /// (`None` for delta synapses) and its initial potential.
 pub type LifSpec = (biospike_lif::LifParams, Option<(f64, f64)>, Option<LifInitDesc>);
+
+/// The synaptic time constants of a neuron's receptor ports (`tau_syn_ms: [0.5, 2.0, 20.0]`):
+/// 1 to [`biospike_core::MAX_RECEPTORS`] values, each positive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReceptorTaus {
+    len: u8,
+    ms: [f64; biospike_core::MAX_RECEPTORS],
+}
+
+impl ReceptorTaus {
+    /// The time constants, ms (port `r` is entry `r − 1`).
+    pub fn as_slice(&self) -> &[f64] {
+        &self.ms[..usize::from(self.len)]
+    }
+}
+
+impl<'de> Deserialize<'de> for ReceptorTaus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<f64>::deserialize(d)?;
+        let max = biospike_core::MAX_RECEPTORS;
+        if v.is_empty() || v.len() > max {
+            return Err(serde::de::Error::custom(format!("{} time constants; allowed 1..={max} (one per receptor port)", v.len())));
+        }
+        if let Some(bad) = v.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+            return Err(serde::de::Error::custom(format!("time constant {bad}; allowed > 0 ms")));
+        }
+        let mut ms = [0.0; biospike_core::MAX_RECEPTORS];
+        ms[..v.len()].copy_from_slice(&v);
+        Ok(Self { len: v.len() as u8, ms })
+    }
+}
 
 /// The initial membrane potential of a LIF population.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
@@ -640,6 +706,36 @@ impl NeuronDesc {
             i_e_pa,
         };
         Some((biospike_adex::Adex::new(params, synapses), v_init))
+    }
+
+    /// An `IafPscExpMultisynapse` population's neuron (for steps of `dt_ms`) and initial
+    /// potential.
+    pub fn iaf_psc_exp_multisynapse(&self, dt_ms: f64) -> Option<(biospike_lif::IafPscExpMultisynapse, Option<LifInitDesc>)> {
+        match *self {
+            Self::IafPscExpMultisynapse { tau_m_ms, c_m_pf, e_l_mv, v_th_mv, v_reset_mv, t_ref_ms, i_e_pa, tau_syn_ms, v_init } => {
+                let params = biospike_lif::LifParams {
+                    tau_m_ms,
+                    c_m_pf,
+                    e_l_mv,
+                    v_th_mv,
+                    v_reset_mv,
+                    t_ref_ms,
+                    i_e_pa,
+                    v_min_mv: f64::NEG_INFINITY,
+                };
+                Some((biospike_lif::IafPscExpMultisynapse::new(params, tau_syn_ms.as_slice(), dt_ms), v_init))
+            }
+            _ => None,
+        }
+    }
+
+    /// Number of receptor ports of the model (`None` for models whose synapses go to the
+    /// channel of their sign).
+    pub fn receptor_ports(&self) -> Option<u8> {
+        match self {
+            Self::IafPscExpMultisynapse { tau_syn_ms, .. } => Some(tau_syn_ms.len),
+            _ => None,
+        }
     }
 
     /// The parameters and initial potential of an `IafPscDelta` population.
@@ -910,6 +1006,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("ei_projections", include_str!("../scenes/ei_projections.ron")),
     ("brunel_2000", include_str!("../scenes/brunel_2000.ron")),
     ("brunel_2000_ai", include_str!("../scenes/brunel_2000_ai.ron")),
+    ("ei_receptors", include_str!("../scenes/ei_receptors.ron")),
     ("brette_2007_cuba", include_str!("../scenes/brette_2007_cuba.ron")),
     ("brette_2007_coba", include_str!("../scenes/brette_2007_coba.ron")),
     ("potjans_2014", include_str!("../scenes/potjans_2014.ron")),
@@ -1148,8 +1245,36 @@ impl Scene {
                 .neuron
                 .lif()
                 .or_else(|| p.neuron.iaf_cond_exp(d.dt_ms).map(|(n, init)| (n.params, None, init)))
-                .or_else(|| p.neuron.iaf_psc_alpha(d.dt_ms).map(|(n, init)| (n.params, None, init)));
+                .or_else(|| p.neuron.iaf_psc_alpha(d.dt_ms).map(|(n, init)| (n.params, None, init)))
+                .or_else(|| p.neuron.iaf_psc_exp_multisynapse(d.dt_ms).map(|(n, init)| (n.params, None, init)));
             let adex = p.neuron.adex();
+            if let NeuronDesc::IafPscExpMultisynapse { tau_m_ms, tau_syn_ms, .. } = p.neuron {
+                if let Some(r) = tau_syn_ms.as_slice().iter().position(|&t| t == tau_m_ms) {
+                    return Err(self.invalid(
+                        format!("populations[{i}].neuron.tau_syn_ms"),
+                        "tau_syn_ms",
+                        i,
+                        format!("port {}'s time constant equals tau_m_ms ({tau_m_ms} ms); allowed: any other value (NEST's rule)", r + 1),
+                    ));
+                }
+                let why = if d.projections.is_empty() && d.topology != TopologyDesc::Disconnected {
+                    Some(
+                        "its synapses need receptor ports, which only `projections` give (`receptor: Some(r)`); connect it with projections",
+                    )
+                } else if d.structure.is_some() {
+                    Some("structural plasticity makes synapses without a receptor port; it does not run with receptor ports")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(self.invalid(
+                        format!("populations[{i}].neuron"),
+                        "IafPscExpMultisynapse",
+                        0,
+                        format!("IafPscExpMultisynapse: {why}"),
+                    ));
+                }
+            }
             if lif_like.is_some() || adex.is_some() {
                 let drives = [("u_init", p.u_init.is_some()), ("v_init_mv", p.v_init_mv != default_v_init())];
                 if let Some((what, _)) = drives.iter().find(|d| d.1) {
@@ -1393,6 +1518,28 @@ impl Scene {
                 .check()
                 .map_err(|e| self.invalid(format!("projections[{i}].rule"), "rule", i, e.to_string()))?;
             pr.check_delays(d.dt_ms).map_err(|e| self.desc_error(&format!("projections[{i}]"), i, e))?;
+            let ports = d.populations[t].neuron.receptor_ports();
+            let port_error = |message: String| self.invalid(format!("projections[{i}].receptor"), "receptor", 0, message);
+            match (pr.receptor, ports) {
+                (Some(r), Some(n)) if r == 0 || r > n => {
+                    return Err(port_error(format!("receptor {r}: {:?} has {n} receptor ports; allowed 1..={n}", pr.target)));
+                }
+                (Some(r), None) => {
+                    return Err(port_error(format!(
+                        "receptor {r}: {:?}'s model has no receptor ports (its synapses go to the channel of their sign); remove `receptor`",
+                        pr.target
+                    )));
+                }
+                (None, Some(n)) => {
+                    return Err(self.invalid(
+                        format!("projections[{i}]"),
+                        "target",
+                        i,
+                        format!("{:?} has {n} receptor ports: give the projection `receptor: Some(r)`, r in 1..={n}", pr.target),
+                    ));
+                }
+                _ => {}
+            }
             if let Some(flag) = pr.plastic {
                 let pair = (s as u16, t as u16);
                 if let Some(&(_, other, j)) = plastic.iter().find(|(p, f, _)| *p == pair && *f != flag) {

@@ -4,11 +4,11 @@
 //! spikes over 100..1000 ms: the rate of each population, the mean ISI CV, and the synchrony
 //! (variance over mean of the population count in 1 ms bins), and compare the means over seeds.
 //!
-//! - `scenes/brunel_2000.ron` (NEST's example, g = 5, η = 2, J = 0.1 mV, V_reset = 0) and its
+//! - `scenes/brunel_2000.ron` (NEST's example, g = 5, η = 2, J = 0.1 mV, `V_reset` = 0) and its
 //!   synchronous regular state (g = 3) at the test scale: 2 000 excitatory and 500 inhibitory
 //!   neurons with the full model's in-degrees, 1 000 and 250, so each neuron sees the same input
 //!   statistics.
-//! - `scenes/brunel_2000_ai.ron` (Brunel's Figure 8C: J = 0.2 mV, V_reset = 10 mV) at full scale,
+//! - `scenes/brunel_2000_ai.ron` (Brunel's Figure 8C: J = 0.2 mV, `V_reset` = 10 mV) at full scale,
 //!   and the test that makes it the *asynchronous* irregular state: at half and twice the size
 //!   (same in-degrees) its synchrony stays the same, as NEST's does, so the population rate's
 //!   relative fluctuations shrink as 1/√N and vanish in the large network (Brunel's definition
@@ -25,7 +25,7 @@ const T0: f64 = 100.0;
 const T1: f64 = 1000.0;
 
 /// A shipped Brunel scene (`file`: its text) with `ne` excitatory and `ne / 4` inhibitory
-/// neurons, seed `seed`, and the inhibitory weight `inh` replaced by `g_weight` if given.
+/// neurons, seed `seed`, and the weight text `Constant(from)` replaced by `Constant(to)` if given.
 fn scene(file: &str, text: &str, ne: u32, seed: u64, inh: Option<(&str, f64)>) -> Scene {
     let mut text = text
         .replace("size: 10000", &format!("size: {ne}"))

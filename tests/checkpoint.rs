@@ -93,8 +93,9 @@ fn every_scene_resumes_to_the_same_bits_on_1_and_2_threads() {
         .unwrap_or_else(|e| panic!("{e}"));
     let potjans = potjans.display().to_string();
     // (scene, steps, checkpoint every ms, its step: one checkpoint, at an odd step)
-    let cases: [(&str, u64, f64, u64); 13] = [
+    let cases: [(&str, u64, f64, u64); 14] = [
         ("izhikevich_2003", 600, 337.0, 337),
+        ("ei_receptors", 600, 30.7, 307),
         ("izhikevich_2007_distal_reward", 6000, 3301.0, 3301),
         ("loihi_lif_demo", 600, 311.0, 311),
         ("seed_demo", 1000, 523.0, 523),

@@ -253,3 +253,49 @@ fn generator_currents_equal_nest() {
         check(name, &text, &reference);
     }
 }
+
+/// `iaf_psc_exp_multisynapse` (issue #16, item 2: several receptors per neuron) against NEST's
+/// traces (`tests/reference/nest_multisynapse.py`): three ports with their own time constants,
+/// and one source reaching the neuron through two ports (a fast and a slow current from one
+/// presynaptic neuron) while a second source also uses port 1 with negative weights.
+#[test]
+fn iaf_psc_exp_multisynapse_traces_and_spike_times_equal_nest() {
+    let reference = nest(include_str!("reference/iaf_psc_exp_multisynapse_nest.csv"));
+    // (name, neuron, I_e, [(times, kind, [(|weight|, port)])])
+    type Input = (&'static str, &'static str, &'static [(f64, u8)]);
+    let cases: [(&str, &str, f64, &[Input]); 2] = [
+        (
+            "three_ports",
+            "IafPscExpMultisynapse(tau_syn_ms: [0.5, 2.0, 20.0],",
+            300.0,
+            &[
+                ("[5.0, 20.0, 40.3, 80.0, 80.1]", "Excitatory", &[(900.0, 1)]),
+                ("[10.0, 30.0, 100.0]", "Inhibitory", &[(1200.0, 2)]),
+                ("[50.0, 60.0, 150.0, 150.5, 200.0]", "Excitatory", &[(150.0, 3)]),
+            ],
+        ),
+        (
+            "same_source_two_ports",
+            "IafPscExpMultisynapse(tau_syn_ms: [2.0, 100.0], tau_m_ms: 20.0, t_ref_ms: 3.0,",
+            0.0,
+            &[
+                ("[10.0, 12.5, 30.0, 30.1, 31.0, 120.0, 121.0, 122.0]", "Excitatory", &[(700.0, 1), (60.0, 2)]),
+                ("[60.0, 61.0, 200.0]", "Inhibitory", &[(1500.0, 1)]),
+            ],
+        ),
+    ];
+    for (name, neuron, i_e, inputs) in cases {
+        let mut populations = format!("(name: \"lif\", size: 1, neuron: {neuron} i_e_pa: {i_e:?})),\n");
+        let mut projections = String::new();
+        for (g, (times, kind, targets)) in inputs.iter().enumerate() {
+            populations += &format!("(name: \"in{g}\", size: 1, kind: {kind}, neuron: SpikeGenerator, spike_times_ms: Some([{times}])),\n");
+            for (w, port) in targets.iter() {
+                projections += &format!(
+                    "(source: \"in{g}\", target: \"lif\", rule: AllToAll, weight: Constant({w:?}), delay_ms: Constant(1.0), receptor: Some({port})),\n"
+                );
+            }
+        }
+        let text = format!("(dt_ms: 0.1, time_steps: 3000, populations: [{populations}], projections: [{projections}])");
+        check(name, &text, &reference);
+    }
+}

@@ -155,6 +155,13 @@ fn coba_with_two_threads_per_rank() {
     same_tables("coba", "brette_2007_coba", 1000, &[(2, 2)]);
 }
 
+/// Receptor ports (`iaf_psc_exp_multisynapse`, each excitatory source through two ports),
+/// exchanged every step (1-step minimum delay).
+#[test]
+fn receptor_ports_on_two_and_three_ranks() {
+    same_tables("receptors", "ei_receptors", 1000, &[(2, 1), (3, 1)]);
+}
+
 /// A halt on rank 1 (neurons 5..10 blow up) stops every rank at the same step; the message
 /// names the neuron, the step and the rank; every rank's files are complete.
 #[test]

@@ -260,3 +260,59 @@ fn lif_initial_potentials_can_be_normal() {
     assert!((mean + 63.0).abs() < 0.18, "{mean}");
     assert!((sd - 5.0).abs() < 0.13, "{sd}");
 }
+
+/// Receptor ports (`receptor: Some(r)`, issue #16 item 2): the shipped `ei_receptors` scene
+/// stores each synapse's port in the index (the excitatory sources through two projections, one
+/// per excitatory port); index-only storage gives the same spikes; wrong ports are refused
+/// naming the field and the allowed range.
+#[test]
+fn receptor_ports_are_stored_checked_and_equal_in_both_storages() {
+    let text = include_str!("../scenes/ei_receptors.ron").replace("time_steps: 10000", "time_steps: 2000");
+    let entities = scene(&text);
+    let mut sim = Simulation::from_scene(&entities).unwrap_or_else(|e| panic!("{e}"));
+    sim.step(1);
+    let index = sim.world().resource::<SynapseIndex>();
+    let ports = index.receptors();
+    assert_eq!(ports.len(), index.len(), "one port per synapse");
+    let count = |r: u8| ports.iter().filter(|&&p| p == r).count();
+    assert!(count(1) > 70_000 && count(2) > 70_000 && count(3) > 35_000 && count(0) == 0, "ports {} {} {}", count(1), count(2), count(3));
+    for pre in 0..index.neuron_count() as u32 {
+        for k in index.row(pre) {
+            let inhibitory = INH.contains(&pre);
+            assert_eq!(ports[k] == 3, inhibitory, "synapse {pre} → {}: port {}", index.posts()[k], ports[k]);
+            assert_eq!(index.weights()[k] < 0.0, inhibitory);
+        }
+    }
+    let spikes = |s: &Scene| {
+        let mut sim = Simulation::from_scene(s).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        sim.step_with(2000, |w| out.push(w.resource::<StepSpikes>().ids.clone()));
+        out
+    };
+    let index_only = scene(&text.replace("    projections: [", "    synapse_storage: IndexOnly,\n    projections: ["));
+    let (a, b) = (spikes(&entities), spikes(&index_only));
+    assert!(a.iter().map(Vec::len).sum::<usize>() > 1000, "the network fires");
+    assert_eq!(a, b, "entity and index-only storage");
+
+    let base = include_str!("../scenes/ei_receptors.ron");
+    let cases: [(String, &str); 5] = [
+        (
+            base.replacen("receptor: Some(3)", "receptor: Some(4)", 1),
+            "projections[4].receptor: receptor 4: \"exc\" has 3 receptor ports; allowed 1..=3",
+        ),
+        (base.replacen(", receptor: Some(3)", "", 1), "\"exc\" has 3 receptor ports: give the projection `receptor: Some(r)`, r in 1..=3"),
+        (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: [2.0, 20.0, 6.0]", 1), "port 2's time constant equals tau_m_ms"),
+        (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: []", 1), "0 time constants; allowed 1..=8"),
+        (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: [2.0, -1.0, 6.0]", 1), "time constant -1; allowed > 0 ms"),
+    ];
+    for (text, expected) in cases {
+        let err = Scene::parse(&text, Path::new("projections.ron")).map(|_| ()).expect_err(expected).to_string();
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+        assert!(err.starts_with("projections.ron:"), "{err}");
+    }
+    // A port onto a model without ports.
+    let izh =
+        include_str!("../scenes/ei_projections.ron").replacen("delay_ms: Constant(1.0))", "delay_ms: Constant(1.0), receptor: Some(1))", 1);
+    let err = Scene::parse(&izh, Path::new("projections.ron")).map(|_| ()).expect_err("port").to_string();
+    assert!(err.contains("model has no receptor ports"), "{err}");
+}

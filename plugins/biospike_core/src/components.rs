@@ -68,6 +68,24 @@ pub struct InputCurrent(pub f64);
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
 pub struct InhibitoryInput(pub f64);
 
+/// Most receptor ports a neuron can have ([`ReceptorInput`], [`SynapticReceptor`]).
+pub const MAX_RECEPTORS: usize = 8;
+
+/// This step's synaptic input per receptor port (index `r − 1` for port `r`), for models with
+/// several ports (NEST's `*_multisynapse`): the sum of the weights due at the port, any sign.
+/// Only neurons that have this component receive it; synapses with port 0 still go to
+/// [`InputCurrent`] (and [`InhibitoryInput`]).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
+pub struct ReceptorInput(pub [f64; MAX_RECEPTORS]);
+
+/// The receptor port a synapse delivers to (1-based, NEST's `receptor_type`; at most
+/// [`MAX_RECEPTORS`]). Without it (or with 0) a synapse goes to the channel of its weight's
+/// sign. Set it when the synapse is spawned: the delivery index reads it then, and a later
+/// change is not seen.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Deref)]
+#[component(immutable)]
+pub struct SynapticReceptor(pub u8);
+
 /// The current of the external generators (DC, stimulus, sine, noise) for models that keep it
 /// apart from their synaptic input ([`TakesStimulusCurrent`]: the LIF and adaptive exponential
 /// models, in pA). In [`crate::SimSystems::Input`] the core moves `now` to `held` and zeroes

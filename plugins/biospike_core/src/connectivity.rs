@@ -58,6 +58,9 @@ pub struct IndexedSynapse {
     pub delay: u16,
     /// The synapse entity ([`Entity::PLACEHOLDER`] for an index-only synapse).
     pub entity: Entity,
+    /// Receptor port of the target (1-based, NEST's `receptor_type`), or 0: the channel of the
+    /// weight's sign ([`crate::SynapticReceptor`]).
+    pub receptor: u8,
 }
 
 /// Out-edges grouped by presynaptic neuron (CSR), prepared from the synapse entities.
@@ -85,6 +88,9 @@ pub struct SynapseIndex {
     delay: Vec<u16>,
     /// One entity per position, or empty when every synapse is index-only.
     entity: Vec<Entity>,
+    /// One receptor port per position, or empty when every synapse has port 0 (the channel
+    /// of its sign): 1 byte per synapse only in networks with receptor ports.
+    receptor: Vec<u8>,
     max_delay: u16,
     /// `Some(d)` when every synapse has delay `d` (delivery then skips the delay array).
     uniform_delay: Option<u16>,
@@ -96,7 +102,18 @@ pub struct SynapseIndex {
     generation: u64,
 }
 
-crate::persist_fields!(SynapseIndex { row_start, post, weight, delay, entity, max_delay, uniform_delay, consecutive_from, generation });
+crate::persist_fields!(SynapseIndex {
+    row_start,
+    post,
+    weight,
+    delay,
+    entity,
+    receptor,
+    max_delay,
+    uniform_delay,
+    consecutive_from,
+    generation
+});
 
 impl SynapseIndex {
     /// Number of synapses.
@@ -191,6 +208,17 @@ impl SynapseIndex {
         self.entity.get(k).copied().filter(|&e| e != Entity::PLACEHOLDER)
     }
 
+    /// Receptor port of each position (1-based, NEST's `receptor_type`); **empty** when every
+    /// synapse has port 0 (delivered into the channel of its sign).
+    pub fn receptors(&self) -> &[u8] {
+        &self.receptor
+    }
+
+    /// Largest receptor port (0 when no synapse names one).
+    pub fn max_receptor(&self) -> u8 {
+        self.receptor.iter().copied().max().unwrap_or(0)
+    }
+
     /// `true` when the synapses have no entities (an index built by [`SynapseIndex::index_only`]).
     pub fn is_index_only(&self) -> bool {
         self.entity.is_empty() && !self.post.is_empty()
@@ -278,6 +306,7 @@ impl SynapseIndex {
                 weight: self.weight[k],
                 delay: self.delay[k],
                 entity: self.entity_or_placeholder(k),
+                receptor: self.receptor.get(k).copied().unwrap_or(0),
             })
         })
     }
@@ -297,19 +326,27 @@ impl SynapseIndex {
         // No column when every synapse is index-only.
         let entity =
             if edges.iter().all(|e| e.entity == Entity::PLACEHOLDER) { Vec::new() } else { edges.iter().map(|e| e.entity).collect() };
+        let receptor = if edges.iter().all(|e| e.receptor == 0) { Vec::new() } else { edges.iter().map(|e| e.receptor).collect() };
         Self::from_rows(
             row_start,
             edges.iter().map(|e| e.post).collect(),
             edges.iter().map(|e| e.weight).collect(),
             edges.iter().map(|e| e.delay).collect(),
-            entity,
+            (entity, receptor),
             generation,
         )
     }
 
     /// The index of CSR columns whose rows are already sorted by target; derives the
     /// per-row run markers and the delay summary.
-    fn from_rows(row_start: Vec<u32>, post: Vec<u32>, weight: Vec<f32>, delay: Vec<u16>, entity: Vec<Entity>, generation: u64) -> Self {
+    fn from_rows(
+        row_start: Vec<u32>,
+        post: Vec<u32>,
+        weight: Vec<f32>,
+        delay: Vec<u16>,
+        (entity, receptor): (Vec<Entity>, Vec<u8>),
+        generation: u64,
+    ) -> Self {
         let consecutive_from = row_start
             .windows(2)
             .map(|w| {
@@ -330,6 +367,7 @@ impl SynapseIndex {
             weight,
             delay,
             entity,
+            receptor,
             generation,
         }
     }
@@ -372,8 +410,28 @@ impl SynapseIndex {
     /// list, entity, component or edge record is made per synapse.
     pub fn index_only_generated(
         n_neurons: usize,
-        mut generate: impl FnMut(&mut dyn FnMut(u32, u32)),
+        generate: impl FnMut(&mut dyn FnMut(u32, u32)),
         mut attributes: impl FnMut(usize, u32, u32) -> (f32, u16),
+        generation: u64,
+    ) -> Self {
+        Self::index_only_with_receptors(
+            n_neurons,
+            generate,
+            |k, pre, post| {
+                let (w, d) = attributes(k, pre, post);
+                (w, d, 0)
+            },
+            generation,
+        )
+    }
+
+    /// [`SynapseIndex::index_only_generated`] whose `attributes` also give each edge's
+    /// receptor port (0: the channel of the weight's sign; see [`crate::SynapticReceptor`]).
+    /// The receptor column is kept only when some edge names a port.
+    pub fn index_only_with_receptors(
+        n_neurons: usize,
+        mut generate: impl FnMut(&mut dyn FnMut(u32, u32)),
+        mut attributes: impl FnMut(usize, u32, u32) -> (f32, u16, u8),
         generation: u64,
     ) -> Self {
         let mut row_start = vec![0u32; n_neurons + 1];
@@ -393,6 +451,7 @@ impl SynapseIndex {
         // Delay 1 by default: a generator that breaks its contract (fewer edges the second time)
         // leaves weight-0 edges, never a delay of 0.
         let (mut post, mut weight, mut delay) = (vec![0u32; total], vec![0f32; total], vec![1u16; total]);
+        let mut receptor = vec![0u8; total];
         let mut fill: Vec<u32> = row_start[..n_neurons].to_vec();
         let mut k = 0usize;
         generate(&mut |pre, p| {
@@ -400,27 +459,30 @@ impl SynapseIndex {
             // extra edges are dropped rather than written out of bounds.
             let end = row_start.get(pre as usize + 1).copied().unwrap_or(0);
             let Some(at) = fill.get_mut(pre as usize).filter(|at| **at < end) else { return };
-            let (w, d) = attributes(k, pre, p);
+            let (w, d, port) = attributes(k, pre, p);
             let i = *at as usize;
             *at += 1;
             k += 1;
-            (post[i], weight[i], delay[i]) = (p, w, d.max(1));
+            (post[i], weight[i], delay[i], receptor[i]) = (p, w, d.max(1), port);
         });
         drop(fill);
-        let mut scratch: Vec<(u32, f32, u16)> = Vec::new();
+        let mut scratch: Vec<(u32, f32, u16, u8)> = Vec::new();
         for i in 0..n_neurons {
             let r = row_start[i] as usize..row_start[i + 1] as usize;
             if !post[r.clone()].is_sorted() {
                 scratch.clear();
-                scratch.extend(r.clone().map(|k| (post[k], weight[k], delay[k])));
+                scratch.extend(r.clone().map(|k| (post[k], weight[k], delay[k], receptor[k])));
                 // Stable: equal targets keep list order.
                 scratch.sort_by_key(|e| e.0);
-                for (k, &(p, w, d)) in r.clone().zip(&scratch) {
-                    (post[k], weight[k], delay[k]) = (p, w, d);
+                for (k, &(p, w, d, port)) in r.clone().zip(&scratch) {
+                    (post[k], weight[k], delay[k], receptor[k]) = (p, w, d, port);
                 }
             }
         }
-        Self::from_rows(row_start, post, weight, delay, Vec::new(), generation)
+        if receptor.iter().all(|&r| r == 0) {
+            receptor = Vec::new();
+        }
+        Self::from_rows(row_start, post, weight, delay, (Vec::new(), receptor), generation)
     }
 }
 
@@ -429,7 +491,7 @@ mod tests {
     use super::*;
 
     fn e(pre: u32, post: u32, w: f32, i: u32) -> IndexedSynapse {
-        IndexedSynapse { pre, post, weight: w, delay: 1, entity: Entity::from_raw_u32(i).unwrap_or(Entity::PLACEHOLDER) }
+        IndexedSynapse { pre, post, weight: w, delay: 1, entity: Entity::from_raw_u32(i).unwrap_or(Entity::PLACEHOLDER), receptor: 0 }
     }
 
     #[test]

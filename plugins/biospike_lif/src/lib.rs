@@ -1,7 +1,9 @@
 //! Leaky integrate-and-fire neurons with an absolute refractory period, integrated exactly:
-//! [`IafPscDelta`] (delta synapses, NEST's `iaf_psc_delta`, Brunel 2000's model) and
-//! [`IafPscExp`] (exponential synaptic currents per sign, NEST's `iaf_psc_exp`), and
-//! [`IafCondExp`] (exponential conductances with reversal potentials, NEST's `iaf_cond_exp`,
+//! [`IafPscDelta`] (delta synapses, NEST's `iaf_psc_delta`, Brunel 2000's model),
+//! [`IafPscExp`] (exponential synaptic currents per sign, NEST's `iaf_psc_exp`),
+//! [`IafPscExpMultisynapse`] (one exponential current per receptor port, NEST's
+//! `iaf_psc_exp_multisynapse`), [`IafPscAlpha`] (alpha-shaped currents, NEST's `iaf_psc_alpha`)
+//! and [`IafCondExp`] (exponential conductances with reversal potentials, NEST's `iaf_cond_exp`,
 //! integrated by Runge–Kutta). What follows describes `IafPscDelta`; the others are documented
 //! on their types.
 //!
@@ -229,6 +231,95 @@ impl IafPscExp {
             r -= 1;
         }
         let next = SynapticCurrents { ex: flush(i.ex * self.p11_ex + input_ex), inh: flush(i.inh * self.p11_in + input_in) };
+        if y >= p.v_th_mv - p.e_l_mv {
+            return (p.v_reset_mv, self.refractory_steps, next, true);
+        }
+        (y + p.e_l_mv, r, next, false)
+    }
+}
+
+/// An `iaf_psc_exp_multisynapse` neuron (NEST's model): [`IafPscExp`] with any number of
+/// receptor ports (up to [`MAX_RECEPTORS`]), each an exponential current with its own time
+/// constant. A synapse delivers into the port its [`SynapticReceptor`] names (1-based, NEST's
+/// `receptor_type`), with its weight's sign (pA); input without a port ([`InputCurrent`]:
+/// Poisson trains, synapses of port 0) goes to port 1. Integrated exactly as NEST 3.10 does:
+/// `V` moves with the currents of the step's start (`V·P22 + (I_e + I_stim)·P20`, then
+/// `+ P21_r·I_r` port by port), then each current decays and takes this step's input, then the
+/// threshold. No port may have `τ_syn = τ_m` (NEST refuses it too).
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, ReceptorCurrents, ReceptorInput)]
+pub struct IafPscExpMultisynapse {
+    /// Membrane parameters (`v_min_mv` is not used: NEST's model has no lower bound).
+    pub params: LifParams,
+    /// Number of receptor ports, `1..=MAX_RECEPTORS`.
+    pub receptors: u8,
+    /// Each port's current time constant, ms (the first `receptors` entries).
+    pub tau_syn_ms: [f64; MAX_RECEPTORS],
+    /// The step size the propagators are for, ms.
+    pub dt_ms: f64,
+    p22: f64,
+    p20: f64,
+    p11: [f64; MAX_RECEPTORS],
+    p21: [f64; MAX_RECEPTORS],
+    refractory_steps: u32,
+}
+
+/// The synaptic currents of an [`IafPscExpMultisynapse`] neuron, one per receptor port (index
+/// `r − 1` for port `r`), pA.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReceptorCurrents(pub [f64; MAX_RECEPTORS]);
+
+biospike_core::persist_fields!(ReceptorCurrents { 0 });
+
+impl IafPscExpMultisynapse {
+    /// The neuron for steps of `dt_ms`, with one port per entry of `tau_syn_ms` (at most
+    /// [`MAX_RECEPTORS`]; the rest are ignored).
+    pub fn new(params: LifParams, tau_syn_ms: &[f64], dt_ms: f64) -> Self {
+        let (tau, c, h) = (params.tau_m_ms, params.c_m_pf, dt_ms);
+        let n = tau_syn_ms.len().min(MAX_RECEPTORS);
+        let taus: [f64; MAX_RECEPTORS] = std::array::from_fn(|r| tau_syn_ms.get(r).copied().filter(|_| r < n).unwrap_or(1.0));
+        let p22 = (-h / tau).exp();
+        Self {
+            params,
+            receptors: n as u8,
+            tau_syn_ms: taus,
+            dt_ms,
+            p22,
+            p20: tau / c * (1.0 - p22),
+            p11: std::array::from_fn(|r| if r < n { (-h / taus[r]).exp() } else { 0.0 }),
+            p21: std::array::from_fn(|r| if r < n { propagator_32(taus[r], tau, c, h) } else { 0.0 }),
+            refractory_steps: (params.t_ref_ms / dt_ms).round().max(0.0) as u32,
+        }
+    }
+
+    /// One step: `v` absolute mV, `refractory` steps left, the ports' currents (pA), this
+    /// step's input per port (pA, any sign) and the generator current in effect over the step
+    /// (pA). Returns `(v, refractory, currents, spiked)`.
+    #[inline]
+    pub fn step(
+        &self,
+        v: f64,
+        refractory: u32,
+        i: &[f64; MAX_RECEPTORS],
+        input: &[f64; MAX_RECEPTORS],
+        stim: f64,
+    ) -> (f64, u32, [f64; MAX_RECEPTORS], bool) {
+        let p = &self.params;
+        let n = usize::from(self.receptors);
+        let (mut y, mut r) = (v - p.e_l_mv, refractory);
+        if r == 0 {
+            // NEST's order: the drive, then each port's current in turn.
+            y = y * self.p22 + (p.i_e_pa + stim) * self.p20;
+            for (p21, i) in self.p21[..n].iter().zip(&i[..n]) {
+                y += p21 * i;
+            }
+        } else {
+            r -= 1;
+        }
+        let mut next = [0.0; MAX_RECEPTORS];
+        for (((next, i), p11), input) in next[..n].iter_mut().zip(i).zip(&self.p11).zip(input) {
+            *next = flush(i * p11 + input);
+        }
         if y >= p.v_th_mv - p.e_l_mv {
             return (p.v_reset_mv, self.refractory_steps, next, true);
         }
@@ -540,9 +631,10 @@ impl Plugin for LifPlugin {
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrentSlopes>(app, "lif.synaptic_current_slopes");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<ReceptorCurrents>(app, "lif.receptor_currents");
         app.add_systems(
             SimSchedule,
-            (integrate_lif, integrate_lif_exp, integrate_lif_alpha, integrate_cond_exp)
+            (integrate_lif, integrate_lif_exp, integrate_lif_exp_multisynapse, integrate_lif_alpha, integrate_cond_exp)
                 .in_set(SimSystems::Neurons)
                 .in_set(NeuronModelSystems)
                 .ambiguous_with(NeuronModelSystems)
@@ -632,6 +724,57 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
                 };
                 (v[k].0, r[k].0, i[k], spiked[k].0) =
                     model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
+            }
+        });
+    }
+}
+
+type LifExpMultisynapseColumns = (
+    &'static mut MembranePotential,
+    &'static mut RefractorySteps,
+    &'static mut SpikedThisStep,
+    &'static mut ReceptorCurrents,
+    &'static InputCurrent,
+    &'static ReceptorInput,
+    Option<&'static StimulusCurrent>,
+    &'static IafPscExpMultisynapse,
+);
+
+fn integrate_lif_exp_multisynapse(mut q: Query<LifExpMultisynapseColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut r, mut spiked, mut i, input, ports, stim, neuron) in
+        q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
+    {
+        let rows = (
+            v.bypass_change_detection(),
+            r.bypass_change_detection(),
+            spiked.bypass_change_detection(),
+            i.bypass_change_detection(),
+            (input, ports),
+            stim,
+            neuron,
+        );
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, (input, ports), stim, neuron)| {
+            let n = v.len();
+            let (r, spiked, i, input, ports, stim, neuron) =
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &ports[..n], stim.map(|s| &s[..n]), &neuron[..n]);
+            for k in 0..n {
+                let rebuilt;
+                let model = if neuron[k].dt_ms == dt {
+                    &neuron[k]
+                } else {
+                    let m = &neuron[k];
+                    rebuilt = IafPscExpMultisynapse::new(m.params, &m.tau_syn_ms[..usize::from(m.receptors)], dt);
+                    &rebuilt
+                };
+                // Input without a port (Poisson trains, port-0 synapses) acts on port 1.
+                let mut due = ports[k].0;
+                due[0] += input[k].0;
+                let (v1, r1, i1, s1) = model.step(v[k].0, r[k].0, &i[k].0, &due, StimulusCurrent::held_in(stim, k));
+                (v[k].0, r[k].0, i[k].0, spiked[k].0) = (v1, r1, i1, s1);
             }
         });
     }

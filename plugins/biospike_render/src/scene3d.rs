@@ -326,8 +326,10 @@ mod tests {
     }
 
     fn index(edges: &[(u32, u32, f32)]) -> SynapseIndex {
-        let syn =
-            edges.iter().map(|&(pre, post, weight)| IndexedSynapse { pre, post, weight, delay: 1, entity: Entity::PLACEHOLDER }).collect();
+        let syn = edges
+            .iter()
+            .map(|&(pre, post, weight)| IndexedSynapse { pre, post, weight, delay: 1, entity: Entity::PLACEHOLDER, receptor: 0 })
+            .collect();
         SynapseIndex::from_edges(4, syn, 0)
     }
 

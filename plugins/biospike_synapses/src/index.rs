@@ -6,7 +6,8 @@ use bevy_ecs::prelude::*;
 /// are consecutive neurons lands as one vectorised slice add. Threads own the same range of
 /// neurons in every slot.
 ///
-/// Memory: `8 × slots` bytes per neuron, `slots = max delay + 1`.
+/// Memory: `8 × slots` bytes per neuron and channel (one, two with signed channels, plus one per
+/// receptor port in use), `slots = max delay + 1`.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct DelayRing {
     pub(crate) slots: usize,
@@ -15,9 +16,13 @@ pub struct DelayRing {
     /// With [`biospike_core::SignedChannels`]: the negative weights in flight, laid out as
     /// `buf` (which then holds the positive ones); empty otherwise.
     pub(crate) inh: Vec<f64>,
+    /// Receptor ports 1..=`receptors` of [`biospike_core::SynapticReceptor`] synapses, port
+    /// after port, each laid out as `buf`; empty without such synapses.
+    pub(crate) ports: Vec<f64>,
+    pub(crate) receptors: usize,
 }
 
-biospike_core::persist_fields!(DelayRing { slots, neurons, buf, inh });
+biospike_core::persist_fields!(DelayRing { slots, neurons, buf, inh, ports, receptors });
 
 impl DelayRing {
     /// Number of slots (max delay + 1).
@@ -45,15 +50,17 @@ impl DelayRing {
             return 0.0;
         }
         let at = self.slot_of(step) * self.neurons + neuron as usize;
-        self.buf.get(at).copied().unwrap_or(0.0) + self.inh.get(at).copied().unwrap_or(0.0)
+        let ports: f64 = (0..self.receptors).map(|r| self.ports.get(r * self.slots * self.neurons + at).copied().unwrap_or(0.0)).sum();
+        self.buf.get(at).copied().unwrap_or(0.0) + self.inh.get(at).copied().unwrap_or(0.0) + ports
     }
 
     /// Resizes to at least `neurons` × `slots`, keeping what is in flight: the value due at
     /// absolute step `s` (for `s` from `now`) stays due at `s`.
-    pub(crate) fn ensure(&mut self, neurons: usize, slots: usize, now: u64, signed: bool) {
+    pub(crate) fn ensure(&mut self, neurons: usize, slots: usize, now: u64, signed: bool, receptors: usize) {
         let slots = slots.max(self.slots).max(2);
         let neurons = neurons.max(self.neurons);
-        if slots == self.slots && neurons == self.neurons && signed != self.inh.is_empty() {
+        let receptors = receptors.max(self.receptors);
+        if slots == self.slots && neurons == self.neurons && signed != self.inh.is_empty() && receptors == self.receptors {
             return;
         }
         let moved = |from: &[f64]| {
@@ -70,7 +77,16 @@ impl DelayRing {
         };
         let buf = moved(&self.buf);
         let inh = if signed { moved(&self.inh) } else { Vec::new() };
-        *self = Self { slots, neurons, buf, inh };
+        let old = self.slots * self.neurons;
+        let ports = (0..receptors)
+            .flat_map(|r| if r < self.receptors { moved(&self.ports[r * old..(r + 1) * old]) } else { vec![0.0; neurons * slots] })
+            .collect();
+        *self = Self { slots, neurons, buf, inh, ports, receptors };
+    }
+
+    /// Number of receptor ports with rows of their own (the largest port of the synapses).
+    pub fn receptors(&self) -> usize {
+        self.receptors
     }
 
     /// Whether negative weights travel apart ([`biospike_core::SignedChannels`]).
@@ -86,10 +102,10 @@ mod tests {
     #[test]
     fn ring_resize_keeps_values_in_flight() {
         let mut ring = DelayRing::default();
-        ring.ensure(2, 2, 10, false);
+        ring.ensure(2, 2, 10, false, 0);
         let slot = ring.slot_of(11);
         ring.slot_row_mut(slot)[1] = 7.0; // neuron 1, due at step 11
-        ring.ensure(3, 5, 10, false);
+        ring.ensure(3, 5, 10, false, 0);
         assert_eq!(ring.pending(1, 11), 7.0);
         assert_eq!(ring.pending(1, 12), 0.0);
         assert_eq!(ring.pending(0, 11), 0.0);

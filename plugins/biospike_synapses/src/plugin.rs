@@ -73,6 +73,7 @@ fn queue_changed(mut world: DeferredWorld, ctx: HookContext) {
 fn deliver_due_spikes(
     mut q: Query<(&NeuronId, &mut InputCurrent)>,
     mut channels: Query<(&NeuronId, &mut InhibitoryInput)>,
+    mut ported: Query<(&NeuronId, &mut ReceptorInput)>,
     mut ring: ResMut<DelayRing>,
     clock: Res<SimClock>,
 ) {
@@ -82,6 +83,23 @@ fn deliver_due_spikes(
     let slot = ring.slot_of(clock.step());
     let n = ring.neurons;
     let signed = ring.is_signed();
+    if ring.receptors > 0 {
+        // Each port's row of this slot into the neurons' `ReceptorInput`, then cleared.
+        let (slots, receptors) = (ring.slots, ring.receptors);
+        let ports = &mut ring.ports;
+        for (id, mut x) in &mut ported {
+            let k = id.0 as usize;
+            if k >= n {
+                continue;
+            }
+            for r in 0..receptors.min(MAX_RECEPTORS) {
+                x.bypass_change_detection().0[r] = ports[(r * slots + slot) * n + k];
+            }
+        }
+        for r in 0..receptors {
+            ports[(r * slots + slot) * n..(r * slots + slot + 1) * n].fill(0.0);
+        }
+    }
     let DelayRing { buf, inh, .. } = &mut *ring;
     let due = &mut buf[slot * n..(slot + 1) * n];
     let due_inh: &mut [f64] = if signed { &mut inh[slot * n..(slot + 1) * n] } else { &mut [] };
@@ -146,7 +164,7 @@ fn apply_synapse_edits(
     mut index: ResMut<SynapseIndex>,
     mut ring: ResMut<DelayRing>,
     mut diag: ResMut<DeliveryDiagnostics>,
-    synapses: Query<(&Synapse, &SynapticWeight, &SynapticDelay)>,
+    synapses: Query<(&Synapse, &SynapticWeight, &SynapticDelay, Option<&SynapticReceptor>)>,
     neurons: Query<&NeuronId>,
     clock: Res<SimClock>,
     signed: Option<Res<SignedChannels>>,
@@ -156,13 +174,21 @@ fn apply_synapse_edits(
         // An index inserted directly (index-only synapses) still needs a ring that fits it
         // (`ensure` does nothing when it already does).
         if !index.is_empty() {
-            ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step(), signed.is_some());
+            fit_ring(&mut ring, &index, clock.step(), signed.is_some());
         }
         return;
     }
     let edits = std::mem::take(&mut *edits);
-    let edge_of =
-        |e: Entity| synapses.get(e).ok().map(|(s, w, d)| Edge { pre: s.pre.0, post: s.post.0, weight: w.0, delay: d.0.max(1), entity: e });
+    let edge_of = |e: Entity| {
+        synapses.get(e).ok().map(|(s, w, d, r)| Edge {
+            pre: s.pre.0,
+            post: s.post.0,
+            weight: w.0,
+            delay: d.0.max(1),
+            entity: e,
+            receptor: r.map_or(0, |r| r.0),
+        })
+    };
     if !edits.added.is_empty() || !edits.removed.is_empty() {
         let removed: EntityHashSet = edits.removed.iter().map(|&(_, e)| e).collect();
         let mut edges: Vec<Edge> = index.edges().filter(|e| !removed.contains(&e.entity)).collect();
@@ -183,7 +209,12 @@ fn apply_synapse_edits(
         index.set(k, edge.weight, edge.delay);
         diag.edits += 1;
     }
-    ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, clock.step(), signed.is_some());
+    fit_ring(&mut ring, &index, clock.step(), signed.is_some());
+}
+
+/// Makes the ring fit the index: its neurons, its largest delay, its receptor ports.
+fn fit_ring(ring: &mut DelayRing, index: &SynapseIndex, now: u64, signed: bool) {
+    ring.ensure(index.neuron_count(), usize::from(index.max_delay()) + 1, now, signed, usize::from(index.max_receptor()));
 }
 
 fn propagate_spikes(
@@ -223,6 +254,11 @@ fn deliver(index: &SynapseIndex, ids: &[u32], ring: &mut DelayRing, diag: &mut D
     let base = ring.slot_of(step);
     let neurons = ring.neurons;
     if neurons == 0 {
+        return;
+    }
+    if !index.receptors().is_empty() {
+        // Receptor ports: on the calling thread, each edge into the row of its port.
+        deliver_ports(index, ids, ring, base);
         return;
     }
     let threads = if work < biospike_runtime::PARALLEL_MIN_EVENTS { 1 } else { biospike_runtime::parallel::threads() };
@@ -388,6 +424,28 @@ fn deliver_range<R: RingRows>(index: &SynapseIndex, spikes: &[u32], rows: &mut R
             let delays = &index.delays()[r][start..end];
             for ((&post, &w), &d) in posts.iter().zip(weights).zip(delays) {
                 rows.add(slot_after(d), (post - lo) as usize, w);
+            }
+        }
+    }
+}
+
+/// [`deliver_range`] for an index with receptor ports, over every target: each edge into its
+/// port's rows, or (port 0) the channel of its sign. Each target sums in spike order, then edge
+/// order, as there.
+fn deliver_ports(index: &SynapseIndex, spikes: &[u32], ring: &mut DelayRing, base: usize) {
+    let (slots, neurons) = (ring.slots, ring.neurons);
+    let signed = ring.is_signed();
+    let DelayRing { buf, inh, ports, .. } = ring;
+    let (posts, weights, delays, receptors) = (index.posts(), index.weights(), index.delays(), index.receptors());
+    for &pre in spikes {
+        for k in index.row(pre) {
+            let d = index.uniform_delay().unwrap_or_else(|| delays[k]);
+            let at = (base + usize::from(d)) % slots * neurons + posts[k] as usize;
+            let w = f64::from(weights[k]);
+            match receptors[k] {
+                0 if signed && w < 0.0 => inh[at] += w,
+                0 => buf[at] += w,
+                r => ports[(usize::from(r) - 1) * slots * neurons + at] += w,
             }
         }
     }

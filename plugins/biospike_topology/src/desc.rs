@@ -126,6 +126,11 @@ pub struct ProjectionDesc {
     /// target pair). Default: `plasticity.plastic` decides.
     #[serde(default)]
     pub plastic: Option<bool>,
+    /// The targets' receptor port these synapses deliver to, 1-based as NEST's
+    /// `receptor_type`: required for targets with ports (`IafPscExpMultisynapse`), refused for
+    /// others (their synapses go to the channel of the weight's sign). Default: none.
+    #[serde(default)]
+    pub receptor: Option<u8>,
 }
 
 fn one() -> desc::DistDesc {
