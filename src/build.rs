@@ -73,7 +73,7 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
     }) {
         group = group.enable::<biospike_lif::LifPlugin>();
     }
-    if d.populations.iter().any(|p| p.neuron.adex().is_some()) {
+    if d.populations.iter().any(|p| p.neuron.adex().is_some() || p.neuron.aeif_cond_beta_multisynapse().is_some()) {
         group = group.enable::<biospike_adex::AdexPlugin>();
     }
     if d.populations.iter().any(|p| matches!(p.neuron, NeuronDesc::LoihiLif { .. })) {
@@ -131,6 +131,7 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         | NeuronDesc::IafPscDelta { .. }
         | NeuronDesc::IafPscExp { .. }
         | NeuronDesc::IafPscExpMultisynapse { .. }
+        | NeuronDesc::AeifCondBetaMultisynapse { .. }
         | NeuronDesc::IafPscAlpha { .. }
         | NeuronDesc::AeifCondExp { .. }
         | NeuronDesc::AeifPscExp { .. }
@@ -365,6 +366,8 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         // Models with their own state components and a LIF-style initial V.
         let membrane = if let Some((model, v_init)) = p.neuron.iaf_psc_exp_multisynapse(d.dt_ms) {
             Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+        } else if let Some((model, v_init)) = p.neuron.aeif_cond_beta_multisynapse() {
+            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
         } else {
             p.neuron
                 .adex()
@@ -453,6 +456,11 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
     world.insert_resource(table);
 
     let dt = d.dt_ms;
+    let conductance_ports: Vec<bool> = d
+        .projections
+        .iter()
+        .map(|p| d.populations.iter().find(|q| q.name == p.target).is_some_and(|q| q.neuron.conductance_ports()))
+        .collect();
     // Weight and delay of edge `k` (of the topology; or the `k`-th of projection `i`), from
     // its own random stream. The sign is the source population's.
     let attributes = |k: usize, pre: u32, projection: Option<usize>| {
@@ -469,6 +477,8 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             }
         };
         let w = match src.kind {
+            // Onto conductance ports a weight is a conductance: its magnitude, whatever the source.
+            _ if projection.is_some_and(|i| conductance_ports[i]) => magnitude,
             KindDesc::Excitatory => magnitude,
             KindDesc::Inhibitory => -magnitude,
         };

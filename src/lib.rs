@@ -189,7 +189,7 @@ pub mod prelude {
     pub use crate::{BiospikePlugins, RunSettings, Scene, SimRunnerPlugin, Simulation};
     pub use bevy_app::prelude::*;
     pub use bevy_ecs::prelude::*;
-    pub use biospike_adex::{Adex, AdexParams, AdexPlugin, AdexState, AdexSynapses};
+    pub use biospike_adex::{Adex, AdexParams, AdexPlugin, AdexState, AdexSynapses, AeifCondBetaMultisynapse, BetaSynapseState};
     pub use biospike_core::prelude::*;
     pub use biospike_input::prelude::*;
     pub use biospike_izhikevich::prelude::*;

@@ -347,6 +347,59 @@ pub enum NeuronDesc {
         #[serde(default = "cond_e_in", deserialize_with = "desc::finite")]
         e_in_mv: f64,
     },
+    /// Adaptive exponential integrate-and-fire with receptor ports (NEST's
+    /// `aeif_cond_beta_multisynapse`, `biospike_adex`): one beta-shaped conductance per port,
+    /// each with its reversal potential, rise and decay time; a projection onto it names its
+    /// port with `receptor: Some(r)`; weights are the conductances' peaks in nS (their
+    /// magnitude: the port's reversal potential makes them excitatory or inhibitory). Poisson
+    /// input acts on port 1.
+    AeifCondBetaMultisynapse {
+        /// Spike detection threshold, mV. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        v_peak_mv: f64,
+        /// Reset, mV. Default −60.
+        #[serde(default = "adex_v_reset", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 0.
+        #[serde(default, deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Leak conductance, nS. Default 30.
+        #[serde(default = "adex_g_l", deserialize_with = "desc::positive")]
+        g_l_ns: f64,
+        /// Membrane capacitance, pF. Default 281.
+        #[serde(default = "adex_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Leak reversal potential, mV. Default −70.6.
+        #[serde(default = "adex_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Slope factor, mV. Default 2.
+        #[serde(default = "adex_delta_t", deserialize_with = "desc::non_negative")]
+        delta_t_mv: f64,
+        /// Adaptation time constant, ms. Default 144.
+        #[serde(default = "adex_tau_w", deserialize_with = "desc::positive")]
+        tau_w_ms: f64,
+        /// Subthreshold adaptation, nS. Default 4.
+        #[serde(default = "adex_a", deserialize_with = "desc::finite")]
+        a_ns: f64,
+        /// Spike-triggered adaptation, pA. Default 80.5.
+        #[serde(default = "adex_b", deserialize_with = "desc::finite")]
+        b_pa: f64,
+        /// Spike initiation threshold, mV. Default −50.4.
+        #[serde(default = "adex_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// The ports' reversal potentials, mV: 1 to 8 values. Required.
+        e_rev_mv: ReceptorPotentials,
+        /// The ports' conductance rise times, ms, one per port. Required.
+        tau_rise_ms: ReceptorTaus,
+        /// The ports' conductance decay times, ms, one per port. Required.
+        tau_decay_ms: ReceptorTaus,
+        /// Initial `V`, mV (as for `IafPscDelta`). Default `E_L`, NEST's.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Adaptive exponential integrate-and-fire with exponential currents (NEST's
     /// `aeif_psc_exp`, `biospike_adex`): weights are current amplitudes in pA.
     AeifPscExp {
@@ -451,18 +504,47 @@ impl ReceptorTaus {
 
 impl<'de> Deserialize<'de> for ReceptorTaus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Vec::<f64>::deserialize(d)?;
-        let max = biospike_core::MAX_RECEPTORS;
-        if v.is_empty() || v.len() > max {
-            return Err(serde::de::Error::custom(format!("{} time constants; allowed 1..={max} (one per receptor port)", v.len())));
-        }
-        if let Some(bad) = v.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
-            return Err(serde::de::Error::custom(format!("time constant {bad}; allowed > 0 ms")));
-        }
-        let mut ms = [0.0; biospike_core::MAX_RECEPTORS];
-        ms[..v.len()].copy_from_slice(&v);
-        Ok(Self { len: v.len() as u8, ms })
+        receptor_list(d, "time constant", |t| t > 0.0, "> 0 ms")
     }
+}
+
+/// The reversal potentials of a neuron's receptor ports (`e_rev_mv: [0.0, -80.0]`): 1 to
+/// [`biospike_core::MAX_RECEPTORS`] finite values, mV.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReceptorPotentials(ReceptorTaus);
+
+impl ReceptorPotentials {
+    /// The potentials, mV (port `r` is entry `r − 1`).
+    pub fn as_slice(&self) -> &[f64] {
+        self.0.as_slice()
+    }
+}
+
+impl<'de> Deserialize<'de> for ReceptorPotentials {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        receptor_list(d, "potential", |_| true, "finite").map(Self)
+    }
+}
+
+/// 1 to [`biospike_core::MAX_RECEPTORS`] values that pass `ok` (else the error names `what`
+/// and the `allowed` range).
+fn receptor_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    what: &str,
+    ok: impl Fn(f64) -> bool,
+    allowed: &str,
+) -> Result<ReceptorTaus, D::Error> {
+    let v = Vec::<f64>::deserialize(d)?;
+    let max = biospike_core::MAX_RECEPTORS;
+    if v.is_empty() || v.len() > max {
+        return Err(serde::de::Error::custom(format!("{} values; allowed 1..={max} (one per receptor port)", v.len())));
+    }
+    if let Some(bad) = v.iter().find(|x| !(x.is_finite() && ok(**x))) {
+        return Err(serde::de::Error::custom(format!("{what} {bad}; allowed {allowed}")));
+    }
+    let mut ms = [0.0; biospike_core::MAX_RECEPTORS];
+    ms[..v.len()].copy_from_slice(&v);
+    Ok(ReceptorTaus { len: v.len() as u8, ms })
 }
 
 /// The initial membrane potential of a LIF population.
@@ -734,8 +816,58 @@ impl NeuronDesc {
     pub fn receptor_ports(&self) -> Option<u8> {
         match self {
             Self::IafPscExpMultisynapse { tau_syn_ms, .. } => Some(tau_syn_ms.len),
+            Self::AeifCondBetaMultisynapse { e_rev_mv, .. } => Some(e_rev_mv.0.len),
             _ => None,
         }
+    }
+
+    /// Whether the model's ports are conductances (a weight's magnitude counts, the port's
+    /// reversal potential gives the sign of its effect).
+    pub fn conductance_ports(&self) -> bool {
+        matches!(self, Self::AeifCondBetaMultisynapse { .. })
+    }
+
+    /// An `AeifCondBetaMultisynapse` population's neuron and initial potential.
+    pub fn aeif_cond_beta_multisynapse(&self) -> Option<(biospike_adex::AeifCondBetaMultisynapse, Option<LifInitDesc>)> {
+        let Self::AeifCondBetaMultisynapse {
+            v_peak_mv,
+            v_reset_mv,
+            t_ref_ms,
+            g_l_ns,
+            c_m_pf,
+            e_l_mv,
+            delta_t_mv,
+            tau_w_ms,
+            a_ns,
+            b_pa,
+            v_th_mv,
+            i_e_pa,
+            e_rev_mv,
+            tau_rise_ms,
+            tau_decay_ms,
+            v_init,
+        } = *self
+        else {
+            return None;
+        };
+        let params = biospike_adex::AdexParams {
+            v_peak_mv,
+            v_reset_mv,
+            t_ref_ms,
+            g_l_ns,
+            c_m_pf,
+            e_l_mv,
+            delta_t_mv,
+            tau_w_ms,
+            a_ns,
+            b_pa,
+            v_th_mv,
+            i_e_pa,
+            ..biospike_adex::AdexParams::default()
+        };
+        let model =
+            biospike_adex::AeifCondBetaMultisynapse::new(params, e_rev_mv.as_slice(), tau_rise_ms.as_slice(), tau_decay_ms.as_slice());
+        Some((model, v_init))
     }
 
     /// The parameters and initial potential of an `IafPscDelta` population.
@@ -1247,16 +1379,35 @@ impl Scene {
                 .or_else(|| p.neuron.iaf_cond_exp(d.dt_ms).map(|(n, init)| (n.params, None, init)))
                 .or_else(|| p.neuron.iaf_psc_alpha(d.dt_ms).map(|(n, init)| (n.params, None, init)))
                 .or_else(|| p.neuron.iaf_psc_exp_multisynapse(d.dt_ms).map(|(n, init)| (n.params, None, init)));
-            let adex = p.neuron.adex();
-            if let NeuronDesc::IafPscExpMultisynapse { tau_m_ms, tau_syn_ms, .. } = p.neuron {
-                if let Some(r) = tau_syn_ms.as_slice().iter().position(|&t| t == tau_m_ms) {
-                    return Err(self.invalid(
-                        format!("populations[{i}].neuron.tau_syn_ms"),
-                        "tau_syn_ms",
-                        i,
-                        format!("port {}'s time constant equals tau_m_ms ({tau_m_ms} ms); allowed: any other value (NEST's rule)", r + 1),
-                    ));
+            let beta = p.neuron.aeif_cond_beta_multisynapse();
+            let adex = p
+                .neuron
+                .adex()
+                .or_else(|| beta.map(|(n, init)| (biospike_adex::Adex::new(n.params, biospike_adex::AdexSynapses::Current), init)));
+            if let NeuronDesc::AeifCondBetaMultisynapse { e_rev_mv, tau_rise_ms, tau_decay_ms, .. } = p.neuron {
+                let n = e_rev_mv.as_slice().len();
+                for (what, len) in [("tau_rise_ms", tau_rise_ms.as_slice().len()), ("tau_decay_ms", tau_decay_ms.as_slice().len())] {
+                    if len != n {
+                        return Err(self.invalid(
+                            format!("populations[{i}].neuron.{what}"),
+                            what,
+                            i,
+                            format!("{len} values for {n} receptor ports (e_rev_mv); give one per port"),
+                        ));
+                    }
                 }
+            }
+            if let NeuronDesc::IafPscExpMultisynapse { tau_m_ms, tau_syn_ms, .. } = p.neuron
+                && let Some(r) = tau_syn_ms.as_slice().iter().position(|&t| t == tau_m_ms)
+            {
+                return Err(self.invalid(
+                    format!("populations[{i}].neuron.tau_syn_ms"),
+                    "tau_syn_ms",
+                    i,
+                    format!("port {}'s time constant equals tau_m_ms ({tau_m_ms} ms); allowed: any other value (NEST's rule)", r + 1),
+                ));
+            }
+            if p.neuron.receptor_ports().is_some() {
                 let why = if d.projections.is_empty() && d.topology != TopologyDesc::Disconnected {
                     Some(
                         "its synapses need receptor ports, which only `projections` give (`receptor: Some(r)`); connect it with projections",
@@ -1269,9 +1420,9 @@ impl Scene {
                 if let Some(why) = why {
                     return Err(self.invalid(
                         format!("populations[{i}].neuron"),
-                        "IafPscExpMultisynapse",
-                        0,
-                        format!("IafPscExpMultisynapse: {why}"),
+                        "neuron",
+                        i,
+                        format!("a model with receptor ports: {why}"),
                     ));
                 }
             }

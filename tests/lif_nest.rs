@@ -254,37 +254,15 @@ fn generator_currents_equal_nest() {
     }
 }
 
-/// `iaf_psc_exp_multisynapse` (issue #16, item 2: several receptors per neuron) against NEST's
-/// traces (`tests/reference/nest_multisynapse.py`): three ports with their own time constants,
-/// and one source reaching the neuron through two ports (a fast and a slow current from one
-/// presynaptic neuron) while a second source also uses port 1 with negative weights.
-#[test]
-fn iaf_psc_exp_multisynapse_traces_and_spike_times_equal_nest() {
-    let reference = nest(include_str!("reference/iaf_psc_exp_multisynapse_nest.csv"));
-    // (name, neuron, I_e, [(times, kind, [(|weight|, port)])])
-    type Input = (&'static str, &'static str, &'static [(f64, u8)]);
-    let cases: [(&str, &str, f64, &[Input]); 2] = [
-        (
-            "three_ports",
-            "IafPscExpMultisynapse(tau_syn_ms: [0.5, 2.0, 20.0],",
-            300.0,
-            &[
-                ("[5.0, 20.0, 40.3, 80.0, 80.1]", "Excitatory", &[(900.0, 1)]),
-                ("[10.0, 30.0, 100.0]", "Inhibitory", &[(1200.0, 2)]),
-                ("[50.0, 60.0, 150.0, 150.5, 200.0]", "Excitatory", &[(150.0, 3)]),
-            ],
-        ),
-        (
-            "same_source_two_ports",
-            "IafPscExpMultisynapse(tau_syn_ms: [2.0, 100.0], tau_m_ms: 20.0, t_ref_ms: 3.0,",
-            0.0,
-            &[
-                ("[10.0, 12.5, 30.0, 30.1, 31.0, 120.0, 121.0, 122.0]", "Excitatory", &[(700.0, 1), (60.0, 2)]),
-                ("[60.0, 61.0, 200.0]", "Inhibitory", &[(1500.0, 1)]),
-            ],
-        ),
-    ];
-    for (name, neuron, i_e, inputs) in cases {
+/// A one-neuron case with receptor ports: name, the neuron (scene syntax, without `i_e_pa`),
+/// `I_e`, and its inputs: spike times, the source's kind, and `(|weight|, port)` per projection.
+type PortCase = (&'static str, &'static str, f64, &'static [(&'static str, &'static str, &'static [(f64, u8)])]);
+
+/// Runs each port case as a scene (a spike generator per input, a projection per port) and
+/// compares it with NEST's traces in `csv`.
+fn compare_ports(csv: &str, cases: &[PortCase]) {
+    let reference = nest(csv);
+    for &(name, neuron, i_e, inputs) in cases {
         let mut populations = format!("(name: \"lif\", size: 1, neuron: {neuron} i_e_pa: {i_e:?})),\n");
         let mut projections = String::new();
         for (g, (times, kind, targets)) in inputs.iter().enumerate() {
@@ -298,4 +276,65 @@ fn iaf_psc_exp_multisynapse_traces_and_spike_times_equal_nest() {
         let text = format!("(dt_ms: 0.1, time_steps: 3000, populations: [{populations}], projections: [{projections}])");
         check(name, &text, &reference);
     }
+}
+
+/// `iaf_psc_exp_multisynapse` (issue #16, item 2: several receptors per neuron) against NEST's
+/// traces (`tests/reference/nest_multisynapse.py`): three ports with their own time constants,
+/// and one source reaching the neuron through two ports (a fast and a slow current from one
+/// presynaptic neuron) while a second source also uses port 1 with negative weights.
+#[test]
+fn iaf_psc_exp_multisynapse_traces_and_spike_times_equal_nest() {
+    compare_ports(
+        include_str!("reference/iaf_psc_exp_multisynapse_nest.csv"),
+        &[
+            (
+                "three_ports",
+                "IafPscExpMultisynapse(tau_syn_ms: [0.5, 2.0, 20.0],",
+                300.0,
+                &[
+                    ("[5.0, 20.0, 40.3, 80.0, 80.1]", "Excitatory", &[(900.0, 1)]),
+                    ("[10.0, 30.0, 100.0]", "Inhibitory", &[(1200.0, 2)]),
+                    ("[50.0, 60.0, 150.0, 150.5, 200.0]", "Excitatory", &[(150.0, 3)]),
+                ],
+            ),
+            (
+                "same_source_two_ports",
+                "IafPscExpMultisynapse(tau_syn_ms: [2.0, 100.0], tau_m_ms: 20.0, t_ref_ms: 3.0,",
+                0.0,
+                &[
+                    ("[10.0, 12.5, 30.0, 30.1, 31.0, 120.0, 121.0, 122.0]", "Excitatory", &[(700.0, 1), (60.0, 2)]),
+                    ("[60.0, 61.0, 200.0]", "Inhibitory", &[(1500.0, 1)]),
+                ],
+            ),
+        ],
+    );
+}
+
+/// `aeif_cond_beta_multisynapse` against NEST's traces (`tests/reference/nest_beta_multisynapse.py`):
+/// four conductance ports with their own reversal potentials, rise and decay times (one source
+/// through two of them; an inhibitory source's weights count by magnitude, as NEST requires
+/// positive conductances), and one port with refractoriness and adaptation.
+#[test]
+fn aeif_cond_beta_multisynapse_traces_and_spike_times_equal_nest() {
+    compare_ports(
+        include_str!("reference/aeif_cond_beta_multisynapse_nest.csv"),
+        &[
+            (
+                "four_ports",
+                "AeifCondBetaMultisynapse(e_rev_mv: [0.0, 0.0, -80.0, -95.0], tau_rise_ms: [0.2, 2.0, 0.5, 5.0], tau_decay_ms: [2.0, 100.0, 6.0, 50.0],",
+                500.0,
+                &[
+                    ("[10.0, 12.0, 50.0, 50.1, 120.0]", "Excitatory", &[(8.0, 1), (1.0, 2)]),
+                    ("[30.0, 31.0, 160.0]", "Inhibitory", &[(15.0, 3)]),
+                    ("[200.0, 201.0]", "Inhibitory", &[(5.0, 4)]),
+                ],
+            ),
+            (
+                "refractory_one_port",
+                "AeifCondBetaMultisynapse(e_rev_mv: [0.0], tau_rise_ms: [1.0], tau_decay_ms: [3.0], t_ref_ms: 2.0, a_ns: 2.0, b_pa: 60.0,",
+                650.0,
+                &[("[20.0, 20.5, 21.0, 90.0, 90.2, 180.0]", "Excitatory", &[(20.0, 1)])],
+            ),
+        ],
+    );
 }

@@ -263,8 +263,9 @@ fn lif_initial_potentials_can_be_normal() {
 
 /// Receptor ports (`receptor: Some(r)`, issue #16 item 2): the shipped `ei_receptors` scene
 /// stores each synapse's port in the index (the excitatory sources through two projections, one
-/// per excitatory port); index-only storage gives the same spikes; wrong ports are refused
-/// naming the field and the allowed range.
+/// per excitatory port), with conductances onto the adaptive exponential population stored as magnitudes;
+/// index-only storage gives the same spikes; wrong ports are refused naming the field and the
+/// allowed range.
 #[test]
 fn receptor_ports_are_stored_checked_and_equal_in_both_storages() {
     let text = include_str!("../scenes/ei_receptors.ron").replace("time_steps: 10000", "time_steps: 2000");
@@ -280,7 +281,8 @@ fn receptor_ports_are_stored_checked_and_equal_in_both_storages() {
         for k in index.row(pre) {
             let inhibitory = INH.contains(&pre);
             assert_eq!(ports[k] == 3, inhibitory, "synapse {pre} → {}: port {}", index.posts()[k], ports[k]);
-            assert_eq!(index.weights()[k] < 0.0, inhibitory);
+            // Inhibitory currents are negative; conductances (onto the inhibitory population) are not.
+            assert_eq!(index.weights()[k] < 0.0, inhibitory && EXC.contains(&index.posts()[k]));
         }
     }
     let spikes = |s: &Scene| {
@@ -295,15 +297,16 @@ fn receptor_ports_are_stored_checked_and_equal_in_both_storages() {
     assert_eq!(a, b, "entity and index-only storage");
 
     let base = include_str!("../scenes/ei_receptors.ron");
-    let cases: [(String, &str); 5] = [
+    let cases: [(String, &str); 6] = [
         (
             base.replacen("receptor: Some(3)", "receptor: Some(4)", 1),
             "projections[4].receptor: receptor 4: \"exc\" has 3 receptor ports; allowed 1..=3",
         ),
         (base.replacen(", receptor: Some(3)", "", 1), "\"exc\" has 3 receptor ports: give the projection `receptor: Some(r)`, r in 1..=3"),
         (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: [2.0, 20.0, 6.0]", 1), "port 2's time constant equals tau_m_ms"),
-        (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: []", 1), "0 time constants; allowed 1..=8"),
+        (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: []", 1), "tau_syn_ms: 0 values; allowed 1..=8 (one per receptor port)"),
         (base.replacen("tau_syn_ms: [2.0, 50.0, 6.0]", "tau_syn_ms: [2.0, -1.0, 6.0]", 1), "time constant -1; allowed > 0 ms"),
+        (base.replacen("tau_rise_ms: [0.2, 2.0, 0.5]", "tau_rise_ms: [0.2, 2.0]", 1), "tau_rise_ms: 2 values for 3 receptor ports"),
     ];
     for (text, expected) in cases {
         let err = Scene::parse(&text, Path::new("projections.ron")).map(|_| ()).expect_err(expected).to_string();

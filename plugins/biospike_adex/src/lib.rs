@@ -1,6 +1,7 @@
 //! Adaptive exponential integrate-and-fire neurons (Brette & Gerstner 2005), as NEST 3.10's
 //! `aeif_cond_exp` (exponential conductances with reversal potentials) and `aeif_psc_exp`
-//! (exponential currents):
+//! (exponential currents), and with receptor ports as its `aeif_cond_beta_multisynapse`
+//! ([`AeifCondBetaMultisynapse`], documented on the type):
 //!
 //! ```text
 //! C_m dV/dt = −g_L (V − E_L) + g_L Δ_T exp((V − V_th)/Δ_T) − I_syn − w + I_e
@@ -173,6 +174,64 @@ const ORDER: f64 = 5.0;
 
 type Y = [f64; 4];
 
+/// One Runge–Kutta–Fehlberg step of `h` from `y` (with `k1 = dy/dt(y)`) of the system `f`:
+/// the new state, its derivative, and the error estimate.
+#[inline]
+fn rkf45<const N: usize>(f: &impl Fn(&[f64; N]) -> [f64; N], y: &[f64; N], k1: &[f64; N], h: f64) -> ([f64; N], [f64; N], [f64; N]) {
+    let k2 = f(&std::array::from_fn(|i| y[i] + AH[0] * h * k1[i]));
+    let k3 = f(&std::array::from_fn(|i| y[i] + h * (B3[0] * k1[i] + B3[1] * k2[i])));
+    let k4 = f(&std::array::from_fn(|i| y[i] + h * (B4[0] * k1[i] + B4[1] * k2[i] + B4[2] * k3[i])));
+    let k5 = f(&std::array::from_fn(|i| y[i] + h * (B5[0] * k1[i] + B5[1] * k2[i] + B5[2] * k3[i] + B5[3] * k4[i])));
+    let k6 = f(&std::array::from_fn(|i| y[i] + h * (B6[0] * k1[i] + B6[1] * k2[i] + B6[2] * k3[i] + B6[3] * k4[i] + B6[4] * k5[i])));
+    let out: [f64; N] = std::array::from_fn(|i| y[i] + h * (C1 * k1[i] + C3 * k3[i] + C4 * k4[i] + C5 * k5[i] + C6 * k6[i]));
+    let dydt_out = f(&out);
+    let err: [f64; N] = std::array::from_fn(|i| h * (EC[1] * k1[i] + EC[3] * k3[i] + EC[4] * k4[i] + EC[5] * k5[i] + EC[6] * k6[i]));
+    (out, dydt_out, err)
+}
+
+/// GSL's `gsl_odeiv_evolve_apply` with the standard control (`a_y = 0`, `a_dydt = 1`) for the
+/// system `f`: advances `t` towards `t1` by one accepted sub-step, updating `y` and the
+/// proposed `h`. A component that stays 0 with derivative 0 adds nothing to the error norm,
+/// so a state padded with such components integrates as the unpadded one.
+fn evolve<const N: usize>(f: &impl Fn(&[f64; N]) -> [f64; N], y: &mut [f64; N], t: &mut f64, t1: f64, h: &mut f64) {
+    let t0 = *t;
+    let dt = t1 - t0;
+    let mut h0 = *h;
+    let y0 = *y;
+    let k1 = f(&y0);
+    loop {
+        let final_step = h0 > dt;
+        if final_step {
+            h0 = dt;
+        }
+        let (out, dydt_out, err) = rkf45(f, &y0, &k1, h0);
+        *y = out;
+        *t = if final_step { t1 } else { t0 + h0 };
+        let h_old = h0;
+        let mut rmax = f64::MIN_POSITIVE;
+        for i in 0..N {
+            let d0 = TOLERANCE * (h_old * dydt_out[i]).abs() + TOLERANCE;
+            rmax = rmax.max(err[i].abs() / d0.abs());
+        }
+        if rmax > 1.1 {
+            let r = (0.9 / rmax.powf(1.0 / ORDER)).max(0.2);
+            h0 = r * h_old;
+            // Retry when the step really shrinks and still moves `t` (GSL's check).
+            if h0.abs() < h_old.abs() && *t + h0 != *t {
+                *y = y0;
+                *t = t0;
+                continue;
+            }
+            h0 = h_old;
+        } else if rmax < 0.5 {
+            let r = (0.9 / rmax.powf(1.0 / (ORDER + 1.0))).clamp(1.0, 5.0);
+            h0 = r * h_old;
+        }
+        *h = h0;
+        return;
+    }
+}
+
 impl Adex {
     /// A neuron.
     pub fn new(params: AdexParams, synapses: AdexSynapses) -> Self {
@@ -200,62 +259,9 @@ impl Adex {
         [dv, -ex / p.tau_syn_ex_ms, -inh / p.tau_syn_in_ms, (p.a_ns * (v - p.e_l_mv) - w) / p.tau_w_ms]
     }
 
-    /// One Runge–Kutta–Fehlberg step of `h` from `y` (with `k1 = dy/dt(y)`): the new state,
-    /// its derivative, and the error estimate.
-    #[inline]
-    fn rkf45(&self, y: &Y, k1: &Y, h: f64, refractory: bool, stim: f64) -> (Y, Y, Y) {
-        let f = |y: &Y| self.derivatives(y, refractory, stim);
-        let k2 = f(&std::array::from_fn(|i| y[i] + AH[0] * h * k1[i]));
-        let k3 = f(&std::array::from_fn(|i| y[i] + h * (B3[0] * k1[i] + B3[1] * k2[i])));
-        let k4 = f(&std::array::from_fn(|i| y[i] + h * (B4[0] * k1[i] + B4[1] * k2[i] + B4[2] * k3[i])));
-        let k5 = f(&std::array::from_fn(|i| y[i] + h * (B5[0] * k1[i] + B5[1] * k2[i] + B5[2] * k3[i] + B5[3] * k4[i])));
-        let k6 = f(&std::array::from_fn(|i| y[i] + h * (B6[0] * k1[i] + B6[1] * k2[i] + B6[2] * k3[i] + B6[3] * k4[i] + B6[4] * k5[i])));
-        let out: Y = std::array::from_fn(|i| y[i] + h * (C1 * k1[i] + C3 * k3[i] + C4 * k4[i] + C5 * k5[i] + C6 * k6[i]));
-        let dydt_out = f(&out);
-        let err: Y = std::array::from_fn(|i| h * (EC[1] * k1[i] + EC[3] * k3[i] + EC[4] * k4[i] + EC[5] * k5[i] + EC[6] * k6[i]));
-        (out, dydt_out, err)
-    }
-
-    /// GSL's `gsl_odeiv_evolve_apply` with the standard control (`a_y = 0`, `a_dydt = 1`):
-    /// advances `t` towards `t1` by one accepted sub-step, updating `y` and the proposed `h`.
-    #[allow(clippy::too_many_arguments, reason = "the pure kernel takes each state variable and input by value")]
+    /// GSL's `gsl_odeiv_evolve_apply` for this neuron ([`evolve`]).
     fn evolve(&self, y: &mut Y, t: &mut f64, t1: f64, h: &mut f64, refractory: bool, stim: f64) {
-        let t0 = *t;
-        let dt = t1 - t0;
-        let mut h0 = *h;
-        let y0 = *y;
-        let k1 = self.derivatives(&y0, refractory, stim);
-        loop {
-            let final_step = h0 > dt;
-            if final_step {
-                h0 = dt;
-            }
-            let (out, dydt_out, err) = self.rkf45(&y0, &k1, h0, refractory, stim);
-            *y = out;
-            *t = if final_step { t1 } else { t0 + h0 };
-            let h_old = h0;
-            let mut rmax = f64::MIN_POSITIVE;
-            for i in 0..4 {
-                let d0 = TOLERANCE * (h_old * dydt_out[i]).abs() + TOLERANCE;
-                rmax = rmax.max(err[i].abs() / d0.abs());
-            }
-            if rmax > 1.1 {
-                let r = (0.9 / rmax.powf(1.0 / ORDER)).max(0.2);
-                h0 = r * h_old;
-                // Retry when the step really shrinks and still moves `t` (GSL's check).
-                if h0.abs() < h_old.abs() && *t + h0 != *t {
-                    *y = y0;
-                    *t = t0;
-                    continue;
-                }
-                h0 = h_old;
-            } else if rmax < 0.5 {
-                let r = (0.9 / rmax.powf(1.0 / (ORDER + 1.0))).clamp(1.0, 5.0);
-                h0 = r * h_old;
-            }
-            *h = h0;
-            return;
-        }
+        evolve(&|y: &Y| self.derivatives(y, refractory, stim), y, t, t1, h);
     }
 
     /// One step of `dt_ms`: `v` mV, the state, this step's excitatory and inhibitory input
@@ -295,6 +301,172 @@ impl Adex {
     }
 }
 
+/// An `aeif_cond_beta_multisynapse` neuron (NEST's model): the adaptive exponential membrane of
+/// [`Adex`] with receptor ports, each a beta-shaped conductance with its own reversal
+/// potential, rise and decay time:
+///
+/// ```text
+/// C_m dV/dt = −g_L (V − E_L) + g_L Δ_T exp((V − V_th)/Δ_T) + Σ_r g_r (E_r − V) − w + I_e
+/// dg'_r/dt = −g'_r / τ_rise,r,   dg_r/dt = g'_r − g_r / τ_decay,r
+/// ```
+///
+/// A spike of weight `J` (nS, the conductance's peak) at port `r` adds `J · g0_r` to `g'_r`
+/// after the step it arrives in (`g0_r` normalizes the beta function's peak to 1; NEST's
+/// `beta_normalization_factor`, an alpha function where the two times are equal). Weights are
+/// conductances: their magnitude counts, the port's reversal potential makes them excitatory
+/// or inhibitory. Integrated with the same adaptive RKF45 stepping as [`Adex`] (NEST's GSL
+/// evolve, tolerance 1e-6), in NEST's order of operations, so traces equal NEST 3.10's.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, TakesStimulusCurrent, BetaSynapseState, ReceptorInput)]
+pub struct AeifCondBetaMultisynapse {
+    /// Membrane and adaptation parameters (`tau_syn_ex_ms`, `tau_syn_in_ms` unused).
+    pub params: AdexParams,
+    /// Number of receptor ports, `1..=MAX_RECEPTORS`.
+    pub receptors: u8,
+    /// Each port's reversal potential, mV.
+    pub e_rev_mv: [f64; MAX_RECEPTORS],
+    /// Each port's rise time, ms.
+    pub tau_rise_ms: [f64; MAX_RECEPTORS],
+    /// Each port's decay time, ms.
+    pub tau_decay_ms: [f64; MAX_RECEPTORS],
+    g0: [f64; MAX_RECEPTORS],
+}
+
+/// The state of an [`AeifCondBetaMultisynapse`] neuron besides `V`.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct BetaSynapseState {
+    /// Each port's conductance `g_r`, nS.
+    pub g: [f64; MAX_RECEPTORS],
+    /// Each port's `dg_r/dt` part `g'_r`, nS/ms.
+    pub dg: [f64; MAX_RECEPTORS],
+    /// Adaptation current, pA.
+    pub w: f64,
+    /// Refractory steps left.
+    pub refractory: u32,
+    /// The integrator's proposed sub-step, ms (0: not started).
+    pub substep_ms: f64,
+}
+
+biospike_core::persist_fields!(BetaSynapseState { g, dg, w, refractory, substep_ms });
+
+/// NEST's `beta_normalization_factor`: the factor that makes a beta conductance of rise and
+/// decay times `tau_rise`, `tau_decay` peak at 1 for a unit jump of its derivative (`e/τ`, an
+/// alpha function, where the times are equal).
+pub fn beta_normalization(tau_rise: f64, tau_decay: f64) -> f64 {
+    let difference = tau_decay - tau_rise;
+    let mut peak = 0.0;
+    if difference.abs() > f64::EPSILON {
+        let t_peak = tau_decay * tau_rise * (tau_decay / tau_rise).ln() / difference;
+        peak = (-t_peak / tau_decay).exp() - (-t_peak / tau_rise).exp();
+    }
+    if peak.abs() < f64::EPSILON { std::f64::consts::E / tau_decay } else { (1.0 / tau_rise - 1.0 / tau_decay) / peak }
+}
+
+impl AeifCondBetaMultisynapse {
+    /// A neuron with one port per entry of the three lists (which must have the same length,
+    /// at most [`MAX_RECEPTORS`]; extra entries are ignored).
+    pub fn new(params: AdexParams, e_rev_mv: &[f64], tau_rise_ms: &[f64], tau_decay_ms: &[f64]) -> Self {
+        let n = e_rev_mv.len().min(tau_rise_ms.len()).min(tau_decay_ms.len()).min(MAX_RECEPTORS);
+        let at = |v: &[f64], r: usize, default: f64| if r < n { v[r] } else { default };
+        let tau_rise: [f64; MAX_RECEPTORS] = std::array::from_fn(|r| at(tau_rise_ms, r, 1.0));
+        let tau_decay: [f64; MAX_RECEPTORS] = std::array::from_fn(|r| at(tau_decay_ms, r, 1.0));
+        Self {
+            params,
+            receptors: n as u8,
+            e_rev_mv: std::array::from_fn(|r| at(e_rev_mv, r, 0.0)),
+            tau_rise_ms: tau_rise,
+            tau_decay_ms: tau_decay,
+            g0: std::array::from_fn(|r| if r < n { beta_normalization(tau_rise[r], tau_decay[r]) } else { 0.0 }),
+        }
+    }
+
+    /// `dy/dt` of `y = (V, w, g'_1, g_1, …)` (`D = 2 + 2·ports`), NEST's right-hand side.
+    #[inline]
+    fn derivatives<const D: usize>(&self, y: &[f64; D], refractory: bool, stim: f64) -> [f64; D] {
+        let p = &self.params;
+        let n = (D - 2) / 2;
+        let v = if refractory { p.v_reset_mv } else { y[0].min(p.v_peak_mv) };
+        let w = y[1];
+        let mut i_syn = 0.0;
+        for r in 0..n {
+            i_syn += y[3 + 2 * r] * (self.e_rev_mv[r] - v);
+        }
+        let i_spike = if p.delta_t_mv == 0.0 { 0.0 } else { p.delta_t_mv * p.g_l_ns * ((v - p.v_th_mv) / p.delta_t_mv).exp() };
+        let mut f = [0.0; D];
+        f[0] = if refractory { 0.0 } else { (-p.g_l_ns * (v - p.e_l_mv) + i_spike + i_syn - w + p.i_e_pa + stim) / p.c_m_pf };
+        f[1] = (p.a_ns * (v - p.e_l_mv) - w) / p.tau_w_ms;
+        for r in 0..n {
+            f[2 + 2 * r] = -y[2 + 2 * r] / self.tau_rise_ms[r];
+            f[3 + 2 * r] = y[2 + 2 * r] - y[3 + 2 * r] / self.tau_decay_ms[r];
+        }
+        f
+    }
+
+    /// One step of `dt_ms`: `v` mV, the state, this step's input per port (nS; the magnitude
+    /// counts) and the generator current in effect over the step (pA). Returns the new `v`
+    /// and whether it fired.
+    pub fn step(&self, v: f64, state: &mut BetaSynapseState, dt_ms: f64, input: &[f64; MAX_RECEPTORS], stim: f64) -> (f64, bool) {
+        // The integrated state has exactly the ports' components (GSL's error norm runs over
+        // the state's length; fixed sizes let the stepper unroll).
+        match self.receptors {
+            1 => self.step_with::<4>(v, state, dt_ms, input, stim),
+            2 => self.step_with::<6>(v, state, dt_ms, input, stim),
+            3 => self.step_with::<8>(v, state, dt_ms, input, stim),
+            4 => self.step_with::<10>(v, state, dt_ms, input, stim),
+            5 => self.step_with::<12>(v, state, dt_ms, input, stim),
+            6 => self.step_with::<14>(v, state, dt_ms, input, stim),
+            7 => self.step_with::<16>(v, state, dt_ms, input, stim),
+            _ => self.step_with::<{ 2 + 2 * MAX_RECEPTORS }>(v, state, dt_ms, input, stim),
+        }
+    }
+
+    /// [`AeifCondBetaMultisynapse::step`] with a state of `D = 2 + 2·ports` components.
+    fn step_with<const D: usize>(
+        &self,
+        v: f64,
+        state: &mut BetaSynapseState,
+        dt_ms: f64,
+        input: &[f64; MAX_RECEPTORS],
+        stim: f64,
+    ) -> (f64, bool) {
+        let p = &self.params;
+        let n = (D - 2) / 2;
+        let v_peak = if p.delta_t_mv > 0.0 { p.v_peak_mv } else { p.v_th_mv };
+        let refractory_counts = (p.t_ref_ms / dt_ms).round().max(0.0) as u32;
+        let mut y = [0.0; D];
+        (y[0], y[1]) = (v, state.w);
+        for r in 0..n {
+            (y[2 + 2 * r], y[3 + 2 * r]) = (state.dg[r], state.g[r]);
+        }
+        let mut h = if state.substep_ms > 0.0 { state.substep_ms } else { dt_ms };
+        let mut t = 0.0;
+        let mut fired = false;
+        while t < dt_ms {
+            let refractory = state.refractory > 0;
+            evolve(&|y: &[f64; D]| self.derivatives(y, refractory, stim), &mut y, &mut t, dt_ms, &mut h);
+            if state.refractory > 0 {
+                y[0] = p.v_reset_mv;
+            } else if y[0] >= v_peak {
+                y[0] = p.v_reset_mv;
+                y[1] += p.b_pa;
+                state.refractory = if refractory_counts > 0 { refractory_counts + 1 } else { 0 };
+                fired = true;
+            }
+        }
+        if state.refractory > 0 {
+            state.refractory -= 1;
+        }
+        let flush = |x: f64| if x.abs() < f64::MIN_POSITIVE { 0.0 } else { x };
+        for r in 0..n {
+            state.dg[r] = flush(y[2 + 2 * r] + input[r].abs() * self.g0[r]);
+            state.g[r] = flush(y[3 + 2 * r]);
+        }
+        state.w = flush(y[1]);
+        state.substep_ms = h;
+        (y[0], fired)
+    }
+}
+
 /// Runs [`Adex`] neurons in [`SimSystems::Neurons`] (from step 1 on: step 0 is the initial
 /// condition).
 #[derive(Debug, Default, Clone, Copy)]
@@ -304,9 +476,14 @@ impl Plugin for AdexPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before AdexPlugin");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<AdexState>(app, "adex.state");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<BetaSynapseState>(app, "adex.beta_synapses");
         app.add_systems(
             SimSchedule,
-            integrate_adex.in_set(SimSystems::Neurons).in_set(NeuronModelSystems).ambiguous_with(NeuronModelSystems).in_set(BuiltinSystems),
+            (integrate_adex, integrate_beta_multisynapse)
+                .in_set(SimSystems::Neurons)
+                .in_set(NeuronModelSystems)
+                .ambiguous_with(NeuronModelSystems)
+                .in_set(BuiltinSystems),
         );
     }
 }
@@ -336,6 +513,40 @@ fn integrate_adex(mut q: Query<AdexColumns>, clock: Res<SimClock>) {
                 (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
                 (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
+            }
+        });
+    }
+}
+
+type BetaColumns = (
+    &'static mut MembranePotential,
+    &'static mut BetaSynapseState,
+    &'static mut SpikedThisStep,
+    &'static InputCurrent,
+    &'static ReceptorInput,
+    Option<&'static StimulusCurrent>,
+    &'static AeifCondBetaMultisynapse,
+);
+
+fn integrate_beta_multisynapse(mut q: Query<BetaColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut s, mut spiked, input, ports, stim, neuron) in
+        q.contiguous_iter_mut().expect("AdEx components are table-stored, so the query is dense")
+    {
+        let rows =
+            (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), (input, ports), stim, neuron);
+        biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, (input, ports), stim, neuron)| {
+            let n = v.len();
+            let (s, spiked, input, ports, stim, neuron) =
+                (&mut s[..n], &mut spiked[..n], &input[..n], &ports[..n], stim.map(|s| &s[..n]), &neuron[..n]);
+            for k in 0..n {
+                // Input without a port (Poisson trains) acts on port 1.
+                let mut due = ports[k].0;
+                due[0] += input[k].0;
+                (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, &due, StimulusCurrent::held_in(stim, k));
             }
         });
     }

@@ -1,0 +1,49 @@
+"""NEST 3.10 reference traces of `aeif_cond_beta_multisynapse` (adaptive exponential neuron with
+receptor ports, each a beta-shaped conductance with its own reversal potential, rise and decay
+time) for tests/lif_nest.rs.
+
+Run with the peers' venv (../shared/peers):
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_beta_multisynapse.py tests/reference/aeif_cond_beta_multisynapse_nest.csv
+
+One neuron per case, dt = 0.1 ms, 300 ms; input spikes from spike_generators through static
+synapses (delay 1.0 ms, weights in nS: the conductance's peak) into the given receptor port
+(NEST's `receptor_type`, 1-based), plus a constant I_e. Writes the lines nest_trace.py writes
+(case,v,step,V_m and case,spike,index,time_ms).
+"""
+import os
+import sys
+
+import nest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nest_trace import trace  # noqa: E402
+
+# (name, neuron params, I_e pA, [(spike times ms, [(weight nS, port)])])
+CASES = [
+    # AMPA-, NMDA-like (slow, no Mg block), GABA_A- and GABA_B-like ports.
+    ("four_ports", {"E_rev": [0.0, 0.0, -80.0, -95.0], "tau_rise": [0.2, 2.0, 0.5, 5.0], "tau_decay": [2.0, 100.0, 6.0, 50.0]}, 500.0, [
+        ([10.0, 12.0, 50.0, 50.1, 120.0], [(8.0, 1), (1.0, 2)]),
+        ([30.0, 31.0, 160.0], [(15.0, 3)]),
+        ([200.0, 201.0], [(5.0, 4)]),
+    ]),
+    ("refractory_one_port", {"E_rev": [0.0], "tau_rise": [1.0], "tau_decay": [3.0], "t_ref": 2.0, "a": 2.0, "b": 60.0}, 650.0, [
+        ([20.0, 20.5, 21.0, 90.0, 90.2, 180.0], [(20.0, 1)]),
+    ]),
+]
+
+
+def main(path):
+    out = open(path, "w")
+    out.write("case,kind,step_or_index,value\n")
+    for name, params, i_e, inputs in CASES:
+        def connect(n, inputs=inputs):
+            for times, targets in inputs:
+                g = nest.Create("spike_generator", params={"spike_times": times})
+                for w, port in targets:
+                    nest.Connect(g, n, syn_spec={"weight": w, "delay": 1.0, "receptor_type": port})
+
+        trace(out, name, "aeif_cond_beta_multisynapse", dict(params, I_e=i_e), connect)
+    out.close()
+
+
+main(sys.argv[1])
