@@ -310,7 +310,7 @@ fn iaf_psc_exp_multisynapse_traces_and_spike_times_equal_nest() {
     );
 }
 
-/// `aeif_cond_beta_multisynapse` against NEST's traces (`tests/reference/nest_beta_multisynapse.py`):
+/// `aeif_cond_beta_multisynapse` against NEST's traces (`tests/reference/nest_multisynapse.py`):
 /// four conductance ports with their own reversal potentials, rise and decay times (one source
 /// through two of them; an inhibitory source's weights count by magnitude, as NEST requires
 /// positive conductances), and one port with refractoriness and adaptation.
