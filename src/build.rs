@@ -132,6 +132,7 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         | NeuronDesc::IafPscExp { .. }
         | NeuronDesc::IafPscExpMultisynapse { .. }
         | NeuronDesc::AeifCondBetaMultisynapse { .. }
+        | NeuronDesc::AeifCondAlphaMultisynapse { .. }
         | NeuronDesc::IafPscAlpha { .. }
         | NeuronDesc::AeifCondExp { .. }
         | NeuronDesc::AeifPscExp { .. }

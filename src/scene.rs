@@ -400,6 +400,58 @@ pub enum NeuronDesc {
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
+    /// Adaptive exponential integrate-and-fire with receptor ports (NEST's
+    /// `aeif_cond_alpha_multisynapse`, `biospike_adex`): one alpha-shaped conductance per port,
+    /// each with its reversal potential and time constant; a projection onto it names its
+    /// port with `receptor: Some(r)`; weights are the conductances' peaks in nS (their
+    /// magnitude: the port's reversal potential makes them excitatory or inhibitory). Poisson
+    /// input acts on port 1.
+    AeifCondAlphaMultisynapse {
+        /// Spike detection threshold, mV. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        v_peak_mv: f64,
+        /// Reset, mV. Default −60.
+        #[serde(default = "adex_v_reset", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 0.
+        #[serde(default, deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Leak conductance, nS. Default 30.
+        #[serde(default = "adex_g_l", deserialize_with = "desc::positive")]
+        g_l_ns: f64,
+        /// Membrane capacitance, pF. Default 281.
+        #[serde(default = "adex_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Leak reversal potential, mV. Default −70.6.
+        #[serde(default = "adex_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Slope factor, mV. Default 2.
+        #[serde(default = "adex_delta_t", deserialize_with = "desc::non_negative")]
+        delta_t_mv: f64,
+        /// Adaptation time constant, ms. Default 144.
+        #[serde(default = "adex_tau_w", deserialize_with = "desc::positive")]
+        tau_w_ms: f64,
+        /// Subthreshold adaptation, nS. Default 4.
+        #[serde(default = "adex_a", deserialize_with = "desc::finite")]
+        a_ns: f64,
+        /// Spike-triggered adaptation, pA. Default 80.5.
+        #[serde(default = "adex_b", deserialize_with = "desc::finite")]
+        b_pa: f64,
+        /// Spike initiation threshold, mV. Default −50.4.
+        #[serde(default = "adex_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// The ports' reversal potentials, mV: 1 to 8 values. Required.
+        e_rev_mv: ReceptorPotentials,
+        /// The ports' conductance time constants (the time of the peak), ms, one per port.
+        /// Required.
+        tau_syn_ms: ReceptorTaus,
+        /// Initial `V`, mV (as for `IafPscDelta`). Default `E_L`, NEST's.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Adaptive exponential integrate-and-fire with exponential currents (NEST's
     /// `aeif_psc_exp`, `biospike_adex`): weights are current amplitudes in pA.
     AeifPscExp {
@@ -816,7 +868,7 @@ impl NeuronDesc {
     pub fn receptor_ports(&self) -> Option<u8> {
         match self {
             Self::IafPscExpMultisynapse { tau_syn_ms, .. } => Some(tau_syn_ms.len),
-            Self::AeifCondBetaMultisynapse { e_rev_mv, .. } => Some(e_rev_mv.0.len),
+            Self::AeifCondBetaMultisynapse { e_rev_mv, .. } | Self::AeifCondAlphaMultisynapse { e_rev_mv, .. } => Some(e_rev_mv.0.len),
             _ => None,
         }
     }
@@ -824,11 +876,52 @@ impl NeuronDesc {
     /// Whether the model's ports are conductances (a weight's magnitude counts, the port's
     /// reversal potential gives the sign of its effect).
     pub fn conductance_ports(&self) -> bool {
-        matches!(self, Self::AeifCondBetaMultisynapse { .. })
+        matches!(self, Self::AeifCondBetaMultisynapse { .. } | Self::AeifCondAlphaMultisynapse { .. })
     }
 
-    /// An `AeifCondBetaMultisynapse` population's neuron and initial potential.
+    /// An `AeifCondBetaMultisynapse` (or `AeifCondAlphaMultisynapse`: the same model with
+    /// equal rise and decay times) population's neuron and initial potential.
     pub fn aeif_cond_beta_multisynapse(&self) -> Option<(biospike_adex::AeifCondBetaMultisynapse, Option<LifInitDesc>)> {
+        if let Self::AeifCondAlphaMultisynapse {
+            v_peak_mv,
+            v_reset_mv,
+            t_ref_ms,
+            g_l_ns,
+            c_m_pf,
+            e_l_mv,
+            delta_t_mv,
+            tau_w_ms,
+            a_ns,
+            b_pa,
+            v_th_mv,
+            i_e_pa,
+            e_rev_mv,
+            tau_syn_ms,
+            v_init,
+        } = *self
+        {
+            // NEST's `aeif_cond_alpha_multisynapse` is the beta model with rise = decay (its
+            // right-hand side and its normalization e/τ are the beta model's in that case).
+            let beta = Self::AeifCondBetaMultisynapse {
+                v_peak_mv,
+                v_reset_mv,
+                t_ref_ms,
+                g_l_ns,
+                c_m_pf,
+                e_l_mv,
+                delta_t_mv,
+                tau_w_ms,
+                a_ns,
+                b_pa,
+                v_th_mv,
+                i_e_pa,
+                e_rev_mv,
+                tau_rise_ms: tau_syn_ms,
+                tau_decay_ms: tau_syn_ms,
+                v_init,
+            };
+            return beta.aeif_cond_beta_multisynapse();
+        }
         let Self::AeifCondBetaMultisynapse {
             v_peak_mv,
             v_reset_mv,
@@ -1384,9 +1477,17 @@ impl Scene {
                 .neuron
                 .adex()
                 .or_else(|| beta.map(|(n, init)| (biospike_adex::Adex::new(n.params, biospike_adex::AdexSynapses::Current), init)));
-            if let NeuronDesc::AeifCondBetaMultisynapse { e_rev_mv, tau_rise_ms, tau_decay_ms, .. } = p.neuron {
+            let port_lists = match p.neuron {
+                NeuronDesc::AeifCondBetaMultisynapse { e_rev_mv, tau_rise_ms, tau_decay_ms, .. } => {
+                    Some((e_rev_mv, vec![("tau_rise_ms", tau_rise_ms), ("tau_decay_ms", tau_decay_ms)]))
+                }
+                NeuronDesc::AeifCondAlphaMultisynapse { e_rev_mv, tau_syn_ms, .. } => Some((e_rev_mv, vec![("tau_syn_ms", tau_syn_ms)])),
+                _ => None,
+            };
+            if let Some((e_rev_mv, lists)) = port_lists {
                 let n = e_rev_mv.as_slice().len();
-                for (what, len) in [("tau_rise_ms", tau_rise_ms.as_slice().len()), ("tau_decay_ms", tau_decay_ms.as_slice().len())] {
+                for (what, list) in lists {
+                    let len = list.as_slice().len();
                     if len != n {
                         return Err(self.invalid(
                             format!("populations[{i}].neuron.{what}"),

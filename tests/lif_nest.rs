@@ -338,3 +338,21 @@ fn aeif_cond_beta_multisynapse_traces_and_spike_times_equal_nest() {
         ],
     );
 }
+
+/// `aeif_cond_alpha_multisynapse` against NEST's traces (`tests/reference/nest_multisynapse.py`):
+/// three alpha-shaped conductance ports (0.5, 20 and 5 ms; reversal potentials 0, 0, −85 mV).
+#[test]
+fn aeif_cond_alpha_multisynapse_traces_and_spike_times_equal_nest() {
+    compare_ports(
+        include_str!("reference/aeif_cond_alpha_multisynapse_nest.csv"),
+        &[(
+            "three_alpha_ports",
+            "AeifCondAlphaMultisynapse(e_rev_mv: [0.0, 0.0, -85.0], tau_syn_ms: [0.5, 20.0, 5.0],",
+            640.0,
+            &[
+                ("[10.0, 12.0, 50.0, 50.1, 120.0, 220.0]", "Excitatory", &[(6.0, 1), (0.75, 2)]),
+                ("[30.0, 31.0, 160.0, 161.0]", "Inhibitory", &[(10.0, 3)]),
+            ],
+        )],
+    );
+}

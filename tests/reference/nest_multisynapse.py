@@ -4,10 +4,12 @@ dynamics; NEST's `*_multisynapse` models) for tests/lif_nest.rs.
 Run with the peers' venv (../shared/peers), once per model:
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_multisynapse.py iaf_psc_exp_multisynapse tests/reference/iaf_psc_exp_multisynapse_nest.csv
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_multisynapse.py aeif_cond_beta_multisynapse tests/reference/aeif_cond_beta_multisynapse_nest.csv
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_multisynapse.py aeif_cond_alpha_multisynapse tests/reference/aeif_cond_alpha_multisynapse_nest.csv
 
 One neuron per case, dt = 0.1 ms, 300 ms; input spikes from spike_generators through static
 synapses (delay 1.0 ms; weights in pA for iaf_psc_exp_multisynapse, in nS, the conductance's
-peak, for aeif_cond_beta_multisynapse) into the given receptor port (NEST's `receptor_type`,
+peak, for the aeif_cond_*_multisynapse models; all exact in f32, as biospike stores
+weights) into the given receptor port (NEST's `receptor_type`,
 1-based), plus a constant I_e. Some generators reach the neuron through two ports (a fast and a
 slow input from one source, as AMPA and NMDA would), and a current port also takes negative
 weights from a second generator. Writes the lines nest_trace.py writes (case,v,step,V_m and
@@ -43,6 +45,12 @@ CASES = {
         ]),
         ("refractory_one_port", {"E_rev": [0.0], "tau_rise": [1.0], "tau_decay": [3.0], "t_ref": 2.0, "a": 2.0, "b": 60.0}, 650.0, [
             ([20.0, 20.5, 21.0, 90.0, 90.2, 180.0], [(20.0, 1)]),
+        ]),
+    ],
+    "aeif_cond_alpha_multisynapse": [
+        ("three_alpha_ports", {"E_rev": [0.0, 0.0, -85.0], "tau_syn": [0.5, 20.0, 5.0]}, 640.0, [
+            ([10.0, 12.0, 50.0, 50.1, 120.0, 220.0], [(6.0, 1), (0.75, 2)]),
+            ([30.0, 31.0, 160.0, 161.0], [(10.0, 3)]),
         ]),
     ],
 }
