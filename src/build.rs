@@ -131,6 +131,7 @@ pub fn neuron_params(desc: NeuronDesc, seed: u64, id: u32) -> IzhikevichParams {
         | NeuronDesc::IafPscDelta { .. }
         | NeuronDesc::IafPscExp { .. }
         | NeuronDesc::IafPscExpMultisynapse { .. }
+        | NeuronDesc::IafPscAlphaMultisynapse { .. }
         | NeuronDesc::AeifCondBetaMultisynapse { .. }
         | NeuronDesc::AeifCondAlphaMultisynapse { .. }
         | NeuronDesc::IafPscAlpha { .. }
@@ -366,6 +367,8 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         }
         // Models with their own state components and a LIF-style initial V.
         let membrane = if let Some((model, v_init)) = p.neuron.iaf_psc_exp_multisynapse(d.dt_ms) {
+            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+        } else if let Some((model, v_init)) = p.neuron.iaf_psc_alpha_multisynapse(d.dt_ms) {
             Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
         } else if let Some((model, v_init)) = p.neuron.aeif_cond_beta_multisynapse() {
             Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))

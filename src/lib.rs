@@ -194,8 +194,8 @@ pub mod prelude {
     pub use biospike_input::prelude::*;
     pub use biospike_izhikevich::prelude::*;
     pub use biospike_lif::{
-        IafCondExp, IafPscAlpha, IafPscDelta, IafPscExp, IafPscExpMultisynapse, LifParams, LifPlugin, ReceptorCurrents, RefractorySteps,
-        SynapticCurrentSlopes, SynapticCurrents,
+        IafCondExp, IafPscAlpha, IafPscAlphaMultisynapse, IafPscDelta, IafPscExp, IafPscExpMultisynapse, LifParams, LifPlugin,
+        ReceptorCurrentSlopes, ReceptorCurrents, RefractorySteps, SynapticCurrentSlopes, SynapticCurrents,
     };
     pub use biospike_loihi::prelude::*;
     pub use biospike_neuromod::prelude::*;

@@ -211,6 +211,44 @@ pub enum NeuronDesc {
         #[serde(default)]
         v_init: Option<LifInitDesc>,
     },
+    /// Leaky integrate-and-fire with receptor ports (NEST's `iaf_psc_alpha_multisynapse`,
+    /// `biospike_lif`): one alpha-shaped synaptic current per entry of `tau_syn_ms` (a weight is
+    /// the current's peak, reached `tau_syn` after arrival); a
+    /// projection onto it names its port with `receptor: Some(r)` (1-based, NEST's
+    /// `receptor_type`) and its weights, in pA, keep their source's sign. Poisson input acts on
+    /// port 1.
+    IafPscAlphaMultisynapse {
+        /// Membrane time constant, ms. Default 10.
+        #[serde(default = "lif_tau_m", deserialize_with = "desc::positive")]
+        tau_m_ms: f64,
+        /// Membrane capacitance, pF. Default 250.
+        #[serde(default = "lif_c_m", deserialize_with = "desc::positive")]
+        c_m_pf: f64,
+        /// Resting potential, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        e_l_mv: f64,
+        /// Threshold, mV. Default −55.
+        #[serde(default = "lif_v_th", deserialize_with = "desc::finite")]
+        v_th_mv: f64,
+        /// Reset, mV. Default −70.
+        #[serde(default = "lif_e_l", deserialize_with = "desc::finite")]
+        v_reset_mv: f64,
+        /// Refractory period, ms. Default 2.
+        #[serde(default = "lif_t_ref", deserialize_with = "desc::non_negative")]
+        t_ref_ms: f64,
+        /// Constant input current, pA. Default 0.
+        #[serde(default, deserialize_with = "desc::finite")]
+        i_e_pa: f64,
+        /// Lower bound of `V`, mV. Default none.
+        #[serde(default, deserialize_with = "desc::opt_finite")]
+        v_min_mv: Option<f64>,
+        /// The ports' synaptic time constants, ms: 1 to 8 values, each > 0. Required.
+        tau_syn_ms: ReceptorTaus,
+        /// Initial `V`, mV: a value, or `Uniform(low:, high:)` or `Normal(mean:, std:)` drawn
+        /// per neuron. Default `E_L`.
+        #[serde(default)]
+        v_init: Option<LifInitDesc>,
+    },
     /// Leaky integrate-and-fire with alpha-shaped synaptic currents (NEST's `iaf_psc_alpha`,
     /// `biospike_lif`): positive weights feed the excitatory current, negative ones the
     /// inhibitory one; a weight is the current's peak in pA, reached `tau_syn` after arrival.
@@ -863,11 +901,43 @@ impl NeuronDesc {
         }
     }
 
+    /// An `IafPscAlphaMultisynapse` population's neuron (for steps of `dt_ms`) and initial
+    /// potential.
+    pub fn iaf_psc_alpha_multisynapse(&self, dt_ms: f64) -> Option<(biospike_lif::IafPscAlphaMultisynapse, Option<LifInitDesc>)> {
+        match *self {
+            Self::IafPscAlphaMultisynapse {
+                tau_m_ms,
+                c_m_pf,
+                e_l_mv,
+                v_th_mv,
+                v_reset_mv,
+                t_ref_ms,
+                i_e_pa,
+                v_min_mv,
+                tau_syn_ms,
+                v_init,
+            } => {
+                let params = biospike_lif::LifParams {
+                    tau_m_ms,
+                    c_m_pf,
+                    e_l_mv,
+                    v_th_mv,
+                    v_reset_mv,
+                    t_ref_ms,
+                    i_e_pa,
+                    v_min_mv: v_min_mv.unwrap_or(f64::NEG_INFINITY),
+                };
+                Some((biospike_lif::IafPscAlphaMultisynapse::new(params, tau_syn_ms.as_slice(), dt_ms), v_init))
+            }
+            _ => None,
+        }
+    }
+
     /// Number of receptor ports of the model (`None` for models whose synapses go to the
     /// channel of their sign).
     pub fn receptor_ports(&self) -> Option<u8> {
         match self {
-            Self::IafPscExpMultisynapse { tau_syn_ms, .. } => Some(tau_syn_ms.len),
+            Self::IafPscExpMultisynapse { tau_syn_ms, .. } | Self::IafPscAlphaMultisynapse { tau_syn_ms, .. } => Some(tau_syn_ms.len),
             Self::AeifCondBetaMultisynapse { e_rev_mv, .. } | Self::AeifCondAlphaMultisynapse { e_rev_mv, .. } => Some(e_rev_mv.0.len),
             _ => None,
         }
@@ -1471,7 +1541,8 @@ impl Scene {
                 .lif()
                 .or_else(|| p.neuron.iaf_cond_exp(d.dt_ms).map(|(n, init)| (n.params, None, init)))
                 .or_else(|| p.neuron.iaf_psc_alpha(d.dt_ms).map(|(n, init)| (n.params, None, init)))
-                .or_else(|| p.neuron.iaf_psc_exp_multisynapse(d.dt_ms).map(|(n, init)| (n.params, None, init)));
+                .or_else(|| p.neuron.iaf_psc_exp_multisynapse(d.dt_ms).map(|(n, init)| (n.params, None, init)))
+                .or_else(|| p.neuron.iaf_psc_alpha_multisynapse(d.dt_ms).map(|(n, init)| (n.params, None, init)));
             let beta = p.neuron.aeif_cond_beta_multisynapse();
             let adex = p
                 .neuron

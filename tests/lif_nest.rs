@@ -356,3 +356,34 @@ fn aeif_cond_alpha_multisynapse_traces_and_spike_times_equal_nest() {
         )],
     );
 }
+
+/// `iaf_psc_alpha_multisynapse` against NEST's traces (`tests/reference/nest_multisynapse.py`):
+/// three alpha-shaped current ports, and one source through two ports with `V_min` and a second
+/// source's negative weights on port 1.
+#[test]
+fn iaf_psc_alpha_multisynapse_traces_and_spike_times_equal_nest() {
+    compare_ports(
+        include_str!("reference/iaf_psc_alpha_multisynapse_nest.csv"),
+        &[
+            (
+                "three_alpha_ports",
+                "IafPscAlphaMultisynapse(tau_syn_ms: [0.5, 2.0, 20.0],",
+                300.0,
+                &[
+                    ("[5.0, 20.0, 40.3, 80.0, 80.1]", "Excitatory", &[(600.0, 1)]),
+                    ("[10.0, 30.0, 100.0]", "Inhibitory", &[(800.0, 2)]),
+                    ("[50.0, 60.0, 150.0, 150.5, 200.0]", "Excitatory", &[(100.0, 3)]),
+                ],
+            ),
+            (
+                "same_source_v_min",
+                "IafPscAlphaMultisynapse(tau_syn_ms: [1.0, 50.0], tau_m_ms: 20.0, t_ref_ms: 3.0, v_min_mv: Some(-72.0),",
+                0.0,
+                &[
+                    ("[10.0, 12.5, 30.0, 30.1, 31.0, 120.0, 121.0, 122.0]", "Excitatory", &[(500.0, 1), (40.0, 2)]),
+                    ("[60.0, 61.0, 200.0]", "Inhibitory", &[(1500.0, 1)]),
+                ],
+            ),
+        ],
+    );
+}

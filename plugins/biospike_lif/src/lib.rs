@@ -2,8 +2,8 @@
 //! [`IafPscDelta`] (delta synapses, NEST's `iaf_psc_delta`, Brunel 2000's model),
 //! [`IafPscExp`] (exponential synaptic currents per sign, NEST's `iaf_psc_exp`),
 //! [`IafPscExpMultisynapse`] (one exponential current per receptor port, NEST's
-//! `iaf_psc_exp_multisynapse`), [`IafPscAlpha`] (alpha-shaped currents, NEST's `iaf_psc_alpha`)
-//! and [`IafCondExp`] (exponential conductances with reversal potentials, NEST's `iaf_cond_exp`,
+//! `iaf_psc_exp_multisynapse`), [`IafPscAlpha`] (alpha-shaped currents, NEST's `iaf_psc_alpha`),
+//! [`IafPscAlphaMultisynapse`] (one alpha-shaped current per receptor port) and [`IafCondExp`] (exponential conductances with reversal potentials, NEST's `iaf_cond_exp`,
 //! integrated by Runge–Kutta). What follows describes `IafPscDelta`; the others are documented
 //! on their types.
 //!
@@ -345,6 +345,106 @@ pub fn propagators_alpha(tau_syn: f64, tau: f64, c: f64, h: f64) -> (f64, f64) {
     (p31, p32)
 }
 
+/// An `iaf_psc_alpha_multisynapse` neuron (NEST's model): [`IafPscAlpha`] with receptor ports
+/// (up to [`MAX_RECEPTORS`]), each an alpha-shaped current with its own time constant. A
+/// weight `J` (pA, with its source's sign) is the current's peak, reached `τ_r` after the spike
+/// arrives at port `r` ([`SynapticReceptor`]); input without a port ([`InputCurrent`]) acts on
+/// port 1. Integrated exactly in NEST 3.10's order: `V ← P30·(I_stim + I_e) + P33·V`, then
+/// `+ P31_r·I'_r + P32_r·I_r` port by port, then the lower bound; then each current advances
+/// and this step's input adds `e/τ_r · J` to its slope; then the threshold.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, ReceptorCurrents, ReceptorCurrentSlopes, ReceptorInput)]
+pub struct IafPscAlphaMultisynapse {
+    /// Membrane parameters (`v_min_mv`: NEST's `V_min`).
+    pub params: LifParams,
+    /// Number of receptor ports, `1..=MAX_RECEPTORS`.
+    pub receptors: u8,
+    /// Each port's current time constant (the time of its peak), ms.
+    pub tau_syn_ms: [f64; MAX_RECEPTORS],
+    /// The step size the propagators are for, ms.
+    pub dt_ms: f64,
+    p33: f64,
+    p30: f64,
+    p11: [f64; MAX_RECEPTORS],
+    p21: [f64; MAX_RECEPTORS],
+    p31: [f64; MAX_RECEPTORS],
+    p32: [f64; MAX_RECEPTORS],
+    jump: [f64; MAX_RECEPTORS],
+    refractory_steps: u32,
+}
+
+/// The slopes `dI/dt` of an [`IafPscAlphaMultisynapse`] neuron's port currents (index `r − 1`
+/// for port `r`), pA/ms.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReceptorCurrentSlopes(pub [f64; MAX_RECEPTORS]);
+
+biospike_core::persist_fields!(ReceptorCurrentSlopes { 0 });
+
+impl IafPscAlphaMultisynapse {
+    /// The neuron for steps of `dt_ms`, with one port per entry of `tau_syn_ms` (at most
+    /// [`MAX_RECEPTORS`]; the rest are ignored).
+    pub fn new(params: LifParams, tau_syn_ms: &[f64], dt_ms: f64) -> Self {
+        let (tau, c, h) = (params.tau_m_ms, params.c_m_pf, dt_ms);
+        let n = tau_syn_ms.len().min(MAX_RECEPTORS);
+        let taus: [f64; MAX_RECEPTORS] = std::array::from_fn(|r| if r < n { tau_syn_ms[r] } else { 1.0 });
+        let p33 = (-h / tau).exp();
+        let p11: [f64; MAX_RECEPTORS] = std::array::from_fn(|r| if r < n { (-h / taus[r]).exp() } else { 0.0 });
+        let p3: [(f64, f64); MAX_RECEPTORS] =
+            std::array::from_fn(|r| if r < n { propagators_alpha(taus[r], tau, c, h) } else { (0.0, 0.0) });
+        Self {
+            params,
+            receptors: n as u8,
+            tau_syn_ms: taus,
+            dt_ms,
+            p33,
+            p30: 1.0 / c * (1.0 - p33) * tau,
+            p11,
+            p21: std::array::from_fn(|r| h * p11[r]),
+            p31: std::array::from_fn(|r| p3[r].0),
+            p32: std::array::from_fn(|r| p3[r].1),
+            jump: std::array::from_fn(|r| if r < n { 1.0 * std::f64::consts::E / taus[r] } else { 0.0 }),
+            refractory_steps: (params.t_ref_ms / dt_ms).round().max(0.0) as u32,
+        }
+    }
+
+    /// One step: `v` absolute mV, `refractory` steps left, the ports' currents (pA) and slopes
+    /// (pA/ms), this step's input per port (pA, any sign) and the generator current in effect
+    /// over the step (pA). Returns `(v, refractory, currents, slopes, spiked)`.
+    #[inline]
+    #[allow(clippy::type_complexity, reason = "the pure kernel returns each state variable")]
+    pub fn step(
+        &self,
+        v: f64,
+        refractory: u32,
+        (i, di): (&[f64; MAX_RECEPTORS], &[f64; MAX_RECEPTORS]),
+        input: &[f64; MAX_RECEPTORS],
+        stim: f64,
+    ) -> (f64, u32, [f64; MAX_RECEPTORS], [f64; MAX_RECEPTORS], bool) {
+        let p = &self.params;
+        let n = usize::from(self.receptors);
+        let (mut y, mut r) = (v - p.e_l_mv, refractory);
+        if r == 0 {
+            y = self.p30 * (stim + p.i_e_pa) + self.p33 * y;
+            for k in 0..n {
+                y += self.p31[k] * di[k] + self.p32[k] * i[k];
+            }
+            let lower = p.v_min_mv - p.e_l_mv;
+            y = if y < lower { lower } else { y };
+        } else {
+            r -= 1;
+        }
+        let (mut next_i, mut next_di) = ([0.0; MAX_RECEPTORS], [0.0; MAX_RECEPTORS]);
+        for k in 0..n {
+            next_i[k] = flush(self.p21[k] * di[k] + self.p11[k] * i[k]);
+            next_di[k] = flush(di[k] * self.p11[k] + self.jump[k] * input[k]);
+        }
+        if y >= p.v_th_mv - p.e_l_mv {
+            return (p.v_reset_mv, self.refractory_steps, next_i, next_di, true);
+        }
+        (y + p.e_l_mv, r, next_i, next_di, false)
+    }
+}
+
 /// An `iaf_psc_alpha` neuron: leaky integrate-and-fire with alpha-shaped synaptic currents, one
 /// for excitatory (positive) and one for inhibitory (negative) weights, each with its time
 /// constant. A weight `J` (pA) is the current's peak, reached `τ_syn` after the spike arrives:
@@ -632,9 +732,17 @@ impl Plugin for LifPlugin {
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrentSlopes>(app, "lif.synaptic_current_slopes");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<ReceptorCurrents>(app, "lif.receptor_currents");
+        biospike_core::checkpoint::CheckpointAppExt::persist_component::<ReceptorCurrentSlopes>(app, "lif.receptor_current_slopes");
         app.add_systems(
             SimSchedule,
-            (integrate_lif, integrate_lif_exp, integrate_lif_exp_multisynapse, integrate_lif_alpha, integrate_cond_exp)
+            (
+                integrate_lif,
+                integrate_lif_exp,
+                integrate_lif_exp_multisynapse,
+                integrate_lif_alpha,
+                integrate_lif_alpha_multisynapse,
+                integrate_cond_exp,
+            )
                 .in_set(SimSystems::Neurons)
                 .in_set(NeuronModelSystems)
                 .ambiguous_with(NeuronModelSystems)
@@ -775,6 +883,57 @@ fn integrate_lif_exp_multisynapse(mut q: Query<LifExpMultisynapseColumns>, clock
                 due[0] += input[k].0;
                 let (v1, r1, i1, s1) = model.step(v[k].0, r[k].0, &i[k].0, &due, StimulusCurrent::held_in(stim, k));
                 (v[k].0, r[k].0, i[k].0, spiked[k].0) = (v1, r1, i1, s1);
+            }
+        });
+    }
+}
+
+type LifAlphaMultisynapseColumns = (
+    &'static mut MembranePotential,
+    &'static mut RefractorySteps,
+    &'static mut SpikedThisStep,
+    (&'static mut ReceptorCurrents, &'static mut ReceptorCurrentSlopes),
+    &'static InputCurrent,
+    &'static ReceptorInput,
+    Option<&'static StimulusCurrent>,
+    &'static IafPscAlphaMultisynapse,
+);
+
+fn integrate_lif_alpha_multisynapse(mut q: Query<LifAlphaMultisynapseColumns>, clock: Res<SimClock>) {
+    if clock.step() == 0 {
+        return;
+    }
+    let dt = clock.dt_ms();
+    for (mut v, mut r, mut spiked, (mut i, mut di), input, ports, stim, neuron) in
+        q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
+    {
+        let rows = (
+            v.bypass_change_detection(),
+            r.bypass_change_detection(),
+            spiked.bypass_change_detection(),
+            (i.bypass_change_detection(), di.bypass_change_detection()),
+            (input, ports),
+            stim,
+            neuron,
+        );
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, (i, di), (input, ports), stim, neuron)| {
+            let n = v.len();
+            let (r, spiked, i, di, input, ports, stim, neuron) =
+                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &ports[..n], stim.map(|s| &s[..n]), &neuron[..n]);
+            for k in 0..n {
+                let rebuilt;
+                let model = if neuron[k].dt_ms == dt {
+                    &neuron[k]
+                } else {
+                    let m = &neuron[k];
+                    rebuilt = IafPscAlphaMultisynapse::new(m.params, &m.tau_syn_ms[..usize::from(m.receptors)], dt);
+                    &rebuilt
+                };
+                // Input without a port (Poisson trains, port-0 synapses) acts on port 1.
+                let mut due = ports[k].0;
+                due[0] += input[k].0;
+                let out = model.step(v[k].0, r[k].0, (&i[k].0, &di[k].0), &due, StimulusCurrent::held_in(stim, k));
+                (v[k].0, r[k].0, i[k].0, di[k].0, spiked[k].0) = out;
             }
         });
     }
