@@ -243,6 +243,25 @@ fn graph_export_dot_and_graphml() {
     let text = std::fs::read_to_string(&xml).expect("graphml");
     assert_eq!(text.matches("<edge ").count(), 40);
     assert_eq!(text.matches("<node ").count(), 10);
+    assert_eq!(text.matches("<data key=\"delay\">").count(), 40, "every edge has its delay");
+    assert!(!text.contains("receptor"), "no receptor ports in this network");
+    // Receptor ports: every edge names its port (ei_receptors at 50 neurons).
+    let scene = dir.join("ports.ron");
+    let small = include_str!("../scenes/ei_receptors.ron").replace("size: 800", "size: 40").replace("size: 200", "size: 10");
+    std::fs::write(&scene, small).expect("scene");
+    let xml = dir.join("ports.graphml");
+    ok(&bin().arg("graph").arg(&scene).args(["--format", "graphml", "--out"]).arg(&xml).output().expect("spawn"));
+    let text = std::fs::read_to_string(&xml).expect("graphml");
+    let edges = text.matches("<edge ").count();
+    assert!(edges > 100, "{edges} edges");
+    assert_eq!(text.matches("<data key=\"receptor\">").count(), edges);
+    assert_eq!(text.matches("<data key=\"receptor\">0</data>").count(), 0, "every synapse of this network has a port");
+    let dot = dir.join("ports.dot");
+    ok(&bin().arg("graph").arg(&scene).args(["--format", "dot", "--out"]).arg(&dot).output().expect("spawn"));
+    assert_eq!(
+        std::fs::read_to_string(&dot).expect("dot").matches("receptor = 3").count(),
+        text.matches("<data key=\"receptor\">3</data>").count()
+    );
 }
 
 #[test]
