@@ -477,6 +477,7 @@ impl Plugin for AdexPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before AdexPlugin");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<AdexState>(app, "adex.state");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<BetaSynapseState>(app, "adex.beta_synapses");
+        app.world_mut().resource_mut::<NeuronDescriptions>().register(describe);
         app.add_systems(
             SimSchedule,
             (integrate_adex, integrate_beta_multisynapse)
@@ -486,6 +487,50 @@ impl Plugin for AdexPlugin {
                 .in_set(BuiltinSystems),
         );
     }
+}
+
+/// The model and parameters of an adaptive exponential neuron, NEST's names (for the viewer's
+/// neuron panel).
+fn describe(world: &World, e: Entity) -> Option<String> {
+    let membrane = |p: &AdexParams| {
+        format!(
+            "C_m = {} pF | g_L = {} nS | E_L = {} mV | V_th = {} mV | Δ_T = {} mV | V_peak = {} mV | V_reset = {} mV | t_ref = {} ms | a = {} nS | b = {} pA | τ_w = {} ms | I_e = {} pA",
+            p.c_m_pf,
+            p.g_l_ns,
+            p.e_l_mv,
+            p.v_th_mv,
+            p.delta_t_mv,
+            p.v_peak_mv,
+            p.v_reset_mv,
+            p.t_ref_ms,
+            p.a_ns,
+            p.b_pa,
+            p.tau_w_ms,
+            p.i_e_pa
+        )
+    };
+    if let Some(n) = world.get::<Adex>(e) {
+        let p = &n.params;
+        return Some(match n.synapses {
+            AdexSynapses::Conductance { e_ex_mv, e_in_mv } => format!(
+                "aeif_cond_exp: {} | E_ex / E_in = {e_ex_mv} / {e_in_mv} mV | τ_syn = {} / {} ms",
+                membrane(p),
+                p.tau_syn_ex_ms,
+                p.tau_syn_in_ms
+            ),
+            AdexSynapses::Current => format!("aeif_psc_exp: {} | τ_syn = {} / {} ms", membrane(p), p.tau_syn_ex_ms, p.tau_syn_in_ms),
+        });
+    }
+    let n = world.get::<AeifCondBetaMultisynapse>(e)?;
+    let r = usize::from(n.receptors);
+    let list = |v: &[f64]| v[..r].iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "aeif_cond_beta_multisynapse: {} | per port: E_rev = [{}] mV, τ_rise = [{}] ms, τ_decay = [{}] ms",
+        membrane(&n.params),
+        list(&n.e_rev_mv),
+        list(&n.tau_rise_ms),
+        list(&n.tau_decay_ms)
+    ))
 }
 
 type AdexColumns = (
@@ -549,5 +594,41 @@ fn integrate_beta_multisynapse(mut q: Query<BetaColumns>, clock: Res<SimClock>) 
                 (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, &due, StimulusCurrent::held_in(stim, k));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The viewer's neuron panel names every model with its parameters.
+    #[test]
+    fn every_model_is_described() {
+        let mut app = App::new();
+        app.add_plugins((CoreSimPlugin::new(SimClock::new(0.1), 1), AdexPlugin));
+        let p = AdexParams::default();
+        let world = app.world_mut();
+        let cases = [
+            (world.spawn(Adex::new(p, AdexSynapses::Conductance { e_ex_mv: 0.0, e_in_mv: -85.0 })).id(), "aeif_cond_exp: C_m = 281 pF"),
+            (world.spawn(Adex::new(p, AdexSynapses::Current)).id(), "aeif_psc_exp:"),
+            (world.spawn(AeifCondBetaMultisynapse::new(p, &[0.0, -80.0], &[0.2, 0.5], &[2.0, 6.0])).id(), "E_rev = [0, -80] mV"),
+        ];
+        let world = app.world();
+        for (e, expected) in cases {
+            let text = world.resource::<NeuronDescriptions>().describe(world, e).unwrap_or_default();
+            assert!(text.contains(expected), "{text:?} lacks {expected:?}");
+        }
+    }
+
+    /// A beta port with equal rise and decay times is an alpha function (NEST's normalization).
+    #[test]
+    fn equal_times_normalize_as_an_alpha_function() {
+        assert_eq!(beta_normalization(5.0, 5.0), std::f64::consts::E / 5.0);
+        // The beta function's peak is 1 after the normalized jump: g(t) = g0 τ_r τ_d/(τ_d − τ_r) (e^{−t/τ_d} − e^{−t/τ_r}).
+        let (r, d) = (0.5, 6.0);
+        let g0 = beta_normalization(r, d);
+        let t_peak = d * r * (d / r).ln() / (d - r);
+        let peak = g0 * r * d / (d - r) * ((-t_peak / d).exp() - (-t_peak / r).exp());
+        assert!((peak - 1.0).abs() < 1e-12, "{peak}");
     }
 }

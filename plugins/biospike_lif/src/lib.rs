@@ -752,12 +752,41 @@ impl Plugin for LifPlugin {
     }
 }
 
+/// The model and parameters of a LIF neuron, NEST's names (for the viewer's neuron panel).
 fn describe(world: &World, e: Entity) -> Option<String> {
-    let n = world.get::<IafPscDelta>(e)?;
-    let p = &n.params;
+    let membrane = |p: &LifParams| {
+        format!(
+            "τ_m = {} ms | C_m = {} pF | E_L = {} mV | V_th = {} mV | V_reset = {} mV | t_ref = {} ms | I_e = {} pA",
+            p.tau_m_ms, p.c_m_pf, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.t_ref_ms, p.i_e_pa
+        )
+    };
+    let ports = |taus: &[f64]| taus.iter().map(|t| format!("{t}")).collect::<Vec<_>>().join(", ");
+    if let Some(n) = world.get::<IafPscDelta>(e) {
+        return Some(format!("iaf_psc_delta: {}", membrane(&n.params)));
+    }
+    if let Some(n) = world.get::<IafPscExp>(e) {
+        return Some(format!("iaf_psc_exp: {} | τ_syn = {} / {} ms", membrane(&n.params), n.tau_syn_ex_ms, n.tau_syn_in_ms));
+    }
+    if let Some(n) = world.get::<IafPscAlpha>(e) {
+        return Some(format!("iaf_psc_alpha: {} | τ_syn = {} / {} ms", membrane(&n.params), n.tau_syn_ex_ms, n.tau_syn_in_ms));
+    }
+    if let Some(n) = world.get::<IafPscExpMultisynapse>(e) {
+        let taus = ports(&n.tau_syn_ms[..usize::from(n.receptors)]);
+        return Some(format!("iaf_psc_exp_multisynapse: {} | τ_syn per port = [{taus}] ms", membrane(&n.params)));
+    }
+    if let Some(n) = world.get::<IafPscAlphaMultisynapse>(e) {
+        let taus = ports(&n.tau_syn_ms[..usize::from(n.receptors)]);
+        return Some(format!("iaf_psc_alpha_multisynapse: {} | τ_syn per port = [{taus}] ms", membrane(&n.params)));
+    }
+    let n = world.get::<IafCondExp>(e)?;
     Some(format!(
-        "iaf_psc_delta: τ_m = {} ms | C_m = {} pF | E_L = {} mV | V_th = {} mV | V_reset = {} mV | t_ref = {} ms | I_e = {} pA",
-        p.tau_m_ms, p.c_m_pf, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.t_ref_ms, p.i_e_pa
+        "iaf_cond_exp: {} | g_L = {} nS | E_ex / E_in = {} / {} mV | τ_syn = {} / {} ms",
+        membrane(&n.params),
+        n.g_l_ns,
+        n.e_ex_mv,
+        n.e_in_mv,
+        n.tau_syn_ex_ms,
+        n.tau_syn_in_ms
     ))
 }
 
@@ -1134,6 +1163,28 @@ mod tests {
             }
         }
         assert!(spikes > 20, "{spikes} spikes");
+    }
+
+    /// The viewer's neuron panel names every model with its parameters.
+    #[test]
+    fn every_model_is_described() {
+        let mut app = App::new();
+        app.add_plugins((CoreSimPlugin::new(SimClock::new(0.1), 1), LifPlugin));
+        let p = LifParams::default();
+        let world = app.world_mut();
+        let cases = [
+            (world.spawn(IafPscDelta::new(p, 0.1)).id(), "iaf_psc_delta: τ_m = 10 ms"),
+            (world.spawn(IafPscExp::new(p, 2.0, 3.0, 0.1)).id(), "iaf_psc_exp: τ_m = 10 ms"),
+            (world.spawn(IafPscAlpha::new(p, 2.0, 3.0, 0.1)).id(), "iaf_psc_alpha:"),
+            (world.spawn(IafPscExpMultisynapse::new(p, &[0.5, 2.0], 0.1)).id(), "τ_syn per port = [0.5, 2] ms"),
+            (world.spawn(IafPscAlphaMultisynapse::new(p, &[1.0], 0.1)).id(), "iaf_psc_alpha_multisynapse:"),
+            (world.spawn(IafCondExp::new(p, 16.0, 0.0, -85.0, 0.2, 2.0, 0.1)).id(), "E_ex / E_in = 0 / -85 mV"),
+        ];
+        let world = app.world();
+        for (e, expected) in cases {
+            let text = world.resource::<NeuronDescriptions>().describe(world, e).unwrap_or_default();
+            assert!(text.contains(expected), "{text:?} lacks {expected:?}");
+        }
     }
 
     #[test]
