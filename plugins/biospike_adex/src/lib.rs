@@ -533,6 +533,10 @@ fn describe(world: &World, e: Entity) -> Option<String> {
     ))
 }
 
+/// Rows from which an adaptive exponential pass is split between threads: the adaptive stepper costs about a
+/// microsecond per neuron and step, far above a hand-off.
+const COSTLY_MIN_ROWS: usize = 64;
+
 type AdexColumns = (
     &'static mut MembranePotential,
     &'static mut AdexState,
@@ -552,7 +556,7 @@ fn integrate_adex(mut q: Query<AdexColumns>, clock: Res<SimClock>) {
         q.contiguous_iter_mut().expect("AdEx components are table-stored, so the query is dense")
     {
         let rows = (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), input, inh, stim, neuron);
-        biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, input, inh, stim, neuron)| {
+        biospike_runtime::rows::for_each_costly_chunk(rows, COSTLY_MIN_ROWS, |(v, s, spiked, input, inh, stim, neuron)| {
             let n = v.len();
             let (s, spiked, input, inh, stim, neuron) =
                 (&mut s[..n], &mut spiked[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
@@ -583,7 +587,7 @@ fn integrate_beta_multisynapse(mut q: Query<BetaColumns>, clock: Res<SimClock>) 
     {
         let rows =
             (v.bypass_change_detection(), s.bypass_change_detection(), spiked.bypass_change_detection(), (input, ports), stim, neuron);
-        biospike_runtime::rows::for_each_chunk(rows, |(v, s, spiked, (input, ports), stim, neuron)| {
+        biospike_runtime::rows::for_each_costly_chunk(rows, COSTLY_MIN_ROWS, |(v, s, spiked, (input, ports), stim, neuron)| {
             let n = v.len();
             let (s, spiked, input, ports, stim, neuron) =
                 (&mut s[..n], &mut spiked[..n], &input[..n], &ports[..n], stim.map(|s| &s[..n]), &neuron[..n]);

@@ -116,6 +116,19 @@ pub fn for_each_chunk<R: Rows>(rows: R, kernel: impl Fn(R) + Sync) {
     crate::parallel::run_parts(split(rows, threads), kernel);
 }
 
+/// [`for_each_chunk`] for kernels that cost much more than a few nanoseconds a row (an
+/// adaptive ODE stepper: about a microsecond): splits from `min_rows` rows on. Each row is
+/// still touched by exactly one thread, so the result does not depend on the split.
+pub fn for_each_costly_chunk<R: Rows>(rows: R, min_rows: usize, kernel: impl Fn(R) + Sync) {
+    let n = rows.rows();
+    let threads = crate::parallel::threads();
+    if n < min_rows.max(2) || threads == 1 {
+        kernel(rows);
+        return;
+    }
+    crate::parallel::run_parts(split(rows, threads), kernel);
+}
+
 /// Like [`for_each_chunk`] (the same chunks, so each thread sees the rows it saw there), but
 /// returns each chunk's result, in row order.
 pub fn map_chunks<R: Rows, T: Send>(rows: R, kernel: impl Fn(R) -> T + Sync) -> Vec<T> {
