@@ -255,7 +255,9 @@ fn wrong_damaged_and_unfinished_checkpoints_are_refused_or_skipped() {
     copy_dir(&ckpt, &copy);
     let manifest = copy.join("checkpoint.ron");
     let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(&manifest, text.replacen("format: 1,", "format: 99,", 1)).unwrap_or_else(|e| panic!("{e}"));
+    let this = format!("format: {},", biospike_core::checkpoint::FORMAT_VERSION);
+    assert!(text.contains(&this), "{text}");
+    std::fs::write(&manifest, text.replacen(&this, "format: 99,", 1)).unwrap_or_else(|e| panic!("{e}"));
     let o = exec(bin().args(["resume"]).arg(&copy).args(["--out"]).arg(dir.join("o2")));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("format 99"), "{}", String::from_utf8_lossy(&o.stderr));

@@ -65,13 +65,14 @@ use std::collections::VecDeque;
 use std::io::{Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::components::{NeuronId, Synapse, SynapticDelay, SynapticWeight};
+use crate::components::{NeuronId, Synapse, SynapticDelay, SynapticReceptor, SynapticWeight};
 use crate::connectivity::{SynapseEdits, SynapseIndex};
 use crate::populations::PopulationTable;
 use crate::schedule::SimClock;
 
-/// Version of the `state.bin` layout; a checkpoint of another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the `state.bin` layout; a checkpoint of another version is refused. 2: receptor
+/// ports (the synapse index's port column, the delay ring's port rows, each synapse's port).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The state file inside a checkpoint folder.
 pub const STATE_FILE: &str = "state.bin";
@@ -820,12 +821,16 @@ fn load_network(world: &mut World, r: &mut StateReader) -> Result<(), Checkpoint
     Ok(())
 }
 
-/// Every synapse entity: `(entity, pre, post, weight, delay)`.
+/// Every synapse entity: `(entity, pre, post, weight, delay)`, and the receptor port of each.
 fn save_synapses(world: &mut World, w: &mut StateWriter) -> Result<(), CheckpointError> {
-    let mut q = world.query::<(Entity, &Synapse, &SynapticWeight, &SynapticDelay)>();
-    let mut rows: Vec<(Entity, u32, u32, f32, u16)> = q.iter(world).map(|(e, s, wt, d)| (e, s.pre.0, s.post.0, wt.0, d.0)).collect();
+    let mut q = world.query::<(Entity, &Synapse, &SynapticWeight, &SynapticDelay, Option<&SynapticReceptor>)>();
+    let mut rows: Vec<(Entity, u32, u32, f32, u16, u8)> =
+        q.iter(world).map(|(e, s, wt, d, port)| (e, s.pre.0, s.post.0, wt.0, d.0, port.map_or(0, |p| p.0))).collect();
     rows.sort_unstable_by_key(|r| r.0.to_bits());
+    let ports: Vec<u8> = rows.iter().map(|r| r.5).collect();
+    let rows: Vec<(Entity, u32, u32, f32, u16)> = rows.into_iter().map(|(e, pre, post, wt, d, _)| (e, pre, post, wt, d)).collect();
     w.put(&rows);
+    w.put(&ports);
     Ok(())
 }
 
@@ -834,6 +839,7 @@ fn save_synapses(world: &mut World, w: &mut StateWriter) -> Result<(), Checkpoin
 /// and sets weights and delays.
 fn load_synapses(world: &mut World, r: &mut StateReader) -> Result<(), CheckpointError> {
     let rows: Vec<(Entity, u32, u32, f32, u16)> = r.get()?;
+    let ports: Vec<u8> = r.get()?;
     let mut q = world.query::<(Entity, &Synapse, &SynapticWeight, &SynapticDelay)>();
     let here: EntityHashMap<(u32, u32, f32, u16)> = q.iter(world).map(|(e, s, wt, d)| (e, (s.pre.0, s.post.0, wt.0, d.0))).collect();
     let saved: bevy_ecs::entity::EntityHashSet = rows.iter().map(|r| r.0).collect();
@@ -842,7 +848,8 @@ fn load_synapses(world: &mut World, r: &mut StateReader) -> Result<(), Checkpoin
     for e in gone {
         world.despawn(e);
     }
-    for &(e, pre, post, weight, delay) in &rows {
+    for (i, &(e, pre, post, weight, delay)) in rows.iter().enumerate() {
+        let port = ports.get(i).copied().unwrap_or(0);
         match here.get(&e) {
             Some(&(p, q, wt, d)) if (p, q) == (pre, post) => {
                 if wt.to_bits() != weight.to_bits() || d != delay {
@@ -850,15 +857,18 @@ fn load_synapses(world: &mut World, r: &mut StateReader) -> Result<(), Checkpoin
                 }
             }
             Some(_) => {
-                world.entity_mut(e).insert((
-                    Synapse { pre: NeuronId(pre), post: NeuronId(post) },
-                    SynapticWeight(weight),
-                    SynapticDelay(delay),
-                ));
+                let mut entity = world.entity_mut(e);
+                // The port first, so the delivery index's re-add sees it.
+                if port != 0 {
+                    entity.insert(SynapticReceptor(port));
+                } else {
+                    entity.remove::<SynapticReceptor>();
+                }
+                entity.insert((Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(weight), SynapticDelay(delay)));
             }
             None => {
-                let new =
-                    world.spawn((Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(weight), SynapticDelay(delay))).id();
+                let synapse = (Synapse { pre: NeuronId(pre), post: NeuronId(post) }, SynapticWeight(weight), SynapticDelay(delay));
+                let new = if port != 0 { world.spawn((SynapticReceptor(port), synapse)).id() } else { world.spawn(synapse).id() };
                 r.map_entity(e, new);
             }
         }
