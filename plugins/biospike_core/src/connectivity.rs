@@ -70,8 +70,8 @@ pub struct IndexedSynapse {
 /// target receive its inputs in the same order whatever the thread count, and lets a thread
 /// find its range of targets in a row by binary search.
 ///
-/// Memory: 4 (post) + 4 (weight) + 2 (delay) + 8 (entity) = 18 bytes per synapse, plus
-/// 4 bytes per neuron for `row_start`.
+/// Memory: 4 (post) + 4 (weight) + 2 (delay) + 8 (entity) = 18 bytes per synapse (plus 1 for
+/// its receptor port in networks with ports), plus 4 bytes per neuron for `row_start`.
 ///
 /// # Index-only synapses
 /// Large networks with a fixed topology can skip the synapse entities (≈ 100 bytes each in
