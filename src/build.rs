@@ -69,7 +69,8 @@ fn add_model(app: &mut App, scene: &Scene, out: Option<&Path>) {
         p.neuron.lif().is_some()
             || p.neuron.iaf_cond_exp(d.dt_ms).is_some()
             || p.neuron.iaf_psc_alpha(d.dt_ms).is_some()
-            || p.neuron.receptor_ports().is_some()
+            || p.neuron.iaf_psc_exp_multisynapse(d.dt_ms).is_some()
+            || p.neuron.iaf_psc_alpha_multisynapse(d.dt_ms).is_some()
     }) {
         group = group.enable::<biospike_lif::LifPlugin>();
     }
@@ -277,8 +278,6 @@ fn insert_poisson(world: &mut World, entities: &[Entity], skip: u32, p: &crate::
     world.insert_batch(chosen.iter().map(|&e| (e, input)));
 }
 
-/// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
-/// Gaussian noise where it was not spawned with the neurons (`noise`).
 /// Spawns a population of `model` neurons with ids `ids` (population `pi`, whose first id is
 /// `first`), each at its initial `V` (`v_init`, else `E_L`).
 #[allow(clippy::too_many_arguments, reason = "one population's place and its neurons' start")]
@@ -307,6 +306,8 @@ fn spawn_membrane<M: Component + Copy>(
         .collect()
 }
 
+/// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
+/// Gaussian noise where it was not spawned with the neurons (`noise`).
 fn insert_drives(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, noise: bool) {
     if let (true, Some(n)) = (noise, p.noise) {
         world.insert_batch(entities.iter().map(|&e| (e, n.component())));

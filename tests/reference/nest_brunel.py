@@ -36,11 +36,13 @@ T0, T1 = 100.0, 1000.0
 CE, CI = 1000, 250
 
 
-def run(NE, NI, g, eta, J, v_reset, seed):
+def network(NE, NI, g, eta, J, v_reset, seed, threads=2):
+    """Builds the network (NE excitatory, NI inhibitory neurons, in-degrees CE and CI) in a
+    fresh NEST kernel and returns the spike recorder that sees every neuron."""
     nest.ResetKernel()
     nest.resolution = 0.1
     nest.rng_seed = seed
-    nest.local_num_threads = 2
+    nest.local_num_threads = threads
     theta, tau = 20.0, 20.0
     params = {"C_m": 1.0, "tau_m": tau, "t_ref": 2.0, "E_L": 0.0, "V_reset": v_reset, "V_m": 0.0, "V_th": theta}
     p_rate = 1000.0 * eta * theta / (J * CE * tau) * CE
@@ -54,6 +56,11 @@ def run(NE, NI, g, eta, J, v_reset, seed):
     nest.Connect(ex, ex + inh, {"rule": "fixed_indegree", "indegree": CE}, "excitatory")
     nest.Connect(inh, ex + inh, {"rule": "fixed_indegree", "indegree": CI}, "inhibitory")
     nest.Connect(ex + inh, rec)
+    return rec
+
+
+def run(NE, NI, g, eta, J, v_reset, seed):
+    rec = network(NE, NI, g, eta, J, v_reset, seed)
     nest.Simulate(T1)
     ev = rec.get("events")
     return stats(np.asarray(ev["senders"]) - 1, np.asarray(ev["times"]), NE, NI, T0, T1)
@@ -84,4 +91,5 @@ def main(path, only=None):
 
 
 # `nest_brunel.py OUT [STATE ...]`: every state into a new OUT, or only the named ones appended.
-main(sys.argv[1], sys.argv[2:])
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])

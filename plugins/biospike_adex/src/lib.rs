@@ -232,6 +232,53 @@ fn evolve<const N: usize>(f: &impl Fn(&[f64; N]) -> [f64; N], y: &mut [f64; N], 
     }
 }
 
+/// NEST's update of an adaptive exponential neuron over one step of `dt_ms`: accepted sub-steps
+/// of [`evolve`] over the system `f(y, refractory)` (`y[0]` is `V`, `y[w]` the adaptation
+/// current) until the step is covered, `V` held at `V_reset` while refractory, and after each
+/// sub-step a spike where `V` reaches `V_peak` (`V_th` with `Δ_T = 0`): `V ← V_reset`,
+/// `w ← w + b`, refractory for `round(t_ref/h)` steps. `clock` is the refractory steps left and
+/// the stepper's proposed sub-step (0 before the first step), both carried to the next step.
+/// Returns whether the neuron fired.
+fn advance<const D: usize>(
+    p: &AdexParams,
+    f: impl Fn(&[f64; D], bool) -> [f64; D],
+    y: &mut [f64; D],
+    w: usize,
+    (refractory, substep_ms): (&mut u32, &mut f64),
+    dt_ms: f64,
+) -> bool {
+    let v_peak = if p.delta_t_mv > 0.0 { p.v_peak_mv } else { p.v_th_mv };
+    let refractory_counts = (p.t_ref_ms / dt_ms).round().max(0.0) as u32;
+    let mut h = if *substep_ms > 0.0 { *substep_ms } else { dt_ms };
+    let mut t = 0.0;
+    let mut fired = false;
+    while t < dt_ms {
+        let held = *refractory > 0;
+        evolve(&|y: &[f64; D]| f(y, held), y, &mut t, dt_ms, &mut h);
+        if held {
+            y[0] = p.v_reset_mv;
+        } else if y[0] >= v_peak {
+            y[0] = p.v_reset_mv;
+            y[w] += p.b_pa;
+            *refractory = if refractory_counts > 0 { refractory_counts + 1 } else { 0 };
+            fired = true;
+        }
+    }
+    if *refractory > 0 {
+        *refractory -= 1;
+    }
+    *substep_ms = h;
+    fired
+}
+
+/// `x`, or 0 where it is subnormal: a silent neuron's decayed conductances, currents or
+/// adaptation reach subnormal numbers, on which arithmetic is about a hundred times slower, and
+/// they move no `V` (NEST keeps them).
+#[inline]
+fn flush(x: f64) -> f64 {
+    if x.abs() < f64::MIN_POSITIVE { 0.0 } else { x }
+}
+
 impl Adex {
     /// A neuron.
     pub fn new(params: AdexParams, synapses: AdexSynapses) -> Self {
@@ -259,44 +306,16 @@ impl Adex {
         [dv, -ex / p.tau_syn_ex_ms, -inh / p.tau_syn_in_ms, (p.a_ns * (v - p.e_l_mv) - w) / p.tau_w_ms]
     }
 
-    /// GSL's `gsl_odeiv_evolve_apply` for this neuron ([`evolve`]).
-    fn evolve(&self, y: &mut Y, t: &mut f64, t1: f64, h: &mut f64, refractory: bool, stim: f64) {
-        evolve(&|y: &Y| self.derivatives(y, refractory, stim), y, t, t1, h);
-    }
-
     /// One step of `dt_ms`: `v` mV, the state, this step's excitatory and inhibitory input
     /// (nS or pA; the latter negative) and the generator current in effect over the step
     /// ([`StimulusCurrent::held`], pA). Returns the new `v` and whether it fired.
     pub fn step(&self, v: f64, state: &mut AdexState, dt_ms: f64, input_ex: f64, input_in: f64, stim: f64) -> (f64, bool) {
-        let p = &self.params;
-        let v_peak = if p.delta_t_mv > 0.0 { p.v_peak_mv } else { p.v_th_mv };
-        let refractory_counts = (p.t_ref_ms / dt_ms).round().max(0.0) as u32;
         let mut y: Y = [v, state.syn_ex, state.syn_in, state.w];
-        let mut h = if state.substep_ms > 0.0 { state.substep_ms } else { dt_ms };
-        let mut t = 0.0;
-        let mut fired = false;
-        while t < dt_ms {
-            self.evolve(&mut y, &mut t, dt_ms, &mut h, state.refractory > 0, stim);
-            if state.refractory > 0 {
-                y[0] = p.v_reset_mv;
-            } else if y[0] >= v_peak {
-                y[0] = p.v_reset_mv;
-                y[3] += p.b_pa;
-                state.refractory = if refractory_counts > 0 { refractory_counts + 1 } else { 0 };
-                fired = true;
-            }
-        }
-        if state.refractory > 0 {
-            state.refractory -= 1;
-        }
-        // Subnormal values (a silent neuron's decayed conductances, currents or adaptation)
-        // are flushed to 0: arithmetic on them is about a hundred times slower, and they move
-        // no `V` (NEST keeps them).
-        let flush = |x: f64| if x.abs() < f64::MIN_POSITIVE { 0.0 } else { x };
+        let clock = (&mut state.refractory, &mut state.substep_ms);
+        let fired = advance(&self.params, |y: &Y, refractory| self.derivatives(y, refractory, stim), &mut y, 3, clock, dt_ms);
         state.syn_ex = flush(y[1] + input_ex);
         state.syn_in = flush(y[2] - input_in);
         state.w = flush(y[3]);
-        state.substep_ms = h;
         (y[0], fired)
     }
 }
@@ -429,40 +448,19 @@ impl AeifCondBetaMultisynapse {
         input: &[f64; MAX_RECEPTORS],
         stim: f64,
     ) -> (f64, bool) {
-        let p = &self.params;
         let n = (D - 2) / 2;
-        let v_peak = if p.delta_t_mv > 0.0 { p.v_peak_mv } else { p.v_th_mv };
-        let refractory_counts = (p.t_ref_ms / dt_ms).round().max(0.0) as u32;
         let mut y = [0.0; D];
         (y[0], y[1]) = (v, state.w);
         for r in 0..n {
             (y[2 + 2 * r], y[3 + 2 * r]) = (state.dg[r], state.g[r]);
         }
-        let mut h = if state.substep_ms > 0.0 { state.substep_ms } else { dt_ms };
-        let mut t = 0.0;
-        let mut fired = false;
-        while t < dt_ms {
-            let refractory = state.refractory > 0;
-            evolve(&|y: &[f64; D]| self.derivatives(y, refractory, stim), &mut y, &mut t, dt_ms, &mut h);
-            if state.refractory > 0 {
-                y[0] = p.v_reset_mv;
-            } else if y[0] >= v_peak {
-                y[0] = p.v_reset_mv;
-                y[1] += p.b_pa;
-                state.refractory = if refractory_counts > 0 { refractory_counts + 1 } else { 0 };
-                fired = true;
-            }
-        }
-        if state.refractory > 0 {
-            state.refractory -= 1;
-        }
-        let flush = |x: f64| if x.abs() < f64::MIN_POSITIVE { 0.0 } else { x };
+        let clock = (&mut state.refractory, &mut state.substep_ms);
+        let fired = advance(&self.params, |y: &[f64; D], refractory| self.derivatives(y, refractory, stim), &mut y, 1, clock, dt_ms);
         for r in 0..n {
             state.dg[r] = flush(y[2 + 2 * r] + input[r].abs() * self.g0[r]);
             state.g[r] = flush(y[3 + 2 * r]);
         }
         state.w = flush(y[1]);
-        state.substep_ms = h;
         (y[0], fired)
     }
 }
@@ -592,9 +590,7 @@ fn integrate_beta_multisynapse(mut q: Query<BetaColumns>, clock: Res<SimClock>) 
             let (s, spiked, input, ports, stim, neuron) =
                 (&mut s[..n], &mut spiked[..n], &input[..n], &ports[..n], stim.map(|s| &s[..n]), &neuron[..n]);
             for k in 0..n {
-                // Input without a port (Poisson trains) acts on port 1.
-                let mut due = ports[k].0;
-                due[0] += input[k].0;
+                let due = ports[k].with_unported(input[k].0);
                 (v[k].0, spiked[k].0) = neuron[k].step(v[k].0, &mut s[k], dt, &due, StimulusCurrent::held_in(stim, k));
             }
         });

@@ -390,6 +390,7 @@ persist_tuple!(0 A, 1 B);
 persist_tuple!(0 A, 1 B, 2 C);
 persist_tuple!(0 A, 1 B, 2 C, 3 D);
 persist_tuple!(0 A, 1 B, 2 C, 3 D, 4 E);
+persist_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
 
 /// Implements [`Persist`] for a struct by its fields, in the order given (all of them):
 /// `persist_fields!(MyState { a, b, c })`, or `persist_fields!(Wrapper { 0 })` for a tuple struct.
@@ -821,16 +822,13 @@ fn load_network(world: &mut World, r: &mut StateReader) -> Result<(), Checkpoint
     Ok(())
 }
 
-/// Every synapse entity: `(entity, pre, post, weight, delay)`, and the receptor port of each.
+/// Every synapse entity: `(entity, pre, post, weight, delay, receptor port)`.
 fn save_synapses(world: &mut World, w: &mut StateWriter) -> Result<(), CheckpointError> {
     let mut q = world.query::<(Entity, &Synapse, &SynapticWeight, &SynapticDelay, Option<&SynapticReceptor>)>();
     let mut rows: Vec<(Entity, u32, u32, f32, u16, u8)> =
         q.iter(world).map(|(e, s, wt, d, port)| (e, s.pre.0, s.post.0, wt.0, d.0, port.map_or(0, |p| p.0))).collect();
     rows.sort_unstable_by_key(|r| r.0.to_bits());
-    let ports: Vec<u8> = rows.iter().map(|r| r.5).collect();
-    let rows: Vec<(Entity, u32, u32, f32, u16)> = rows.into_iter().map(|(e, pre, post, wt, d, _)| (e, pre, post, wt, d)).collect();
     w.put(&rows);
-    w.put(&ports);
     Ok(())
 }
 
@@ -838,8 +836,7 @@ fn save_synapses(world: &mut World, w: &mut StateWriter) -> Result<(), Checkpoin
 /// the ones it has and the world lacks (created during the run; mapped to their new entities),
 /// and sets weights and delays.
 fn load_synapses(world: &mut World, r: &mut StateReader) -> Result<(), CheckpointError> {
-    let rows: Vec<(Entity, u32, u32, f32, u16)> = r.get()?;
-    let ports: Vec<u8> = r.get()?;
+    let rows: Vec<(Entity, u32, u32, f32, u16, u8)> = r.get()?;
     let mut q = world.query::<(Entity, &Synapse, &SynapticWeight, &SynapticDelay)>();
     let here: EntityHashMap<(u32, u32, f32, u16)> = q.iter(world).map(|(e, s, wt, d)| (e, (s.pre.0, s.post.0, wt.0, d.0))).collect();
     let saved: bevy_ecs::entity::EntityHashSet = rows.iter().map(|r| r.0).collect();
@@ -848,8 +845,7 @@ fn load_synapses(world: &mut World, r: &mut StateReader) -> Result<(), Checkpoin
     for e in gone {
         world.despawn(e);
     }
-    for (i, &(e, pre, post, weight, delay)) in rows.iter().enumerate() {
-        let port = ports.get(i).copied().unwrap_or(0);
+    for &(e, pre, post, weight, delay, port) in &rows {
         match here.get(&e) {
             Some(&(p, q, wt, d)) if (p, q) == (pre, post) => {
                 if wt.to_bits() != weight.to_bits() || d != delay {

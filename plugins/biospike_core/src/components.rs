@@ -78,6 +78,17 @@ pub const MAX_RECEPTORS: usize = 8;
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
 pub struct ReceptorInput(pub [f64; MAX_RECEPTORS]);
 
+impl ReceptorInput {
+    /// This step's input per port, with `unported` (the neuron's [`InputCurrent`]: Poisson
+    /// trains, synapses of port 0) added to port 1, where the models with ports take it.
+    #[inline]
+    pub fn with_unported(&self, unported: f64) -> [f64; MAX_RECEPTORS] {
+        let mut due = self.0;
+        due[0] += unported;
+        due
+    }
+}
+
 /// The receptor port a synapse delivers to (1-based, NEST's `receptor_type`; at most
 /// [`MAX_RECEPTORS`]). Without it (or with 0) a synapse goes to the channel of its weight's
 /// sign. Set it when the synapse is spawned: the delivery index reads it then, and a later

@@ -91,6 +91,8 @@ pub struct SynapseIndex {
     /// One receptor port per position, or empty when every synapse has port 0 (the channel
     /// of its sign): 1 byte per synapse only in networks with receptor ports.
     receptor: Vec<u8>,
+    /// The largest port in `receptor` (0 without ports): the delay ring's port rows.
+    max_receptor: u8,
     max_delay: u16,
     /// `Some(d)` when every synapse has delay `d` (delivery then skips the delay array).
     uniform_delay: Option<u16>,
@@ -109,6 +111,7 @@ crate::persist_fields!(SynapseIndex {
     delay,
     entity,
     receptor,
+    max_receptor,
     max_delay,
     uniform_delay,
     consecutive_from,
@@ -216,7 +219,7 @@ impl SynapseIndex {
 
     /// Largest receptor port (0 when no synapse names one).
     pub fn max_receptor(&self) -> u8 {
-        self.receptor.iter().copied().max().unwrap_or(0)
+        self.max_receptor
     }
 
     /// `true` when the synapses have no entities (an index built by [`SynapseIndex::index_only`]).
@@ -361,6 +364,7 @@ impl SynapseIndex {
         Self {
             row_start,
             consecutive_from,
+            max_receptor: receptor.iter().copied().max().unwrap_or(0),
             max_delay: delay.iter().copied().max().unwrap_or(0),
             uniform_delay: delay.first().copied().filter(|&d| delay.iter().all(|&x| x == d)),
             post,

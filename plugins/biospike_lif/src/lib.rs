@@ -907,9 +907,7 @@ fn integrate_lif_exp_multisynapse(mut q: Query<LifExpMultisynapseColumns>, clock
                     rebuilt = IafPscExpMultisynapse::new(m.params, &m.tau_syn_ms[..usize::from(m.receptors)], dt);
                     &rebuilt
                 };
-                // Input without a port (Poisson trains, port-0 synapses) acts on port 1.
-                let mut due = ports[k].0;
-                due[0] += input[k].0;
+                let due = ports[k].with_unported(input[k].0);
                 let (v1, r1, i1, s1) = model.step(v[k].0, r[k].0, &i[k].0, &due, StimulusCurrent::held_in(stim, k));
                 (v[k].0, r[k].0, i[k].0, spiked[k].0) = (v1, r1, i1, s1);
             }
@@ -958,9 +956,7 @@ fn integrate_lif_alpha_multisynapse(mut q: Query<LifAlphaMultisynapseColumns>, c
                     rebuilt = IafPscAlphaMultisynapse::new(m.params, &m.tau_syn_ms[..usize::from(m.receptors)], dt);
                     &rebuilt
                 };
-                // Input without a port (Poisson trains, port-0 synapses) acts on port 1.
-                let mut due = ports[k].0;
-                due[0] += input[k].0;
+                let due = ports[k].with_unported(input[k].0);
                 let out = model.step(v[k].0, r[k].0, (&i[k].0, &di[k].0), &due, StimulusCurrent::held_in(stim, k));
                 (v[k].0, r[k].0, i[k].0, di[k].0, spiked[k].0) = out;
             }
