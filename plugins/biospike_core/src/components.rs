@@ -16,7 +16,8 @@ pub struct Neuron;
 /// It is the neuron's identity in every table biospike writes and the index into dense
 /// per-neuron buffers (synaptic ring buffer, spike lists). It has no meaningful default, so it
 /// is not `require`d: whoever spawns neurons assigns it.
-#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deref)]
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deref, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
 pub struct NeuronId(pub u32);
 
 /// Index of the neuron's population in [`crate::PopulationTable`]. Default: `0`.
@@ -33,7 +34,8 @@ pub struct Position(pub [f32; 3]);
 /// The built-in neuron update rewrites it every step without change detection
 /// (`Changed<MembranePotential>` does not fire for it), like [`RecoveryVariable`],
 /// [`SpikedThisStep`] and [`LastSpikeStep`].
-#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
+#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
 pub struct MembranePotential(pub f64);
 
 impl Default for MembranePotential {
@@ -44,7 +46,8 @@ impl Default for MembranePotential {
 
 /// Membrane recovery variable `u` (Izhikevich 2003, eq. 2), in mV/ms-scaled units of `v`.
 /// Default: `-13.0` (`b·v` for `b = 0.2`, `v = -65`).
-#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
+#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
 pub struct RecoveryVariable(pub f64);
 
 impl Default for RecoveryVariable {
@@ -57,7 +60,8 @@ impl Default for RecoveryVariable {
 /// pA-like). Rebuilt every step in [`crate::SimSystems::Input`]: reset to 0, external drive
 /// added, then synaptic input. Default: `0.0`. Scratch rebuilt every step: the built-in stages
 /// write it without change detection (`Changed<InputCurrent>` does not fire for them).
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut)]
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Deref, DerefMut, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
 pub struct InputCurrent(pub f64);
 
 /// The inhibitory channel of this step's synaptic input (the sum of the negative weights due),
@@ -139,7 +143,8 @@ pub struct SignedChannels;
 
 /// Excitability `E`, a dimensionless gain on the input current: the neuron integrates
 /// `E · I`. Range `>= 0`. Default: `1.0` (no effect). Neuromodulation drives it.
-#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut)]
+#[derive(Component, Clone, Copy, Debug, PartialEq, Deref, DerefMut, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
 pub struct Excitability(pub f64);
 
 impl Default for Excitability {
@@ -149,7 +154,8 @@ impl Default for Excitability {
 }
 
 /// Whether the neuron fired during the current step. Default: `false`.
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Deref, DerefMut)]
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Deref, DerefMut, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
 pub struct SpikedThisStep(pub bool);
 
 /// Step of the neuron's most recent spike, `None` before the first. Default: `None`.

@@ -3,6 +3,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::passes::AutoInsertApplyDeferredPass;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use bevy_tasks::{ComputeTaskPool, TaskPoolBuilder};
+use bytemuck::TransparentWrapper;
 
 use crate::components::*;
 use crate::guard::{GuardSettings, SimStatus};
@@ -169,15 +170,23 @@ fn collect_spikes(
         // instead of one thread pulling every cache line over.
         let columns = (ids, spiked, last.bypass_change_detection(), v, u, i);
         let parts = biospike_runtime::rows::map_chunks(columns, |(ids, spiked, last, v, u, i)| {
-            let n = ids.len();
-            let (spiked, last, v, u, i) = (&spiked[..n], &mut last[..n], &v[..n], &u[..n], &i[..n]);
-            let mut ok = true;
-            for k in 0..n {
-                ok &= guard.is_ok(v[k].0, u[k].0, i[k].0);
-            }
+            let ok = guard_rows(v, u, i, guard.max_abs_voltage_mv, guard.max_abs_recovery);
             let mut fired = Vec::new();
-            for k in 0..n {
-                if spiked[k].0 {
+            // Eight spike flags at a time: most words are zero (a few neurons fire per step).
+            let flags: &[u8] = bytemuck::cast_slice(SpikedThisStep::peel_slice(spiked));
+            let (words, tail) = flags.as_chunks::<8>();
+            for (w, word) in words.iter().enumerate() {
+                let mut bits = u64::from_le_bytes(*word);
+                while bits != 0 {
+                    let k = w * 8 + bits.trailing_zeros() as usize / 8;
+                    fired.push(ids[k].0);
+                    last[k].0 = Some(step);
+                    bits &= bits - 1;
+                }
+            }
+            for (l, &f) in tail.iter().enumerate() {
+                if f != 0 {
+                    let k = words.len() * 8 + l;
                     fired.push(ids[k].0);
                     last[k].0 = Some(step);
                 }
@@ -197,6 +206,23 @@ fn collect_spikes(
         }
     }
 }
+
+/// Whether every neuron's `v`, `u` and input pass the guard ([`GuardSettings::is_ok`]).
+#[inline(always)]
+fn guard_columns(v: &[MembranePotential], u: &[RecoveryVariable], i: &[InputCurrent], max_v: f64, max_u: f64) -> bool {
+    let guard = GuardSettings { max_abs_voltage_mv: max_v, max_abs_recovery: max_u };
+    let n = v.len();
+    let (u, i) = (&u[..n], &i[..n]);
+    let mut ok = true;
+    for k in 0..n {
+        ok &= guard.is_ok(v[k].0, u[k].0, i[k].0);
+    }
+    ok
+}
+
+biospike_runtime::avx2_kernel!(
+    fn guard_rows<'a>(v: &'a [MembranePotential], u: &'a [RecoveryVariable], i: &'a [InputCurrent], max_v: f64, max_u: f64) -> bool = guard_columns;
+);
 
 pub(crate) fn advance_clock(mut clock: ResMut<SimClock>) {
     clock.advance();

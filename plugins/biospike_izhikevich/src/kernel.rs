@@ -4,6 +4,9 @@ use bevy_ecs::prelude::Component;
 
 /// Form of the recovery equation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// Eight bytes, so that `IzhikevichParams` is eight `f64`-sized fields without padding, which
+// the AVX-512 kernel loads as one row of a transpose.
+#[repr(u64)]
 pub enum RecoveryForm {
     /// `u' = a(bv − u)` (the model's equation).
     #[default]
@@ -15,8 +18,9 @@ pub enum RecoveryForm {
 /// Per-neuron parameters. `a` (1/ms), `b` (dimensionless), `c` (mV), `d` (current units),
 /// and the quadratic `v' = k2·v² + k1·v + k0 − u + I` (defaults 0.04, 5, 140).
 ///
-/// Memory: 64 bytes per neuron.
+/// Memory: 64 bytes per neuron (`repr(C)`: eight 8-byte fields in this order, no padding).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
 pub struct IzhikevichParams {
     /// Time scale of `u`, 1/ms. Typical `0.02`.
     pub a: f64,
@@ -229,6 +233,105 @@ pub fn izhikevich_half_step_lanes(
     (v, u, fired)
 }
 
+/// The published scheme for eight neurons in AVX-512 registers, bit-identical to
+/// [`izhikevich_step`] with `IntegrationScheme::HalfStep { v_substeps: 2 }`.
+///
+/// [`izhikevich_half_step_lanes`] leaves it to the compiler, which gathers each parameter of
+/// the array-of-structs column lane by lane and branches on the recovery form and the
+/// threshold; here each neuron's 64-byte parameter row is loaded whole and the eight rows are
+/// transposed in registers (16 shuffles), then every operation of the scalar kernel runs on
+/// eight lanes in the same order (separate multiplies and adds, no fused multiply-add), with
+/// selects for the recovery form and the reset.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code, reason = "AVX-512 loads and stores of eight f64 from arrays and parameter rows")]
+pub mod x8 {
+    use super::IzhikevichParams;
+    use core::arch::x86_64::*;
+
+    const _: () = assert!(core::mem::size_of::<IzhikevichParams>() == 64);
+    const _: () = assert!(core::mem::offset_of!(IzhikevichParams, recovery) == 56);
+
+    /// Rows `r0..r3` (first or second half of four parameter rows, 4 `f64` each), as
+    /// `[r0 | r2]` and `[r1 | r3]` gives two transposed fields each of the two unpacks.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+    fn pair(lo: *const f64, hi: *const f64) -> __m512d {
+        // SAFETY: callers pass pointers to four readable f64 (half a parameter row).
+        unsafe { _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(_mm256_loadu_pd(lo)), _mm256_loadu_pd(hi)) }
+    }
+
+    /// Eight fields of eight rows: `half` 0 gives `(a, b, c, d)`, 1 gives `(k2, k1, k0, recovery)`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+    fn fields(p: &[IzhikevichParams; 8], half: usize) -> [__m512d; 4] {
+        let row = |k: usize| -> *const f64 { (&raw const p[k]).cast::<f64>().wrapping_add(4 * half) };
+        let (xa, xb, xc, xd) = (pair(row(0), row(2)), pair(row(1), row(3)), pair(row(4), row(6)), pair(row(5), row(7)));
+        let (lo_ab, hi_ab) = (_mm512_unpacklo_pd(xa, xb), _mm512_unpackhi_pd(xa, xb));
+        let (lo_cd, hi_cd) = (_mm512_unpacklo_pd(xc, xd), _mm512_unpackhi_pd(xc, xd));
+        [
+            _mm512_shuffle_f64x2::<0x88>(lo_ab, lo_cd),
+            _mm512_shuffle_f64x2::<0x88>(hi_ab, hi_cd),
+            _mm512_shuffle_f64x2::<0xDD>(lo_ab, lo_cd),
+            _mm512_shuffle_f64x2::<0xDD>(hi_ab, hi_cd),
+        ]
+    }
+
+    /// Advances `v`, `u` of eight neurons with input current `input` scaled by `excitability`
+    /// by one step; returns the lanes that fired as bits.
+    ///
+    /// # Safety
+    /// Call it only where the CPU has AVX-512 F, DQ and VL (and AVX2): from code compiled with
+    /// those features, or after `biospike_runtime::simd::has_avx512()` said so.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+    pub fn izhikevich_half_step_x8(
+        v: &mut [f64; 8],
+        u: &mut [f64; 8],
+        input: &[f64; 8],
+        excitability: &[f64; 8],
+        p: &[IzhikevichParams; 8],
+        dt_ms: f64,
+        threshold_mv: f64,
+    ) -> u8 {
+        let [a, b, c, d] = fields(p, 0);
+        let [k2, k1, k0, recovery] = fields(p, 1);
+        // SAFETY: eight f64 each, from and to arrays of eight.
+        let (mut vv, mut uu, input, excitability) = unsafe {
+            (
+                _mm512_loadu_pd(v.as_ptr()),
+                _mm512_loadu_pd(u.as_ptr()),
+                _mm512_loadu_pd(input.as_ptr()),
+                _mm512_loadu_pd(excitability.as_ptr()),
+            )
+        };
+        let ii = _mm512_mul_pd(excitability, input);
+        let h = _mm512_set1_pd(dt_ms / 2.0);
+        for _ in 0..2 {
+            // k2·(v·v) + k1·v + k0 − u + I, left to right, as `IzhikevichParams::dv`.
+            let mut dv = _mm512_mul_pd(k2, _mm512_mul_pd(vv, vv));
+            dv = _mm512_add_pd(dv, _mm512_mul_pd(k1, vv));
+            dv = _mm512_add_pd(dv, k0);
+            dv = _mm512_sub_pd(dv, uu);
+            dv = _mm512_add_pd(dv, ii);
+            vv = _mm512_add_pd(vv, _mm512_mul_pd(h, dv));
+        }
+        let standard = _mm512_sub_pd(_mm512_mul_pd(b, vv), uu);
+        let accommodation = _mm512_mul_pd(b, _mm512_add_pd(vv, _mm512_set1_pd(65.0)));
+        let accommodating = _mm512_cmpneq_epi64_mask(_mm512_castpd_si512(recovery), _mm512_setzero_si512());
+        let drive = _mm512_mask_blend_pd(accommodating, standard, accommodation);
+        uu = _mm512_add_pd(uu, _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(dt_ms), a), drive));
+        let fired = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(vv, _mm512_set1_pd(threshold_mv));
+        uu = _mm512_mask_add_pd(uu, fired, uu, d);
+        vv = _mm512_mask_blend_pd(fired, vv, c);
+        // SAFETY: eight f64 each, into arrays of eight.
+        unsafe {
+            _mm512_storeu_pd(v.as_mut_ptr(), vv);
+            _mm512_storeu_pd(u.as_mut_ptr(), uu);
+        }
+        fired
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +409,44 @@ mod tests {
             for l in 0..LANES {
                 let (sv, su, sf) = izhikevich_step(v[l], u[l], i[l], p[l], 1.0, IntegrationScheme::default(), 30.0);
                 assert_eq!((lv[l].to_bits(), lu[l].to_bits(), lf[l]), (sv.to_bits(), su.to_bits(), sf), "round {round} lane {l}");
+            }
+        }
+    }
+
+    /// The AVX-512 kernel must give the scalar kernel's bits too (skipped on CPUs without it).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x8_matches_scalar_bit_for_bit() {
+        if !biospike_runtime::simd::has_avx512() {
+            eprintln!("no AVX-512 on this CPU: x8 kernel not run");
+            return;
+        }
+        let presets = [
+            IzhikevichParams::REGULAR_SPIKING,
+            IzhikevichParams::FAST_SPIKING,
+            IzhikevichParams::CHATTERING.class1(),
+            IzhikevichParams::RESONATOR.accommodation(),
+            IzhikevichParams::excitatory_2003(0.37),
+            IzhikevichParams::inhibitory_2003(0.81),
+        ];
+        let mut x = 0.123_f64;
+        let mut next = || {
+            x = (x * 3.7 + 0.31).fract();
+            x
+        };
+        for round in 0..2000 {
+            let p: [IzhikevichParams; 8] = core::array::from_fn(|l| presets[(round + l * 5) % presets.len()]);
+            let v0: [f64; 8] = core::array::from_fn(|_| -80.0 + 115.0 * next());
+            let u0: [f64; 8] = core::array::from_fn(|_| -20.0 + 25.0 * next());
+            let i: [f64; 8] = core::array::from_fn(|_| -10.0 + 40.0 * next());
+            let (mut v, mut u) = (v0, u0);
+            // SAFETY: the CPU reported AVX-512 just above.
+            #[allow(unsafe_code, reason = "calling the AVX-512 kernel after the CPU reported it")]
+            let fired = unsafe { x8::izhikevich_half_step_x8(&mut v, &mut u, &i, &[1.0; 8], &p, 1.0, 30.0) };
+            for l in 0..8 {
+                let (sv, su, sf) = izhikevich_step(v0[l], u0[l], i[l], &p[l], 1.0, IntegrationScheme::default(), 30.0);
+                let lane = (v[l].to_bits(), u[l].to_bits(), fired & (1 << l) != 0);
+                assert_eq!(lane, (sv.to_bits(), su.to_bits(), sf), "round {round} lane {l}");
             }
         }
     }

@@ -49,6 +49,8 @@ mod kernel;
 mod plugin;
 
 pub use desc::{IntegrationDesc, PresetDesc, RecoveryDesc};
+#[cfg(target_arch = "x86_64")]
+pub use kernel::x8;
 pub use kernel::{IntegrationScheme, IzhikevichParams, LANES, RecoveryForm, izhikevich_half_step_lanes, izhikevich_step};
 pub use plugin::{IzhikevichNeuron, IzhikevichPlugin, IzhikevichSettings};
 

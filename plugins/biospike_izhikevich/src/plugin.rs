@@ -2,6 +2,8 @@ use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_runtime::rows::{Rows, for_each_chunk};
+#[cfg(target_arch = "x86_64")]
+use bytemuck::TransparentWrapper;
 
 use crate::kernel::{IntegrationScheme, IzhikevichParams, LANES, izhikevich_half_step_lanes, izhikevich_step};
 use crate::{Excitability, InputCurrent};
@@ -76,7 +78,7 @@ fn integrate_membrane(mut q: Query<NeuronColumns, With<IzhikevichNeuron>>, clock
         // The published scheme gets its own instance with the sub-step count as a constant,
         // so the kernel is unrolled and the scheme match leaves the per-neuron loop.
         match scheme {
-            IntegrationScheme::HalfStep { v_substeps: 2 } => for_each_chunk(rows, |r| integrate_rows_published(r, dt, threshold_mv)),
+            IntegrationScheme::HalfStep { v_substeps: 2 } => for_each_chunk(rows, |r| integrate_rows_fastest(r, dt, threshold_mv)),
             other => for_each_chunk(rows, |r| integrate_rows(r, dt, other, threshold_mv)),
         }
     }
@@ -122,6 +124,48 @@ fn published_rows(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
 biospike_runtime::avx2_kernel!(
     fn integrate_rows_published<'a>(columns: Columns<'a>, dt: f64, threshold_mv: f64) = published_rows;
 );
+
+/// The published scheme on the fastest kernel this CPU runs: [`published_rows_x8`] with
+/// AVX-512, else [`integrate_rows_published`] (bit-identical).
+fn integrate_rows_fastest(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
+    #[cfg(target_arch = "x86_64")]
+    if biospike_runtime::simd::has_avx512() && std::arch::is_x86_feature_detected!("bmi2") {
+        // SAFETY: the CPU reported AVX-512 F, DQ, VL and BMI2 just above (AVX-512 implies AVX2).
+        #[allow(unsafe_code, reason = "calling the AVX-512 copy after the CPU reported the features")]
+        unsafe {
+            published_rows_x8(columns, dt, threshold_mv);
+        }
+        return;
+    }
+    integrate_rows_published(columns, dt, threshold_mv);
+}
+
+/// The published scheme eight neurons at a time with [`crate::x8::izhikevich_half_step_x8`];
+/// the last `n % 8` rows go through the scalar kernel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,bmi2")]
+fn published_rows_x8(columns: Columns<'_>, dt: f64, threshold_mv: f64) {
+    let n = columns.0.len();
+    let (head, tail) = columns.split_rows(n - n % 8);
+    let (v, u, spiked, input, excitability, params) = head;
+    // The columns as plain `f64` (the components are `repr(transparent)`), so that the kernel
+    // loads eight rows at once instead of copying them lane by lane.
+    let v = MembranePotential::peel_slice_mut(v).as_chunks_mut::<8>().0;
+    let u = RecoveryVariable::peel_slice_mut(u).as_chunks_mut::<8>().0;
+    let input = InputCurrent::peel_slice(input).as_chunks::<8>().0;
+    let excitability = Excitability::peel_slice(excitability).as_chunks::<8>().0;
+    let chunks = v.iter_mut().zip(u).zip(spiked.chunks_exact_mut(8)).zip(input.iter().zip(excitability).zip(params.as_chunks::<8>().0));
+    for (((v, u), spiked), ((input, excitability), params)) in chunks {
+        let fired = crate::x8::izhikevich_half_step_x8(v, u, input, excitability, params, dt, threshold_mv);
+        // One byte per lane in a general register: the compiler's own spread of the bits went
+        // through a vector register and the stack (a stalled store-to-load forward each time).
+        let bytes = core::arch::x86_64::_pdep_u64(u64::from(fired), 0x0101_0101_0101_0101);
+        for (l, s) in spiked.iter_mut().enumerate() {
+            s.0 = (bytes >> (8 * l)) & 1 != 0;
+        }
+    }
+    integrate_rows(tail, dt, IntegrationScheme::HalfStep { v_substeps: 2 }, threshold_mv);
+}
 
 #[inline(always)]
 fn integrate_rows((v, u, spiked, input, excitability, params): Columns<'_>, dt: f64, scheme: IntegrationScheme, threshold_mv: f64) {
