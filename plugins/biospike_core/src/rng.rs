@@ -172,6 +172,17 @@ impl KeyedRng {
         }
     }
 
+    /// The rest of [`KeyedRng::normal`] after a first word (layer `i`, `u`, `x = u·x[i]`)
+    /// failed the fast test, with `self` just past that word.
+    #[cold]
+    #[inline(never)]
+    fn normal_rejected(&mut self, z: &Ziggurat, i: usize, u: f64, x: f64) -> f64 {
+        match self.normal_edge(z, i, u, x) {
+            Some(x) => x,
+            None => self.normal(),
+        }
+    }
+
     /// The rare part of [`KeyedRng::normal`]: the base layer's tail, or the wedge test of
     /// layer `i`; `None` rejects the point.
     #[cold]
@@ -255,9 +266,17 @@ pub mod x8 {
         // SAFETY: eight f64 into an array of eight.
         unsafe { _mm512_storeu_pd(out.as_mut_ptr(), x) };
         if accepted != 0xff {
+            // A rejected lane goes on from its first word, as `KeyedRng::normal` would.
+            let (mut states, mut layers, mut us) = ([0u64; 8], [0u64; 8], [0.0; 8]);
+            // SAFETY: eight 64-bit lanes into arrays of eight.
+            unsafe {
+                _mm512_storeu_si512(states.as_mut_ptr().cast(), _mm512_add_epi64(state, _mm512_set1_epi64(GOLDEN_GAMMA as i64)));
+                _mm512_storeu_si512(layers.as_mut_ptr().cast(), layer);
+                _mm512_storeu_pd(us.as_mut_ptr(), u);
+            }
             for l in 0..8 {
                 if accepted & (1 << l) == 0 {
-                    out[l] = KeyedRng::normal_at(base, u64::from(index[l]));
+                    out[l] = KeyedRng { state: states[l] }.normal_rejected(z, layers[l] as usize, us[l], out[l]);
                 }
             }
         }

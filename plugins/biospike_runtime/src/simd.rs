@@ -11,8 +11,10 @@
 //!
 //! [`avx512_kernel!`](crate::avx512_kernel!) adds an AVX-512 copy (F, DQ, VL) in front, for kernels dominated by
 //! 64-bit integer multiplies (the keyed noise hash), which AVX2 cannot vectorise and AVX-512DQ
-//! does in one instruction per 8 lanes. Floating-point kernels stay on [`avx2_kernel!`](crate::avx2_kernel!): their
-//! AVX-512 copies were measured slower (`docs/architecture.md`).
+//! does in one instruction per 8 lanes, and for delivery's widening slice add. Other floating-point
+//! kernels stay on [`avx2_kernel!`](crate::avx2_kernel!): the compiler's AVX-512 copies of them were
+//! measured slower; where AVX-512 pays (the Izhikevich update, the Gaussian draws) the kernel is
+//! written with intrinsics instead (`docs/architecture.md`).
 //!
 //! # Example
 //! ```

@@ -373,7 +373,7 @@ fn widen_add(dst: &mut [f64], weights: &[f32]) {
     }
 }
 
-biospike_runtime::avx2_kernel!(
+biospike_runtime::avx512_kernel!(
     fn add_weights(dst: &mut [f64], weights: &[f32]) = widen_add;
 );
 
