@@ -54,7 +54,42 @@ fn izhikevich_columns(c: &mut Criterion) {
             }
         })
     });
+    #[cfg(target_arch = "x86_64")]
+    if biospike_runtime::simd::has_avx512() {
+        group.bench_function("x8 (AVX-512)", |b| {
+            let (mut v, mut u) = (vec![-65.0_f64; n], vec![-13.0_f64; n]);
+            let excitability = vec![1.0_f64; n];
+            // SAFETY: the CPU reported AVX-512 above.
+            #[allow(unsafe_code, reason = "calling the AVX-512 kernel after the CPU reported it")]
+            b.iter(|| unsafe { x8_columns(&mut v, &mut u, &input, &excitability, &params) })
+        });
+    }
     group.finish();
+}
+
+/// [`izhikevich_columns`]' step with the AVX-512 kernel, eight neurons at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+fn x8_columns(v: &mut [f64], u: &mut [f64], input: &[f64], excitability: &[f64], params: &[IzhikevichParams]) {
+    let rows = v
+        .as_chunks_mut::<8>()
+        .0
+        .iter_mut()
+        .zip(u.as_chunks_mut::<8>().0)
+        .zip(input.as_chunks::<8>().0.iter().zip(excitability.as_chunks::<8>().0))
+        .zip(params.as_chunks::<8>().0);
+    for (((v, u), (input, excitability)), p) in rows {
+        biospike_izhikevich::x8::izhikevich_half_step_x8(v, u, input, excitability, p, 1.0, 30.0);
+    }
+}
+
+/// 1000 draws of one step through the AVX-512 kernel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+fn normal_x8_draws(base: u64, ids: &[u32], out: &mut [f64]) {
+    for (ids, out) in ids.as_chunks::<8>().0.iter().zip(out.as_chunks_mut::<8>().0) {
+        biospike_core::rng::x8::normal_at_x8(base, ids, out);
+    }
 }
 
 fn rng(c: &mut Criterion) {
@@ -73,6 +108,24 @@ fn uniform(c: &mut Criterion) {
             (0..1_000_000u64).map(|i| KeyedRng::normal_at(base, i)).sum::<f64>()
         })
     });
+    #[cfg(target_arch = "x86_64")]
+    if biospike_runtime::simd::has_avx512() {
+        c.bench_function("keyed normal draw, AVX-512 (normal_at_x8) ×1e6", |b| {
+            let ids: Vec<u32> = (0..1000).collect();
+            let mut out = vec![0.0; 1000];
+            b.iter(|| {
+                for step in 0..1000 {
+                    let base = KeyedRng::stream_base(1, StreamPurpose::InputNoise, black_box(step));
+                    // SAFETY: the CPU reported AVX-512 above.
+                    #[allow(unsafe_code, reason = "calling the AVX-512 kernel after the CPU reported it")]
+                    unsafe {
+                        normal_x8_draws(base, &ids, &mut out);
+                    }
+                }
+                out[7]
+            })
+        });
+    }
     c.bench_function("keyed uniform draw (uniform_at) ×1e6", |b| {
         b.iter(|| {
             let base = KeyedRng::stream_base(1, StreamPurpose::InputNoise, black_box(7));
