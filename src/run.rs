@@ -4,7 +4,7 @@ use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 use biospike_synapses::prelude::*;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -374,6 +374,7 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
     if let Some(c) = resume {
         sim.restore_state(&c.dir)?;
     }
+    #[cfg_attr(not(feature = "parquet"), allow(unused_mut, reason = "only the Parquet tables add files"))]
     let mut files = Vec::new();
     #[cfg(feature = "parquet")]
     if let (Some(out), true) = (&opts.out, scene.desc.record.neurons) {
@@ -621,7 +622,8 @@ pub fn run(scene: &Scene, opts: &RunOptions) -> Result<RunSummary, RunError> {
 
 /// Where table `file` of the run goes: `out/file`, or this rank's part of it when the run is
 /// split over MPI ranks ([`Partition::table_path`]).
-fn part_path(world: &World, out: &Path, file: &str) -> PathBuf {
+#[cfg(feature = "parquet")]
+fn part_path(world: &World, out: &std::path::Path, file: &str) -> PathBuf {
     Partition::table_file(world.get_resource::<Partition>(), out, file)
 }
 

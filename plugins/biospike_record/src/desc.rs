@@ -6,8 +6,7 @@ use biospike_core::desc::{self, DescError};
 use serde::Deserialize;
 use std::path::Path;
 
-use crate::plugin::{RecordSettings, StateSampling};
-use crate::sampled::{WeightHistogram, WeightSampling};
+use crate::settings::{RecordSettings, StateSampling, WeightHistogram, WeightSampling};
 
 /// Sampled state recording.
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq)]

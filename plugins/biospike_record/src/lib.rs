@@ -45,22 +45,26 @@
 //! 1. `record_step`: static tables on the first step, this step's spikes, sampled state.
 
 mod desc;
+#[cfg(feature = "parquet")]
 mod plugin;
+#[cfg(feature = "parquet")]
 mod sampled;
+mod settings;
+#[cfg(feature = "parquet")]
 mod tables;
 
 pub use desc::{HistogramDesc, MAX_HISTOGRAM_BINS, RecordDesc, StateDesc, WeightsDesc};
-pub use plugin::{
-    ClosingMetadata, ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, closing_metadata,
-    finish_recording, write_snapshot,
-};
-pub use sampled::{WeightHistogram, WeightSampling};
+#[cfg(feature = "parquet")]
+pub use plugin::{ParquetRecorderPlugin, RecordError, closing_metadata, finish_recording, write_snapshot};
+pub use settings::{ClosingMetadata, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, WeightHistogram, WeightSampling};
+#[cfg(feature = "parquet")]
 pub use tables::write_parquet;
 
 /// The plugin, its settings and the finishing functions.
 pub mod prelude {
-    pub use crate::plugin::{
-        ClosingMetadata, ParquetRecorderPlugin, RecordError, RecordSettings, RecordedFiles, RecorderStatus, StateSampling,
+    #[cfg(feature = "parquet")]
+    pub use crate::plugin::{ParquetRecorderPlugin, RecordError};
+    pub use crate::settings::{
+        ClosingMetadata, RecordSettings, RecordedFiles, RecorderStatus, StateSampling, WeightHistogram, WeightSampling,
     };
-    pub use crate::sampled::{WeightHistogram, WeightSampling};
 }

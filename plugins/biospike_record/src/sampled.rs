@@ -8,32 +8,9 @@ use biospike_core::ExactSum;
 use biospike_core::prelude::*;
 use std::sync::Arc;
 
-use crate::plugin::{RecordError, RecordSettings, RecorderStatus};
+use crate::plugin::RecordError;
+use crate::settings::{RecordSettings, RecorderStatus};
 use crate::tables::{ParquetTable, properties};
-
-/// Synapse weights sampled during a run (`weights.parquet`, `weight_histogram.parquet`).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct WeightSampling {
-    /// `(pre, post)` synapses to trace (the first synapse between the two, if any).
-    pub synapses: Vec<(u32, u32)>,
-    /// Sample every this many steps, `>= 1`.
-    pub every_steps: u64,
-    /// Histogram of the weights, if wanted.
-    pub histogram: Option<WeightHistogram>,
-}
-
-/// Histogram bins for [`WeightSampling`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct WeightHistogram {
-    /// Number of equal bins over `[low, high]` (values outside go to the end bins).
-    pub bins: u32,
-    /// Lower edge.
-    pub low: f64,
-    /// Upper edge.
-    pub high: f64,
-    /// Only synapses whose presynaptic neuron is in these populations (all when empty).
-    pub source_populations: Vec<u16>,
-}
 
 /// One column being buffered.
 enum Col {
