@@ -175,20 +175,16 @@ fn collect_spikes(
             // Eight spike flags at a time: most words are zero (a few neurons fire per step).
             let flags: &[u8] = bytemuck::cast_slice(SpikedThisStep::peel_slice(spiked));
             let (words, tail) = flags.as_chunks::<8>();
-            for (w, word) in words.iter().enumerate() {
+            // The last `n % 8` flags as one more word, zero-padded.
+            let mut padded = [0u8; 8];
+            padded[..tail.len()].copy_from_slice(tail);
+            for (w, word) in words.iter().chain([&padded]).enumerate() {
                 let mut bits = u64::from_le_bytes(*word);
                 while bits != 0 {
                     let k = w * 8 + bits.trailing_zeros() as usize / 8;
                     fired.push(ids[k].0);
                     last[k].0 = Some(step);
                     bits &= bits - 1;
-                }
-            }
-            for (l, &f) in tail.iter().enumerate() {
-                if f != 0 {
-                    let k = words.len() * 8 + l;
-                    fired.push(ids[k].0);
-                    last[k].0 = Some(step);
                 }
             }
             (ok, fired)

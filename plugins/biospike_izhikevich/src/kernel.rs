@@ -383,23 +383,33 @@ mod tests {
         assert_relative_eq!(u, -14.0, epsilon = 1e-12);
     }
 
-    /// The lane kernel must give the scalar kernel's bits, over every preset, both recovery
-    /// forms, spiking and non-spiking states.
-    #[test]
-    fn lanes_match_scalar_bit_for_bit() {
-        let presets = [
+    /// Every preset, both recovery forms and both equations of `v'`, for the lane tests.
+    fn lane_presets() -> [IzhikevichParams; 6] {
+        [
             IzhikevichParams::REGULAR_SPIKING,
             IzhikevichParams::FAST_SPIKING,
             IzhikevichParams::CHATTERING.class1(),
             IzhikevichParams::RESONATOR.accommodation(),
             IzhikevichParams::excitatory_2003(0.37),
             IzhikevichParams::inhibitory_2003(0.81),
-        ];
+        ]
+    }
+
+    /// A deterministic sequence in `[0, 1)` for the lane tests' states and inputs.
+    fn unit_sequence() -> impl FnMut() -> f64 {
         let mut x = 0.123_f64;
-        let mut next = || {
+        move || {
             x = (x * 3.7 + 0.31).fract();
             x
-        };
+        }
+    }
+
+    /// The lane kernel must give the scalar kernel's bits, over every preset, both recovery
+    /// forms, spiking and non-spiking states.
+    #[test]
+    fn lanes_match_scalar_bit_for_bit() {
+        let presets = lane_presets();
+        let mut next = unit_sequence();
         for round in 0..2000 {
             let p: [&IzhikevichParams; LANES] = core::array::from_fn(|l| &presets[(round + l * 5) % presets.len()]);
             let v: [f64; LANES] = core::array::from_fn(|_| -80.0 + 115.0 * next());
@@ -421,30 +431,22 @@ mod tests {
             eprintln!("no AVX-512 on this CPU: x8 kernel not run");
             return;
         }
-        let presets = [
-            IzhikevichParams::REGULAR_SPIKING,
-            IzhikevichParams::FAST_SPIKING,
-            IzhikevichParams::CHATTERING.class1(),
-            IzhikevichParams::RESONATOR.accommodation(),
-            IzhikevichParams::excitatory_2003(0.37),
-            IzhikevichParams::inhibitory_2003(0.81),
-        ];
-        let mut x = 0.123_f64;
-        let mut next = || {
-            x = (x * 3.7 + 0.31).fract();
-            x
-        };
+        let presets = lane_presets();
+        let mut next = unit_sequence();
         for round in 0..2000 {
             let p: [IzhikevichParams; 8] = core::array::from_fn(|l| presets[(round + l * 5) % presets.len()]);
             let v0: [f64; 8] = core::array::from_fn(|_| -80.0 + 115.0 * next());
             let u0: [f64; 8] = core::array::from_fn(|_| -20.0 + 25.0 * next());
-            let i: [f64; 8] = core::array::from_fn(|_| -10.0 + 40.0 * next());
+            let input: [f64; 8] = core::array::from_fn(|_| -10.0 + 40.0 * next());
+            let excitability: [f64; 8] = core::array::from_fn(|_| 2.0 * next());
             let (mut v, mut u) = (v0, u0);
             // SAFETY: the CPU reported AVX-512 just above.
             #[allow(unsafe_code, reason = "calling the AVX-512 kernel after the CPU reported it")]
-            let fired = unsafe { x8::izhikevich_half_step_x8(&mut v, &mut u, &i, &[1.0; 8], &p, 1.0, 30.0) };
+            let fired = unsafe { x8::izhikevich_half_step_x8(&mut v, &mut u, &input, &excitability, &p, 1.0, 30.0) };
             for l in 0..8 {
-                let (sv, su, sf) = izhikevich_step(v0[l], u0[l], i[l], &p[l], 1.0, IntegrationScheme::default(), 30.0);
+                // The plugin's scalar path: the input scaled by excitability, then the step.
+                let i = excitability[l] * input[l];
+                let (sv, su, sf) = izhikevich_step(v0[l], u0[l], i, &p[l], 1.0, IntegrationScheme::default(), 30.0);
                 let lane = (v[l].to_bits(), u[l].to_bits(), fired & (1 << l) != 0);
                 assert_eq!(lane, (sv.to_bits(), su.to_bits(), sf), "round {round} lane {l}");
             }
