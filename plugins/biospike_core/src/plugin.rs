@@ -170,7 +170,7 @@ fn collect_spikes(
         // instead of one thread pulling every cache line over.
         let columns = (ids, spiked, last.bypass_change_detection(), v, u, i);
         let parts = biospike_runtime::rows::map_chunks(columns, |(ids, spiked, last, v, u, i)| {
-            let ok = guard_rows(v, u, i, guard.max_abs_voltage_mv, guard.max_abs_recovery);
+            let ok = guard_rows(v, u, i, &guard);
             let mut fired = Vec::new();
             // Eight spike flags at a time: most words are zero (a few neurons fire per step).
             let flags: &[u8] = bytemuck::cast_slice(SpikedThisStep::peel_slice(spiked));
@@ -205,8 +205,7 @@ fn collect_spikes(
 
 /// Whether every neuron's `v`, `u` and input pass the guard ([`GuardSettings::is_ok`]).
 #[inline(always)]
-fn guard_columns(v: &[MembranePotential], u: &[RecoveryVariable], i: &[InputCurrent], max_v: f64, max_u: f64) -> bool {
-    let guard = GuardSettings { max_abs_voltage_mv: max_v, max_abs_recovery: max_u };
+fn guard_columns(v: &[MembranePotential], u: &[RecoveryVariable], i: &[InputCurrent], guard: &GuardSettings) -> bool {
     let n = v.len();
     let (u, i) = (&u[..n], &i[..n]);
     let mut ok = true;
@@ -217,7 +216,7 @@ fn guard_columns(v: &[MembranePotential], u: &[RecoveryVariable], i: &[InputCurr
 }
 
 biospike_runtime::avx2_kernel!(
-    fn guard_rows<'a>(v: &'a [MembranePotential], u: &'a [RecoveryVariable], i: &'a [InputCurrent], max_v: f64, max_u: f64) -> bool = guard_columns;
+    fn guard_rows<'a>(v: &'a [MembranePotential], u: &'a [RecoveryVariable], i: &'a [InputCurrent], guard: &'a GuardSettings) -> bool = guard_columns;
 );
 
 pub(crate) fn advance_clock(mut clock: ResMut<SimClock>) {

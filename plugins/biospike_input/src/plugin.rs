@@ -77,22 +77,11 @@ fn add_noise_fastest(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[Nois
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
 fn noise_rows_x8(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurrent], base: u64) {
-    use bytemuck::TransparentWrapper;
-    let whole = ids.len() - ids.len() % 8;
-    let (ids, id_tail) = NeuronId::peel_slice(ids).split_at(whole);
-    let (input, input_tail) = input.split_at_mut(whole);
-    let (noise, noise_tail) = noise.split_at(whole);
-    let input = InputCurrent::peel_slice_mut(input).as_chunks_mut::<8>().0;
-    for ((ids, input), noise) in ids.as_chunks::<8>().0.iter().zip(input).zip(noise.as_chunks::<8>().0) {
-        let mut xi = [0.0; 8];
+    noise_rows_by(ids, input, noise, base, |base, ids| {
+        let mut xi = [0.0; NOISE_LANES];
         biospike_core::rng::x8::normal_at_x8(base, ids, &mut xi);
-        for l in 0..8 {
-            input[l] += noise[l].mean + noise[l].std * xi[l];
-        }
-    }
-    for ((id, i), n) in id_tail.iter().zip(input_tail).zip(noise_tail) {
-        i.0 += noise_draw(n, base, &NeuronId(*id));
-    }
+        xi
+    });
 }
 
 /// Neurons drawn together by [`add_noise_rows`].
@@ -107,19 +96,33 @@ biospike_runtime::avx512_kernel!(
 /// AVX2 has no 64-bit multiply); the AVX-512 copy does them 8 lanes per instruction.
 #[inline(always)]
 fn noise_rows(ids: &[NeuronId], input: &mut [InputCurrent], noise: &[NoiseCurrent], base: u64) {
+    noise_rows_by(ids, input, noise, base, |base, ids| KeyedRng::normal_at_lanes::<NOISE_LANES>(base, ids.map(u64::from)));
+}
+
+/// `input += mean + std·ξ`, the whole [`NOISE_LANES`]-row groups' `ξ` from `draw(base, ids)`
+/// (which must equal [`KeyedRng::normal_at`] for each id), the last rows one by one.
+#[inline(always)]
+fn noise_rows_by(
+    ids: &[NeuronId],
+    input: &mut [InputCurrent],
+    noise: &[NoiseCurrent],
+    base: u64,
+    draw: impl Fn(u64, &[u32; NOISE_LANES]) -> [f64; NOISE_LANES],
+) {
+    use bytemuck::TransparentWrapper;
     let whole = ids.len() - ids.len() % NOISE_LANES;
-    let (ids, id_tail) = ids.split_at(whole);
+    let (ids, id_tail) = NeuronId::peel_slice(ids).split_at(whole);
     let (input, input_tail) = input.split_at_mut(whole);
     let (noise, noise_tail) = noise.split_at(whole);
-    let lanes = ids.chunks_exact(NOISE_LANES).zip(input.chunks_exact_mut(NOISE_LANES)).zip(noise.chunks_exact(NOISE_LANES));
-    for ((ids, input), noise) in lanes {
-        let xi = KeyedRng::normal_at_lanes::<NOISE_LANES>(base, core::array::from_fn(|l| u64::from(ids[l].0)));
+    let input = InputCurrent::peel_slice_mut(input).as_chunks_mut::<NOISE_LANES>().0;
+    for ((ids, input), noise) in ids.as_chunks::<NOISE_LANES>().0.iter().zip(input).zip(noise.as_chunks::<NOISE_LANES>().0) {
+        let xi = draw(base, ids);
         for l in 0..NOISE_LANES {
-            input[l].0 += noise[l].mean + noise[l].std * xi[l];
+            input[l] += noise[l].mean + noise[l].std * xi[l];
         }
     }
     for ((id, i), n) in id_tail.iter().zip(input_tail).zip(noise_tail) {
-        i.0 += noise_draw(n, base, id);
+        i.0 += noise_draw(n, base, &NeuronId(*id));
     }
 }
 
