@@ -55,6 +55,10 @@ use bevy_app::prelude::*;
 use bevy_ecs::prelude::*;
 use biospike_core::prelude::*;
 
+mod blocks;
+
+pub use blocks::{Blocked, ParameterBlock, ParameterBlocks};
+
 /// Parameters of a leaky integrate-and-fire neuron, NEST's names and defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LifParams {
@@ -165,9 +169,13 @@ pub fn propagator_32(tau_syn: f64, tau: f64, c: f64, h: f64) -> f64 {
 /// step `V` moves with the currents of the step's start, then the currents decay and this
 /// step's input is added to them (so an input acts on `V` from the next step on). Needs the
 /// signed delay-ring channels ([`SignedChannels`], inserted when such a neuron is spawned).
+///
+/// Immutable: change a neuron's parameters by inserting a new `IafPscExp`. Each distinct
+/// parameter set is kept once in [`ParameterBlocks`] and the step reads only the neuron's
+/// [`ParameterBlock`] number (see [`blocks`](ParameterBlocks)).
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
-#[component(on_add = signed_channels)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput, ParameterBlock)]
+#[component(immutable, on_add = signed_channels, on_insert = blocks::intern::<IafPscExp>)]
 pub struct IafPscExp {
     /// Membrane parameters (`v_min_mv` is not used: NEST's model has no lower bound).
     pub params: LifParams,
@@ -235,6 +243,57 @@ impl IafPscExp {
             return (p.v_reset_mv, self.refractory_steps, next, true);
         }
         (y + p.e_l_mv, r, next, false)
+    }
+
+    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
+    /// the same order on every neuron (so the same bits), written as selects instead of
+    /// branches so that the compiler runs several neurons per instruction.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, i, input, inh, stim): LifExpState<'_>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, i, input, inh), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, i, input, inh), |_| 0.0),
+        }
+    }
+
+    /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
+    #[inline(always)]
+    fn step_run_with(&self, (v, r, spiked, i, input, inh): RunColumns<'_>, held: impl Fn(usize) -> f64) {
+        let n = v.len();
+        let (r, spiked, i, input, inh) = (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n]);
+        let p = &self.params;
+        let (e_l, v_reset, above) = (p.e_l_mv, p.v_reset_mv, p.v_th_mv - p.e_l_mv);
+        for k in 0..n {
+            let (y, r0, c) = (v[k].0 - e_l, r[k].0, i[k]);
+            let integrated = y * self.p22 + c.ex * self.p21_ex + c.inh * self.p21_in + (p.i_e_pa + held(k)) * self.p20;
+            let y = if r0 == 0 { integrated } else { y };
+            i[k] = SynapticCurrents { ex: flush(c.ex * self.p11_ex + input[k].0), inh: flush(c.inh * self.p11_in + inh[k].0) };
+            let fired = y >= above;
+            v[k].0 = if fired { v_reset } else { y + e_l };
+            r[k].0 = if fired { self.refractory_steps } else { r0.saturating_sub(1) };
+            spiked[k].0 = fired;
+        }
+    }
+}
+
+impl Blocked for IafPscExp {
+    fn key(&self) -> Vec<u64> {
+        let p = &self.params;
+        [
+            p.tau_m_ms,
+            p.c_m_pf,
+            p.e_l_mv,
+            p.v_th_mv,
+            p.v_reset_mv,
+            p.t_ref_ms,
+            p.i_e_pa,
+            p.v_min_mv,
+            self.tau_syn_ex_ms,
+            self.tau_syn_in_ms,
+            self.dt_ms,
+        ]
+        .map(f64::to_bits)
+        .to_vec()
     }
 }
 
@@ -574,9 +633,11 @@ biospike_core::persist_fields!(SynapticCurrentSlopes { ex, inh });
 /// scheme in two sub-steps of `h/2` (NEST integrates adaptively with RKF45 to an absolute
 /// tolerance of 1e-3); the conductances' own decay is smooth, so both resolve it far below the
 /// spread over seeds that the COBA comparison with NEST measures (`tests/brette_nest.rs`).
+///
+/// Immutable, with its parameter sets kept in [`ParameterBlocks`], as [`IafPscExp`].
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput)]
-#[component(on_add = signed_channels)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, InhibitoryInput, ParameterBlock)]
+#[component(immutable, on_add = signed_channels, on_insert = blocks::intern::<IafCondExp>)]
 pub struct IafCondExp {
     /// Resting potential, threshold, reset, refractory period, capacitance (pF), `I_e` (pA);
     /// `tau_m_ms` and `v_min_mv` are not used (`τ_m = C_m / g_L`).
@@ -638,8 +699,8 @@ impl IafCondExp {
     }
 
     /// [`Self::step`] for `L` neurons at once, lane by lane the same operations (the scalar step
-    /// is this with `L = 1`), so that the Runge–Kutta stages of neighbouring neurons run side by
-    /// side in vector registers.
+    /// is this with `L = 1`). The population step calls it with `L = 1` in a loop over a run of
+    /// neurons with one parameter set, which the compiler vectorises better than these lanes.
     #[inline(always)]
     #[allow(clippy::too_many_arguments, reason = "the pure kernel takes each state variable and input by value")]
     pub fn step_lanes<const L: usize>(
@@ -696,6 +757,54 @@ impl IafCondExp {
     }
 }
 
+impl IafCondExp {
+    /// [`Self::step`] over a run of neurons that all have this model, neuron after neuron the
+    /// same operations (the same bits); the loop has no branches, so the compiler runs several
+    /// neurons per instruction.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, g, input, inh, stim): CondExpState<'_>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, g, input, inh), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, g, input, inh), |_| 0.0),
+        }
+    }
+
+    /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
+    #[inline(always)]
+    fn step_run_with(&self, (v, r, spiked, g, input, inh): RunColumns<'_>, held: impl Fn(usize) -> f64) {
+        let n = v.len();
+        let (r, spiked, g, input, inh) = (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n]);
+        for k in 0..n {
+            let [out] = Self::step_lanes([self], [v[k].0], [r[k].0], [g[k]], [input[k].0], [inh[k].0], [held(k)]);
+            (v[k].0, r[k].0, g[k], spiked[k].0) = out;
+        }
+    }
+}
+
+impl Blocked for IafCondExp {
+    fn key(&self) -> Vec<u64> {
+        let p = &self.params;
+        [
+            p.tau_m_ms,
+            p.c_m_pf,
+            p.e_l_mv,
+            p.v_th_mv,
+            p.v_reset_mv,
+            p.t_ref_ms,
+            p.i_e_pa,
+            p.v_min_mv,
+            self.g_l_ns,
+            self.e_ex_mv,
+            self.e_in_mv,
+            self.tau_syn_ex_ms,
+            self.tau_syn_in_ms,
+            self.dt_ms,
+        ]
+        .map(f64::to_bits)
+        .to_vec()
+    }
+}
+
 /// `[f(0), …, f(L − 1)]`.
 #[inline(always)]
 fn lanes<const L: usize>(f: impl Fn(usize) -> f64) -> [f64; L] {
@@ -728,6 +837,7 @@ pub struct LifPlugin;
 impl Plugin for LifPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LifPlugin");
+        app.init_resource::<ParameterBlocks<IafPscExp>>().init_resource::<ParameterBlocks<IafCondExp>>();
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrentSlopes>(app, "lif.synaptic_current_slopes");
@@ -827,15 +937,41 @@ type LifExpColumns = (
     &'static InputCurrent,
     &'static InhibitoryInput,
     Option<&'static StimulusCurrent>,
-    &'static IafPscExp,
+    &'static ParameterBlock,
 );
 
-fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
+/// [`LifExpState`] without the generator currents.
+type RunColumns<'a> = (
+    &'a mut [MembranePotential],
+    &'a mut [RefractorySteps],
+    &'a mut [SpikedThisStep],
+    &'a mut [SynapticCurrents],
+    &'a [InputCurrent],
+    &'a [InhibitoryInput],
+);
+
+/// The state and input columns of a run of [`IafPscExp`] neurons.
+type LifExpState<'a> = (
+    &'a mut [MembranePotential],
+    &'a mut [RefractorySteps],
+    &'a mut [SpikedThisStep],
+    &'a mut [SynapticCurrents],
+    &'a [InputCurrent],
+    &'a [InhibitoryInput],
+    Option<&'a [StimulusCurrent]>,
+);
+
+fn integrate_lif_exp(
+    mut q: Query<LifExpColumns, With<IafPscExp>>,
+    clock: Res<SimClock>,
+    blocks: Res<ParameterBlocks<IafPscExp>>,
+    mut at_dt: Local<blocks::AtStepSize<IafPscExp>>,
+) {
     if clock.step() == 0 {
         return;
     }
-    let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, mut i, input, inh, stim, neuron) in
+    let models = at_dt.get(&blocks, clock.dt_ms(), |m| m.dt_ms, |m, dt| IafPscExp::new(m.params, m.tau_syn_ex_ms, m.tau_syn_in_ms, dt));
+    for (mut v, mut r, mut spiked, mut i, input, inh, stim, block) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
         let rows = (
@@ -845,25 +981,28 @@ fn integrate_lif_exp(mut q: Query<LifExpColumns>, clock: Res<SimClock>) {
             i.bypass_change_detection(),
             (input, inh),
             stim,
-            neuron,
+            block,
         );
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, (input, inh), stim, neuron)| {
-            let n = v.len();
-            let (r, spiked, i, input, inh, stim, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut i[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
-            for k in 0..n {
-                let rebuilt;
-                let model = if neuron[k].dt_ms == dt {
-                    &neuron[k]
-                } else {
-                    rebuilt = IafPscExp::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
-                    &rebuilt
-                };
-                (v[k].0, r[k].0, i[k], spiked[k].0) =
-                    model.step(v[k].0, r[k].0, i[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
-            }
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, (input, inh), stim, block)| {
+            lif_exp_rows((v, r, spiked, i, input, inh, stim), block, models);
         });
     }
+}
+
+biospike_runtime::avx512_kernel!(
+    fn lif_exp_rows<'a>(state: LifExpState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscExp]) = lif_exp_runs;
+);
+
+/// [`IafPscExp::step_run`] over each run of neurons with the same parameter set.
+#[inline(always)]
+fn lif_exp_runs(state: LifExpState<'_>, block: &[ParameterBlock], models: &[IafPscExp]) {
+    blocks::for_each_run(
+        state,
+        block,
+        models,
+        #[inline(always)]
+        |run, model| model.step_run(run),
+    );
 }
 
 type LifExpMultisynapseColumns = (
@@ -1020,14 +1159,15 @@ type CondExpColumns = (
     &'static InputCurrent,
     &'static InhibitoryInput,
     Option<&'static StimulusCurrent>,
-    &'static IafCondExp,
+    &'static ParameterBlock,
 );
 
-fn integrate_cond_exp(mut q: Query<CondExpColumns>, clock: Res<SimClock>) {
+fn integrate_cond_exp(mut q: Query<CondExpColumns, With<IafCondExp>>, clock: Res<SimClock>, blocks: Res<ParameterBlocks<IafCondExp>>) {
     if clock.step() == 0 {
         return;
     }
-    for (mut v, mut r, mut spiked, mut g, input, inh, stim, neuron) in
+    let models = blocks.models();
+    for (mut v, mut r, mut spiked, mut g, input, inh, stim, block) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
         let rows = (
@@ -1037,59 +1177,32 @@ fn integrate_cond_exp(mut q: Query<CondExpColumns>, clock: Res<SimClock>) {
             g.bypass_change_detection(),
             (input, inh),
             stim,
-            neuron,
+            block,
         );
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, g, (input, inh), stim, neuron)| {
-            cond_exp_rows((v, r, spiked, g, input, inh, stim, neuron));
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, g, (input, inh), stim, block)| {
+            cond_exp_rows((v, r, spiked, g, input, inh, stim), block, models);
         });
     }
 }
 
-/// The columns of a chunk of [`IafCondExp`] neurons.
-type CondExpRows<'a> = (
-    &'a mut [MembranePotential],
-    &'a mut [RefractorySteps],
-    &'a mut [SpikedThisStep],
-    &'a mut [SynapticCurrents],
-    &'a [InputCurrent],
-    &'a [InhibitoryInput],
-    Option<&'a [StimulusCurrent]>,
-    &'a [IafCondExp],
+/// The state and input columns of a run of [`IafCondExp`] neurons (the same as
+/// [`IafPscExp`]'s: `SynapticCurrents` holds the conductances).
+type CondExpState<'a> = LifExpState<'a>;
+
+biospike_runtime::avx512_kernel!(
+    fn cond_exp_rows<'a>(state: CondExpState<'a>, block: &'a [ParameterBlock], models: &'a [IafCondExp]) = cond_exp_runs;
 );
 
-/// Neurons processed together by [`cond_exp_rows`].
-const COND_EXP_LANES: usize = 4;
-
-biospike_runtime::avx2_kernel!(
-    fn cond_exp_rows<'a>(columns: CondExpRows<'a>) = cond_exp_lanes;
-);
-
-/// [`IafCondExp::step_lanes`] over a chunk, [`COND_EXP_LANES`] neurons at a time, the rest one
-/// by one (the same bits either way).
+/// [`IafCondExp::step_run`] over each run of neurons with the same parameter set.
 #[inline(always)]
-fn cond_exp_lanes((v, r, spiked, g, input, inh, stim, neuron): CondExpRows<'_>) {
-    const L: usize = COND_EXP_LANES;
-    let n = v.len();
-    let (r, spiked, g, input, inh, stim, neuron) =
-        (&mut r[..n], &mut spiked[..n], &mut g[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
-    let whole = n - n % L;
-    for k0 in (0..whole).step_by(L) {
-        let out = IafCondExp::step_lanes::<L>(
-            std::array::from_fn(|l| &neuron[k0 + l]),
-            std::array::from_fn(|l| v[k0 + l].0),
-            std::array::from_fn(|l| r[k0 + l].0),
-            std::array::from_fn(|l| g[k0 + l]),
-            std::array::from_fn(|l| input[k0 + l].0),
-            std::array::from_fn(|l| inh[k0 + l].0),
-            std::array::from_fn(|l| StimulusCurrent::held_in(stim, k0 + l)),
-        );
-        for (l, o) in out.into_iter().enumerate() {
-            (v[k0 + l].0, r[k0 + l].0, g[k0 + l], spiked[k0 + l].0) = o;
-        }
-    }
-    for k in whole..n {
-        (v[k].0, r[k].0, g[k], spiked[k].0) = neuron[k].step(v[k].0, r[k].0, g[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
-    }
+fn cond_exp_runs(state: CondExpState<'_>, block: &[ParameterBlock], models: &[IafCondExp]) {
+    blocks::for_each_run(
+        state,
+        block,
+        models,
+        #[inline(always)]
+        |run, model| model.step_run(run),
+    );
 }
 
 #[cfg(test)]
@@ -1159,6 +1272,108 @@ mod tests {
             }
         }
         assert!(spikes > 20, "{spikes} spikes");
+    }
+
+    /// The input and generator current of neuron `k` in `step`: bursts, silences, both signs.
+    fn drive(k: usize, step: u32) -> (f64, f64, f64) {
+        let k32 = k as u32;
+        let ex = if (step + k32).is_multiple_of(7) { 40.0 + k as f64 } else { 0.0 };
+        let inh = if (step * 3 + k32).is_multiple_of(17) { -90.0 } else { 0.0 };
+        (ex, inh, 120.0 * f64::from(step % 3) * (k % 4) as f64)
+    }
+
+    /// Runs `step_run` and the per-neuron `step` side by side on `n` neurons (with and without
+    /// generator currents) and asserts the same bits every step; returns the spikes.
+    fn run_matches_scalar(
+        n: usize,
+        steps: u32,
+        scalar: impl Fn(usize, (f64, u32, SynapticCurrents), (f64, f64, f64)) -> (f64, u32, SynapticCurrents, bool),
+        run: impl Fn(LifExpState<'_>),
+    ) -> u32 {
+        let mut spikes = 0;
+        for with_stim in [false, true] {
+            let mut one: Vec<(f64, u32, SynapticCurrents)> = (0..n).map(|k| (-70.0 + k as f64, 0, SynapticCurrents::default())).collect();
+            let mut v: Vec<MembranePotential> = one.iter().map(|x| MembranePotential(x.0)).collect();
+            let mut r = vec![RefractorySteps(0); n];
+            let mut spiked = vec![SpikedThisStep(false); n];
+            let mut i = vec![SynapticCurrents::default(); n];
+            for step in 0..steps {
+                let inputs: Vec<_> = (0..n).map(|k| drive(k, step)).map(|(e, h, s)| (e, h, if with_stim { s } else { 0.0 })).collect();
+                let input: Vec<_> = inputs.iter().map(|x| InputCurrent(x.0)).collect();
+                let inh: Vec<_> = inputs.iter().map(|x| InhibitoryInput(x.1)).collect();
+                let stim: Vec<_> = inputs.iter().map(|x| StimulusCurrent { now: 0.0, held: x.2 }).collect();
+                run((&mut v, &mut r, &mut spiked, &mut i, &input, &inh, with_stim.then_some(&stim[..])));
+                for k in 0..n {
+                    let (v1, r1, i1, s1) = scalar(k, one[k], inputs[k]);
+                    one[k] = (v1, r1, i1);
+                    assert_eq!(v1.to_bits(), v[k].0.to_bits(), "V of neuron {k} at step {step}");
+                    assert_eq!((r1, i1, s1), (r[k].0, i[k], spiked[k].0), "neuron {k} at step {step}");
+                    spikes += u32::from(s1);
+                }
+            }
+        }
+        spikes
+    }
+
+    /// The branch-free run loops give the bits of the one-neuron steps, refractory periods and
+    /// generator currents included (11 neurons: a vector's worth and a remainder).
+    #[test]
+    fn runs_give_the_scalar_bits() {
+        let base = LifParams {
+            e_l_mv: -65.0,
+            v_th_mv: -50.0,
+            v_reset_mv: -60.0,
+            c_m_pf: 200.0,
+            t_ref_ms: 2.0,
+            i_e_pa: 400.0,
+            ..LifParams::default()
+        };
+        let exp = IafPscExp::new(base, 2.0, 5.0, 0.1);
+        let spikes =
+            run_matches_scalar(11, 3000, |_, (v, r, i), (ex, inh, stim)| exp.step(v, r, i, ex, inh, stim), |state| exp.step_run(state));
+        assert!(spikes > 50, "{spikes} spikes");
+        let cond = IafCondExp::new(base, 10.0, 0.0, -80.0, 5.0, 10.0, 0.1);
+        let spikes = run_matches_scalar(
+            11,
+            3000,
+            |_, (v, r, g), (ex, inh, stim)| cond.step(v, r, g, ex / 10.0, inh / 10.0, stim),
+            |(v, r, spiked, g, input, inh, stim)| {
+                let input: Vec<_> = input.iter().map(|x| InputCurrent(x.0 / 10.0)).collect();
+                let inh: Vec<_> = inh.iter().map(|x| InhibitoryInput(x.0 / 10.0)).collect();
+                cond.step_run((v, r, spiked, g, &input, &inh, stim));
+            },
+        );
+        assert!(spikes > 50, "{spikes} spikes");
+    }
+
+    /// A neuron's parameter set is interned when it is spawned and again when a new model is
+    /// inserted; the step uses the new set from then on.
+    #[test]
+    fn inserting_a_new_model_changes_the_block() {
+        let mut app = App::new();
+        app.add_plugins((CoreSimPlugin::new(SimClock::new(0.1), 1), LifPlugin));
+        let quiet = IafPscExp::new(LifParams::default(), 2.0, 2.0, 0.1);
+        let driven = IafPscExp::new(LifParams { i_e_pa: 2000.0, ..LifParams::default() }, 2.0, 2.0, 0.1);
+        let e = app.world_mut().spawn((quiet, NeuronId(0), MembranePotential(-70.0))).id();
+        let other = app.world_mut().spawn((quiet, NeuronId(1), MembranePotential(-70.0))).id();
+        let spikes = |app: &mut App| {
+            let mut n = 0;
+            for _ in 0..200 {
+                step_simulation(app.world_mut());
+                n += app.world().resource::<StepSpikes>().ids.len();
+            }
+            n
+        };
+        assert_eq!(spikes(&mut app), 0);
+        app.world_mut().entity_mut(e).insert(driven);
+        assert_eq!(app.world().get::<ParameterBlock>(e), Some(&ParameterBlock(1)));
+        assert_eq!(app.world().get::<ParameterBlock>(other), Some(&ParameterBlock(0)));
+        let n = spikes(&mut app);
+        assert!(n >= 4, "{n} spikes");
+        // The same set again is the same block.
+        app.world_mut().entity_mut(other).insert(driven);
+        assert_eq!(app.world().get::<ParameterBlock>(other), Some(&ParameterBlock(1)));
+        assert_eq!(app.world().resource::<ParameterBlocks<IafPscExp>>().len(), 2);
     }
 
     /// The viewer's neuron panel names every model with its parameters.
