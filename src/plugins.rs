@@ -18,7 +18,7 @@ use biospike_core::{CoreSimPlugin, SimClock};
 /// | [`StdpPlugin`](crate::StdpPlugin) | off | `PrepareSystems::Settle`, `PropagationSystems::Index`, `SimSystems::Plasticity`, `WritebackSystems::Flush` | pair STDP, eligibility, dopamine gating | `StdpSettings` |
 /// | [`StructuralPlasticityPlugin`](crate::StructuralPlasticityPlugin) | off | `SimSystems::Structure` | rewiring toward a target out-degree | `StructuralPlasticitySettings` |
 /// | [`DriftPlugin`](crate::DriftPlugin) | off | `SimSystems::Structure` | drift of state and weights toward fresh draws | `DriftSettings` |
-/// | [`LifPlugin`](crate::LifPlugin) | off | `SimSystems::Neurons` | leaky integrate-and-fire neurons, exact (`IafPscDelta`, NEST's `iaf_psc_delta`) | per-neuron `IafPscDelta` |
+/// | [`LifPlugin`](crate::LifPlugin) | off | `SimSystems::Neurons` | leaky integrate-and-fire neurons, exact (NEST's `iaf_psc_delta`, `iaf_psc_exp`, `iaf_psc_alpha`, `iaf_cond_exp` and the multisynapse models) | per-neuron model components; `ParameterBlocks<M>` (each distinct parameter set once) |
 /// | [`LoihiLifPlugin`](crate::LoihiLifPlugin) | off | `SimSystems::Neurons`, `DetectSystems::Inject`, `PropagationSystems::Deliver` | Loihi's bit-exact fixed-point LIF and Dense | build-time `num_weight_bits` (8) |
 /// | [`LoihiQuantizationPlugin`](crate::LoihiQuantizationPlugin) | off | `SimSystems::Quantize` | Loihi weight quantization, report or apply | build-time `mode` (report only), `num_weight_bits` (8) |
 /// | [`DistalRewardPlugin`](crate::experiment::DistalRewardPlugin) | off | `SimSystems::Detect` | Izhikevich (2007)'s reward protocol | the `DistalReward` resource |

@@ -96,8 +96,11 @@ impl Default for LifParams {
 }
 
 /// An `iaf_psc_delta` neuron: its parameters and their propagators for one step size.
+///
+/// Immutable, with its parameter sets kept in [`ParameterBlocks`], as [`IafPscExp`].
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, TakesStimulusCurrent, RefractorySteps)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, ParameterBlock)]
+#[component(immutable, on_insert = blocks::intern::<IafPscDelta>)]
 pub struct IafPscDelta {
     /// The parameters.
     pub params: LifParams,
@@ -140,6 +143,45 @@ impl IafPscDelta {
             return (p.v_reset_mv, self.refractory_steps, true);
         }
         (y + p.e_l_mv, r, false)
+    }
+
+    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
+    /// the same order on every neuron (so the same bits), as selects instead of branches.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, input, stim): DeltaState<'_>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, input), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, input), |_| 0.0),
+        }
+    }
+
+    /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
+    #[inline(always)]
+    fn step_run_with(
+        &self,
+        (v, r, spiked, input): (&mut [MembranePotential], &mut [RefractorySteps], &mut [SpikedThisStep], &[InputCurrent]),
+        held: impl Fn(usize) -> f64,
+    ) {
+        let n = v.len();
+        let (r, spiked, input) = (&mut r[..n], &mut spiked[..n], &input[..n]);
+        let p = &self.params;
+        let (e_l, v_reset, above, floor) = (p.e_l_mv, p.v_reset_mv, p.v_th_mv - p.e_l_mv, p.v_min_mv - p.e_l_mv);
+        for k in 0..n {
+            let (y, r0) = (v[k].0 - e_l, r[k].0);
+            let integrated = (self.p30 * (held(k) + p.i_e_pa) + self.p33 * y + input[k].0).max(floor);
+            let y = if r0 == 0 { integrated } else { y };
+            let fired = y >= above;
+            v[k].0 = if fired { v_reset } else { y + e_l };
+            r[k].0 = if fired { self.refractory_steps } else { r0.saturating_sub(1) };
+            spiked[k].0 = fired;
+        }
+    }
+}
+
+impl Blocked for IafPscDelta {
+    fn key(&self) -> Vec<u64> {
+        let p = &self.params;
+        [p.tau_m_ms, p.c_m_pf, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.t_ref_ms, p.i_e_pa, p.v_min_mv, self.dt_ms].map(f64::to_bits).to_vec()
     }
 }
 
@@ -837,7 +879,9 @@ pub struct LifPlugin;
 impl Plugin for LifPlugin {
     fn build(&self, app: &mut App) {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LifPlugin");
-        app.init_resource::<ParameterBlocks<IafPscExp>>().init_resource::<ParameterBlocks<IafCondExp>>();
+        app.init_resource::<ParameterBlocks<IafPscDelta>>()
+            .init_resource::<ParameterBlocks<IafPscExp>>()
+            .init_resource::<ParameterBlocks<IafCondExp>>();
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrentSlopes>(app, "lif.synaptic_current_slopes");
@@ -906,27 +950,47 @@ type LifColumns = (
     &'static mut SpikedThisStep,
     &'static InputCurrent,
     Option<&'static StimulusCurrent>,
-    &'static IafPscDelta,
+    &'static ParameterBlock,
 );
 
-fn integrate_lif(mut q: Query<LifColumns>, clock: Res<SimClock>) {
+/// The state and input columns of a run of [`IafPscDelta`] neurons.
+type DeltaState<'a> =
+    (&'a mut [MembranePotential], &'a mut [RefractorySteps], &'a mut [SpikedThisStep], &'a [InputCurrent], Option<&'a [StimulusCurrent]>);
+
+fn integrate_lif(
+    mut q: Query<LifColumns, With<IafPscDelta>>,
+    clock: Res<SimClock>,
+    blocks: Res<ParameterBlocks<IafPscDelta>>,
+    mut at_dt: Local<blocks::AtStepSize<IafPscDelta>>,
+) {
     if clock.step() == 0 {
         return;
     }
-    let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, input, stim, neuron) in
+    let models = at_dt.get(&blocks, clock.dt_ms(), |m| m.dt_ms, |m, dt| IafPscDelta::new(m.params, dt));
+    for (mut v, mut r, mut spiked, input, stim, block) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
-        let rows = (v.bypass_change_detection(), r.bypass_change_detection(), spiked.bypass_change_detection(), input, stim, neuron);
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, input, stim, neuron)| {
-            let n = v.len();
-            let (r, spiked, input, stim, neuron) = (&mut r[..n], &mut spiked[..n], &input[..n], stim.map(|s| &s[..n]), &neuron[..n]);
-            for k in 0..n {
-                let model = if neuron[k].dt_ms == dt { neuron[k] } else { IafPscDelta::new(neuron[k].params, dt) };
-                (v[k].0, r[k].0, spiked[k].0) = model.step(v[k].0, r[k].0, input[k].0, StimulusCurrent::held_in(stim, k));
-            }
+        let rows = (v.bypass_change_detection(), r.bypass_change_detection(), spiked.bypass_change_detection(), input, stim, block);
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, input, stim, block)| {
+            delta_rows((v, r, spiked, input, stim), block, models);
         });
     }
+}
+
+biospike_runtime::avx512_kernel!(
+    fn delta_rows<'a>(state: DeltaState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscDelta]) = delta_runs;
+);
+
+/// [`IafPscDelta::step_run`] over each run of neurons with the same parameter set.
+#[inline(always)]
+fn delta_runs(state: DeltaState<'_>, block: &[ParameterBlock], models: &[IafPscDelta]) {
+    blocks::for_each_run(
+        state,
+        block,
+        models,
+        #[inline(always)]
+        |run, model| model.step_run(run),
+    );
 }
 
 type LifExpColumns = (
@@ -1331,6 +1395,20 @@ mod tests {
         let exp = IafPscExp::new(base, 2.0, 5.0, 0.1);
         let spikes =
             run_matches_scalar(11, 3000, |_, (v, r, i), (ex, inh, stim)| exp.step(v, r, i, ex, inh, stim), |state| exp.step_run(state));
+        assert!(spikes > 50, "{spikes} spikes");
+        let delta = IafPscDelta::new(LifParams { v_min_mv: -72.0, ..base }, 0.1);
+        let spikes = run_matches_scalar(
+            11,
+            3000,
+            |_, (v, r, i), (ex, inh, stim)| {
+                let (v, r, s) = delta.step(v, r, (ex + inh) / 20.0, stim);
+                (v, r, i, s)
+            },
+            |(v, r, spiked, _, input, inh, stim)| {
+                let jump: Vec<_> = input.iter().zip(inh).map(|(e, i)| InputCurrent((e.0 + i.0) / 20.0)).collect();
+                delta.step_run((v, r, spiked, &jump, stim));
+            },
+        );
         assert!(spikes > 50, "{spikes} spikes");
         let cond = IafCondExp::new(base, 10.0, 0.0, -80.0, 5.0, 10.0, 0.1);
         let spikes = run_matches_scalar(
