@@ -34,6 +34,7 @@ def main(which, threads, duration, seed):
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j2"]
     b2.defaultclock.dt = 0.1 * b2.ms
     rng = np.random.default_rng(seed)
+    b2.seed(seed)  # Brian2's own generator too (stimulus, initial state): repeatable runs
     ms_, mV, pA, nS, pF = b2.ms, b2.mV, b2.pA, b2.nS, b2.pF
     if which == "cuba":
         eqs = """
