@@ -1380,7 +1380,7 @@ mod tests {
     }
 
     /// The branch-free run loops give the bits of the one-neuron steps, refractory periods and
-    /// generator currents included (11 neurons: a vector's worth and a remainder).
+    /// generator currents included (27 neurons: three vectors' worth and a remainder).
     #[test]
     fn runs_give_the_scalar_bits() {
         let base = LifParams {
@@ -1394,11 +1394,11 @@ mod tests {
         };
         let exp = IafPscExp::new(base, 2.0, 5.0, 0.1);
         let spikes =
-            run_matches_scalar(11, 3000, |_, (v, r, i), (ex, inh, stim)| exp.step(v, r, i, ex, inh, stim), |state| exp.step_run(state));
+            run_matches_scalar(27, 3000, |_, (v, r, i), (ex, inh, stim)| exp.step(v, r, i, ex, inh, stim), |state| exp.step_run(state));
         assert!(spikes > 50, "{spikes} spikes");
         let delta = IafPscDelta::new(LifParams { v_min_mv: -72.0, ..base }, 0.1);
         let spikes = run_matches_scalar(
-            11,
+            27,
             3000,
             |_, (v, r, i), (ex, inh, stim)| {
                 let (v, r, s) = delta.step(v, r, (ex + inh) / 20.0, stim);
@@ -1412,7 +1412,7 @@ mod tests {
         assert!(spikes > 50, "{spikes} spikes");
         let cond = IafCondExp::new(base, 10.0, 0.0, -80.0, 5.0, 10.0, 0.1);
         let spikes = run_matches_scalar(
-            11,
+            27,
             3000,
             |_, (v, r, g), (ex, inh, stim)| cond.step(v, r, g, ex / 10.0, inh / 10.0, stim),
             |(v, r, spiked, g, input, inh, stim)| {
