@@ -180,9 +180,18 @@ impl IafPscDelta {
 
 impl Blocked for IafPscDelta {
     fn key(&self) -> Vec<u64> {
-        let p = &self.params;
-        [p.tau_m_ms, p.c_m_pf, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.t_ref_ms, p.i_e_pa, p.v_min_mv, self.dt_ms].map(f64::to_bits).to_vec()
+        lif_key(&self.params, &[self.dt_ms])
     }
+}
+
+/// A LIF model's [`Blocked::key`]: the bits of its membrane parameters and of `more` (the
+/// model's other fields it was built from).
+fn lif_key(p: &LifParams, more: &[f64]) -> Vec<u64> {
+    [p.tau_m_ms, p.c_m_pf, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.t_ref_ms, p.i_e_pa, p.v_min_mv]
+        .iter()
+        .chain(more)
+        .map(|x| x.to_bits())
+        .collect()
 }
 
 /// `x`, or 0 where `x` is subnormal. A synaptic current or conductance decays geometrically
@@ -320,22 +329,7 @@ impl IafPscExp {
 
 impl Blocked for IafPscExp {
     fn key(&self) -> Vec<u64> {
-        let p = &self.params;
-        [
-            p.tau_m_ms,
-            p.c_m_pf,
-            p.e_l_mv,
-            p.v_th_mv,
-            p.v_reset_mv,
-            p.t_ref_ms,
-            p.i_e_pa,
-            p.v_min_mv,
-            self.tau_syn_ex_ms,
-            self.tau_syn_in_ms,
-            self.dt_ms,
-        ]
-        .map(f64::to_bits)
-        .to_vec()
+        lif_key(&self.params, &[self.tau_syn_ex_ms, self.tau_syn_in_ms, self.dt_ms])
     }
 }
 
@@ -553,9 +547,11 @@ impl IafPscAlphaMultisynapse {
 /// `V` moves with the currents and their slopes at the step's start, then the currents advance
 /// and this step's input adds `e/τ_syn · J` to the slope (so an input acts on `V` from the next
 /// step on, as for [`IafPscExp`]). Needs the signed delay-ring channels.
+///
+/// Immutable, with its parameter sets kept in [`ParameterBlocks`], as [`IafPscExp`].
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
-#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput)]
-#[component(on_add = signed_channels)]
+#[require(Neuron, TakesStimulusCurrent, RefractorySteps, SynapticCurrents, SynapticCurrentSlopes, InhibitoryInput, ParameterBlock)]
+#[component(immutable, on_add = signed_channels, on_insert = blocks::intern::<IafPscAlpha>)]
 pub struct IafPscAlpha {
     /// Membrane parameters (`v_min_mv` is NEST's `V_min`).
     pub params: LifParams,
@@ -647,6 +643,68 @@ impl IafPscAlpha {
             return (p.v_reset_mv, self.refractory_steps, next_i, next_di, true);
         }
         (y + p.e_l_mv, r, next_i, next_di, false)
+    }
+
+    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
+    /// the same order on every neuron (so the same bits), as selects instead of branches.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, (i, di), input, inh, stim): AlphaState<'_>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, (i, di), input, inh), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, (i, di), input, inh), |_| 0.0),
+        }
+    }
+
+    /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
+    #[inline(always)]
+    #[allow(clippy::type_complexity, reason = "the run's columns")]
+    fn step_run_with(
+        &self,
+        (v, r, spiked, (i, di), input, inh): (
+            &mut [MembranePotential],
+            &mut [RefractorySteps],
+            &mut [SpikedThisStep],
+            (&mut [SynapticCurrents], &mut [SynapticCurrentSlopes]),
+            &[InputCurrent],
+            &[InhibitoryInput],
+        ),
+        held: impl Fn(usize) -> f64,
+    ) {
+        let n = v.len();
+        let (r, spiked, i, di, input, inh) = (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n]);
+        let p = &self.params;
+        let (e_l, v_reset, above, floor) = (p.e_l_mv, p.v_reset_mv, p.v_th_mv - p.e_l_mv, p.v_min_mv - p.e_l_mv);
+        let (kick_ex, kick_in) = (std::f64::consts::E / self.tau_syn_ex_ms, std::f64::consts::E / self.tau_syn_in_ms);
+        for k in 0..n {
+            let (y, r0, c, d) = (v[k].0 - e_l, r[k].0, i[k], di[k]);
+            let integrated = (self.p30 * (held(k) + p.i_e_pa)
+                + self.p31_ex * d.ex
+                + self.p32_ex * c.ex
+                + self.p31_in * d.inh
+                + self.p32_in * c.inh
+                + self.expm1_tau_m * y
+                + y)
+                .max(floor);
+            let y = if r0 == 0 { integrated } else { y };
+            i[k] = SynapticCurrents {
+                ex: flush(self.p21_ex * d.ex + self.p11_ex * c.ex),
+                inh: flush(self.p21_in * d.inh + self.p11_in * c.inh),
+            };
+            di[k] = SynapticCurrentSlopes {
+                ex: flush(d.ex * self.p11_ex + kick_ex * input[k].0),
+                inh: flush(d.inh * self.p11_in + kick_in * inh[k].0),
+            };
+            let fired = y >= above;
+            v[k].0 = if fired { v_reset } else { y + e_l };
+            r[k].0 = if fired { self.refractory_steps } else { r0.saturating_sub(1) };
+            spiked[k].0 = fired;
+        }
+    }
+}
+
+impl Blocked for IafPscAlpha {
+    fn key(&self) -> Vec<u64> {
+        lif_key(&self.params, &[self.tau_syn_ex_ms, self.tau_syn_in_ms, self.dt_ms])
     }
 }
 
@@ -825,25 +883,7 @@ impl IafCondExp {
 
 impl Blocked for IafCondExp {
     fn key(&self) -> Vec<u64> {
-        let p = &self.params;
-        [
-            p.tau_m_ms,
-            p.c_m_pf,
-            p.e_l_mv,
-            p.v_th_mv,
-            p.v_reset_mv,
-            p.t_ref_ms,
-            p.i_e_pa,
-            p.v_min_mv,
-            self.g_l_ns,
-            self.e_ex_mv,
-            self.e_in_mv,
-            self.tau_syn_ex_ms,
-            self.tau_syn_in_ms,
-            self.dt_ms,
-        ]
-        .map(f64::to_bits)
-        .to_vec()
+        lif_key(&self.params, &[self.g_l_ns, self.e_ex_mv, self.e_in_mv, self.tau_syn_ex_ms, self.tau_syn_in_ms, self.dt_ms])
     }
 }
 
@@ -881,6 +921,7 @@ impl Plugin for LifPlugin {
         assert!(app.world().contains_resource::<SimClock>(), "add CoreSimPlugin before LifPlugin");
         app.init_resource::<ParameterBlocks<IafPscDelta>>()
             .init_resource::<ParameterBlocks<IafPscExp>>()
+            .init_resource::<ParameterBlocks<IafPscAlpha>>()
             .init_resource::<ParameterBlocks<IafCondExp>>();
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<RefractorySteps>(app, "lif.refractory");
         biospike_core::checkpoint::CheckpointAppExt::persist_component::<SynapticCurrents>(app, "lif.synaptic_currents");
@@ -1176,15 +1217,31 @@ type LifAlphaColumns = (
     &'static InputCurrent,
     &'static InhibitoryInput,
     Option<&'static StimulusCurrent>,
-    &'static IafPscAlpha,
+    &'static ParameterBlock,
 );
 
-fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
+/// The state and input columns of a run of [`IafPscAlpha`] neurons.
+type AlphaState<'a> = (
+    &'a mut [MembranePotential],
+    &'a mut [RefractorySteps],
+    &'a mut [SpikedThisStep],
+    (&'a mut [SynapticCurrents], &'a mut [SynapticCurrentSlopes]),
+    &'a [InputCurrent],
+    &'a [InhibitoryInput],
+    Option<&'a [StimulusCurrent]>,
+);
+
+fn integrate_lif_alpha(
+    mut q: Query<LifAlphaColumns, With<IafPscAlpha>>,
+    clock: Res<SimClock>,
+    blocks: Res<ParameterBlocks<IafPscAlpha>>,
+    mut at_dt: Local<blocks::AtStepSize<IafPscAlpha>>,
+) {
     if clock.step() == 0 {
         return;
     }
-    let dt = clock.dt_ms();
-    for (mut v, mut r, mut spiked, mut i, mut di, input, inh, stim, neuron) in
+    let models = at_dt.get(&blocks, clock.dt_ms(), |m| m.dt_ms, |m, dt| IafPscAlpha::new(m.params, m.tau_syn_ex_ms, m.tau_syn_in_ms, dt));
+    for (mut v, mut r, mut spiked, mut i, mut di, input, inh, stim, block) in
         q.contiguous_iter_mut().expect("LIF components are table-stored, so the query is dense")
     {
         let rows = (
@@ -1194,25 +1251,28 @@ fn integrate_lif_alpha(mut q: Query<LifAlphaColumns>, clock: Res<SimClock>) {
             (i.bypass_change_detection(), di.bypass_change_detection()),
             (input, inh),
             stim,
-            neuron,
+            block,
         );
-        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, (i, di), (input, inh), stim, neuron)| {
-            let n = v.len();
-            let (r, spiked, i, di, input, inh, stim, neuron) =
-                (&mut r[..n], &mut spiked[..n], &mut i[..n], &mut di[..n], &input[..n], &inh[..n], stim.map(|s| &s[..n]), &neuron[..n]);
-            for k in 0..n {
-                let rebuilt;
-                let model = if neuron[k].dt_ms == dt {
-                    &neuron[k]
-                } else {
-                    rebuilt = IafPscAlpha::new(neuron[k].params, neuron[k].tau_syn_ex_ms, neuron[k].tau_syn_in_ms, dt);
-                    &rebuilt
-                };
-                (v[k].0, r[k].0, i[k], di[k], spiked[k].0) =
-                    model.step(v[k].0, r[k].0, i[k], di[k], input[k].0, inh[k].0, StimulusCurrent::held_in(stim, k));
-            }
+        biospike_runtime::rows::for_each_chunk(rows, |(v, r, spiked, i, (input, inh), stim, block)| {
+            alpha_rows((v, r, spiked, i, input, inh, stim), block, models);
         });
     }
+}
+
+biospike_runtime::avx512_kernel!(
+    fn alpha_rows<'a>(state: AlphaState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscAlpha]) = alpha_runs;
+);
+
+/// [`IafPscAlpha::step_run`] over each run of neurons with the same parameter set.
+#[inline(always)]
+fn alpha_runs(state: AlphaState<'_>, block: &[ParameterBlock], models: &[IafPscAlpha]) {
+    blocks::for_each_run(
+        state,
+        block,
+        models,
+        #[inline(always)]
+        |run, model| model.step_run(run),
+    );
 }
 
 type CondExpColumns = (
@@ -1410,6 +1470,22 @@ mod tests {
             },
         );
         assert!(spikes > 50, "{spikes} spikes");
+        let alpha = IafPscAlpha::new(LifParams { v_min_mv: -75.0, ..base }, 2.0, 5.0, 0.1);
+        let slopes = std::cell::RefCell::new((vec![SynapticCurrentSlopes::default(); 27], vec![SynapticCurrentSlopes::default(); 27]));
+        let spikes = run_matches_scalar(
+            27,
+            3000,
+            |k, (v, r, i), (ex, inh, stim)| {
+                let di = &mut slopes.borrow_mut().0[k];
+                let (v, r, i, d, s) = alpha.step(v, r, i, *di, ex, inh, stim);
+                *di = d;
+                (v, r, i, s)
+            },
+            |(v, r, spiked, i, input, inh, stim)| alpha.step_run((v, r, spiked, (i, &mut slopes.borrow_mut().1), input, inh, stim)),
+        );
+        assert!(spikes > 50, "{spikes} spikes");
+        let (one, run) = &*slopes.borrow();
+        assert_eq!(one, run);
         let cond = IafCondExp::new(base, 10.0, 0.0, -80.0, 5.0, 10.0, 0.1);
         let spikes = run_matches_scalar(
             27,
