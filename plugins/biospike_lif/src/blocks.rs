@@ -133,6 +133,25 @@ pub(crate) fn for_each_run<R: Rows, M>(mut rows: R, blocks: &[ParameterBlock], m
     }
 }
 
+/// A model that steps a run of its neurons (the run's columns `S`) with one parameter set.
+pub(crate) trait StepRun<S> {
+    /// One step of every neuron of the run.
+    fn step_run(&self, run: S);
+}
+
+/// [`StepRun::step_run`] over each run of rows with the same parameter set: the body of every
+/// blocked model's step kernel.
+#[inline(always)]
+pub(crate) fn step_runs<S: Rows, M: StepRun<S>>(state: S, blocks: &[ParameterBlock], models: &[M]) {
+    for_each_run(
+        state,
+        blocks,
+        models,
+        #[inline(always)]
+        |run, model| model.step_run(run),
+    );
+}
+
 /// The parameter sets of `M` for steps of `dt` ms, rebuilt only when the table grew or the
 /// step size changed (a model is built for one step size; `rebuild` makes it for another).
 #[derive(Debug)]

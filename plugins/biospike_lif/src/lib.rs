@@ -145,16 +145,6 @@ impl IafPscDelta {
         (y + p.e_l_mv, r, false)
     }
 
-    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
-    /// the same order on every neuron (so the same bits), as selects instead of branches.
-    #[inline(always)]
-    fn step_run(&self, (v, r, spiked, input, stim): DeltaState<'_>) {
-        match stim {
-            Some(stim) => self.step_run_with((v, r, spiked, input), |k| stim[k].held),
-            None => self.step_run_with((v, r, spiked, input), |_| 0.0),
-        }
-    }
-
     /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
     #[inline(always)]
     fn step_run_with(
@@ -174,6 +164,18 @@ impl IafPscDelta {
             v[k].0 = if fired { v_reset } else { y + e_l };
             r[k].0 = if fired { self.refractory_steps } else { r0.saturating_sub(1) };
             spiked[k].0 = fired;
+        }
+    }
+}
+
+impl<'a> blocks::StepRun<DeltaState<'a>> for IafPscDelta {
+    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
+    /// the same order on every neuron (so the same bits), as selects instead of branches.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, input, stim): DeltaState<'a>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, input), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, input), |_| 0.0),
         }
     }
 }
@@ -296,17 +298,6 @@ impl IafPscExp {
         (y + p.e_l_mv, r, next, false)
     }
 
-    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
-    /// the same order on every neuron (so the same bits), written as selects instead of
-    /// branches so that the compiler runs several neurons per instruction.
-    #[inline(always)]
-    fn step_run(&self, (v, r, spiked, i, input, inh, stim): LifExpState<'_>) {
-        match stim {
-            Some(stim) => self.step_run_with((v, r, spiked, i, input, inh), |k| stim[k].held),
-            None => self.step_run_with((v, r, spiked, i, input, inh), |_| 0.0),
-        }
-    }
-
     /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
     #[inline(always)]
     fn step_run_with(&self, (v, r, spiked, i, input, inh): RunColumns<'_>, held: impl Fn(usize) -> f64) {
@@ -323,6 +314,19 @@ impl IafPscExp {
             v[k].0 = if fired { v_reset } else { y + e_l };
             r[k].0 = if fired { self.refractory_steps } else { r0.saturating_sub(1) };
             spiked[k].0 = fired;
+        }
+    }
+}
+
+impl<'a> blocks::StepRun<LifExpState<'a>> for IafPscExp {
+    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
+    /// the same order on every neuron (so the same bits), written as selects instead of
+    /// branches so that the compiler runs several neurons per instruction.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, i, input, inh, stim): LifExpState<'a>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, i, input, inh), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, i, input, inh), |_| 0.0),
         }
     }
 }
@@ -645,16 +649,6 @@ impl IafPscAlpha {
         (y + p.e_l_mv, r, next_i, next_di, false)
     }
 
-    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
-    /// the same order on every neuron (so the same bits), as selects instead of branches.
-    #[inline(always)]
-    fn step_run(&self, (v, r, spiked, (i, di), input, inh, stim): AlphaState<'_>) {
-        match stim {
-            Some(stim) => self.step_run_with((v, r, spiked, (i, di), input, inh), |k| stim[k].held),
-            None => self.step_run_with((v, r, spiked, (i, di), input, inh), |_| 0.0),
-        }
-    }
-
     /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
     #[inline(always)]
     #[allow(clippy::type_complexity, reason = "the run's columns")]
@@ -698,6 +692,18 @@ impl IafPscAlpha {
             v[k].0 = if fired { v_reset } else { y + e_l };
             r[k].0 = if fired { self.refractory_steps } else { r0.saturating_sub(1) };
             spiked[k].0 = fired;
+        }
+    }
+}
+
+impl<'a> blocks::StepRun<AlphaState<'a>> for IafPscAlpha {
+    /// [`Self::step`] over a run of neurons that all have this model: the same operations in
+    /// the same order on every neuron (so the same bits), as selects instead of branches.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, (i, di), input, inh, stim): AlphaState<'a>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, (i, di), input, inh), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, (i, di), input, inh), |_| 0.0),
         }
     }
 }
@@ -858,17 +864,6 @@ impl IafCondExp {
 }
 
 impl IafCondExp {
-    /// [`Self::step`] over a run of neurons that all have this model, neuron after neuron the
-    /// same operations (the same bits); the loop has no branches, so the compiler runs several
-    /// neurons per instruction.
-    #[inline(always)]
-    fn step_run(&self, (v, r, spiked, g, input, inh, stim): CondExpState<'_>) {
-        match stim {
-            Some(stim) => self.step_run_with((v, r, spiked, g, input, inh), |k| stim[k].held),
-            None => self.step_run_with((v, r, spiked, g, input, inh), |_| 0.0),
-        }
-    }
-
     /// [`Self::step_run`] with the generator current of row `k` given by `held(k)`.
     #[inline(always)]
     fn step_run_with(&self, (v, r, spiked, g, input, inh): RunColumns<'_>, held: impl Fn(usize) -> f64) {
@@ -877,6 +872,19 @@ impl IafCondExp {
         for k in 0..n {
             let [out] = Self::step_lanes([self], [v[k].0], [r[k].0], [g[k]], [input[k].0], [inh[k].0], [held(k)]);
             (v[k].0, r[k].0, g[k], spiked[k].0) = out;
+        }
+    }
+}
+
+impl<'a> blocks::StepRun<CondExpState<'a>> for IafCondExp {
+    /// [`Self::step`] over a run of neurons that all have this model, neuron after neuron the
+    /// same operations (the same bits); the loop has no branches, so the compiler runs several
+    /// neurons per instruction.
+    #[inline(always)]
+    fn step_run(&self, (v, r, spiked, g, input, inh, stim): CondExpState<'a>) {
+        match stim {
+            Some(stim) => self.step_run_with((v, r, spiked, g, input, inh), |k| stim[k].held),
+            None => self.step_run_with((v, r, spiked, g, input, inh), |_| 0.0),
         }
     }
 }
@@ -1019,20 +1027,8 @@ fn integrate_lif(
 }
 
 biospike_runtime::avx512_kernel!(
-    fn delta_rows<'a>(state: DeltaState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscDelta]) = delta_runs;
+    fn delta_rows<'a>(state: DeltaState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscDelta]) = blocks::step_runs;
 );
-
-/// [`IafPscDelta::step_run`] over each run of neurons with the same parameter set.
-#[inline(always)]
-fn delta_runs(state: DeltaState<'_>, block: &[ParameterBlock], models: &[IafPscDelta]) {
-    blocks::for_each_run(
-        state,
-        block,
-        models,
-        #[inline(always)]
-        |run, model| model.step_run(run),
-    );
-}
 
 type LifExpColumns = (
     &'static mut MembranePotential,
@@ -1095,20 +1091,8 @@ fn integrate_lif_exp(
 }
 
 biospike_runtime::avx512_kernel!(
-    fn lif_exp_rows<'a>(state: LifExpState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscExp]) = lif_exp_runs;
+    fn lif_exp_rows<'a>(state: LifExpState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscExp]) = blocks::step_runs;
 );
-
-/// [`IafPscExp::step_run`] over each run of neurons with the same parameter set.
-#[inline(always)]
-fn lif_exp_runs(state: LifExpState<'_>, block: &[ParameterBlock], models: &[IafPscExp]) {
-    blocks::for_each_run(
-        state,
-        block,
-        models,
-        #[inline(always)]
-        |run, model| model.step_run(run),
-    );
-}
 
 type LifExpMultisynapseColumns = (
     &'static mut MembranePotential,
@@ -1260,20 +1244,8 @@ fn integrate_lif_alpha(
 }
 
 biospike_runtime::avx512_kernel!(
-    fn alpha_rows<'a>(state: AlphaState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscAlpha]) = alpha_runs;
+    fn alpha_rows<'a>(state: AlphaState<'a>, block: &'a [ParameterBlock], models: &'a [IafPscAlpha]) = blocks::step_runs;
 );
-
-/// [`IafPscAlpha::step_run`] over each run of neurons with the same parameter set.
-#[inline(always)]
-fn alpha_runs(state: AlphaState<'_>, block: &[ParameterBlock], models: &[IafPscAlpha]) {
-    blocks::for_each_run(
-        state,
-        block,
-        models,
-        #[inline(always)]
-        |run, model| model.step_run(run),
-    );
-}
 
 type CondExpColumns = (
     &'static mut MembranePotential,
@@ -1314,24 +1286,13 @@ fn integrate_cond_exp(mut q: Query<CondExpColumns, With<IafCondExp>>, clock: Res
 type CondExpState<'a> = LifExpState<'a>;
 
 biospike_runtime::avx512_kernel!(
-    fn cond_exp_rows<'a>(state: CondExpState<'a>, block: &'a [ParameterBlock], models: &'a [IafCondExp]) = cond_exp_runs;
+    fn cond_exp_rows<'a>(state: CondExpState<'a>, block: &'a [ParameterBlock], models: &'a [IafCondExp]) = blocks::step_runs;
 );
-
-/// [`IafCondExp::step_run`] over each run of neurons with the same parameter set.
-#[inline(always)]
-fn cond_exp_runs(state: CondExpState<'_>, block: &[ParameterBlock], models: &[IafCondExp]) {
-    blocks::for_each_run(
-        state,
-        block,
-        models,
-        #[inline(always)]
-        |run, model| model.step_run(run),
-    );
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blocks::StepRun;
 
     /// Without input the membrane relaxes to `E_L + τ_m/C_m · I_e` geometrically, exactly.
     #[test]
