@@ -6,9 +6,10 @@ Run with the peers' venv (../shared/peers), once per model:
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_psc_alpha tests/reference/iaf_psc_alpha_nest.csv
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py aeif_cond_exp tests/reference/aeif_cond_exp_nest.csv
     ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py aeif_psc_exp tests/reference/aeif_psc_exp_nest.csv
+    ~/.cache/biospike-peers/venv/bin/python tests/reference/nest_lif.py iaf_cond_exp tests/reference/iaf_cond_exp_nest.csv
 
 One neuron per case, dt = 0.1 ms, 300 ms; input spikes from spike_generators through static
-synapses (delay 1.0 ms; weights in mV for iaf_psc_delta, nS for aeif_cond_exp, pA for the others), plus a constant
+synapses (delay 1.0 ms; weights in mV for iaf_psc_delta, nS for aeif_cond_exp and iaf_cond_exp, pA for the others), plus a constant
 I_e. Writes one line per case and recorded step (case,v,step,V_m) and per spike
 (case,spike,index,time_ms).
 """
@@ -51,6 +52,14 @@ CASES = {
         ("refractory_bursting", {"t_ref": 2.0, "a": 2.0, "b": 100.0, "tau_w": 40.0, "V_reset": -48.0, "V_peak": 10.0}, 900.0,
          [([30.0, 30.5, 120.0], 40.0), ([80.0, 81.0, 250.0], -30.0)]),
         ("delta_t_zero", {"Delta_T": 0.0, "t_ref": 1.0}, 700.0, [([5.0, 5.1, 100.0], 50.0), ([60.0], -80.0)]),
+    ],
+    "iaf_cond_exp": [
+        # (name, neuron params, I_e pA, [(spike times ms, weight nS)])
+        ("defaults", {}, 200.0, [([10.0, 12.5, 30.0, 30.1, 31.0, 120.0, 120.1, 120.2], 40.0), ([50.0, 55.0, 200.0], -30.0)]),
+        ("coba_params", {"g_L": 10.0, "C_m": 200.0, "E_L": -60.0, "V_th": -50.0, "V_reset": -60.0, "t_ref": 5.0,
+                         "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "V_m": -60.0}, 0.0,
+         [([5.0, 5.1, 5.2, 5.3, 20.0, 40.3, 80.0, 80.1, 80.2, 80.3, 80.4], 6.0), ([100.0, 150.0, 150.5], -67.0)]),
+        ("strong_current", {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, 600.0, [([60.0, 60.1, 160.0], 20.0), ([100.0, 230.0], -50.0)]),
     ],
     "aeif_psc_exp": [
         # (name, neuron params, I_e pA, [(spike times ms, weight pA)])
