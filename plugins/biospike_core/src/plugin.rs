@@ -215,7 +215,7 @@ fn guard_columns(v: &[MembranePotential], u: &[RecoveryVariable], i: &[InputCurr
     ok
 }
 
-biospike_runtime::avx2_kernel!(
+biospike_runtime::avx512_kernel!(
     fn guard_rows<'a>(v: &'a [MembranePotential], u: &'a [RecoveryVariable], i: &'a [InputCurrent], guard: &'a GuardSettings) -> bool = guard_columns;
 );
 

@@ -112,11 +112,23 @@ pub(crate) fn runs(blocks: &[ParameterBlock]) -> impl Iterator<Item = (usize, us
     let mut start = 0;
     std::iter::from_fn(move || {
         let first = blocks.get(start)?.0;
-        let len = blocks[start..].iter().position(|b| b.0 != first).unwrap_or(blocks.len() - start);
+        let len = run_length(&blocks[start..], first);
         let run = (start, start + len, first);
         start += len;
         Some(run)
     })
+}
+
+/// How many of `blocks`' leading numbers equal `first`. Sixteen at a time with a branch-free
+/// test each (a population is one run of thousands of rows: a row-by-row search with an exit
+/// per row took a quarter of CUBA's `iaf_psc_exp` pass), then row by row in the sixteen that
+/// end the run.
+#[inline(always)]
+fn run_length(blocks: &[ParameterBlock], first: u32) -> usize {
+    let (chunks, _) = blocks.as_chunks::<16>();
+    let whole = chunks.iter().position(|c| c.iter().fold(false, |other, b| other | (b.0 != first))).unwrap_or(chunks.len());
+    let at = whole * 16;
+    at + blocks[at..].iter().position(|b| b.0 != first).unwrap_or(blocks.len() - at)
 }
 
 /// Runs `kernel` on each maximal run of rows of `rows` whose `blocks` are equal, with the run's
@@ -193,5 +205,15 @@ mod tests {
         let got: Vec<_> = runs(&column).collect();
         assert_eq!(got, [(0, 2, 0), (2, 5, 1), (5, 6, 0), (6, 7, 2)]);
         assert_eq!(runs(&[]).count(), 0);
+        // Runs ending inside, at the edge of and after sixteen-row chunks.
+        for ends in [vec![40usize, 41, 100], vec![16, 32, 33], vec![15, 17, 64], vec![1, 2, 3]] {
+            let mut column = Vec::new();
+            for (b, end) in ends.iter().enumerate() {
+                column.resize(*end, ParameterBlock(b as u32));
+            }
+            let got: Vec<_> = runs(&column).collect();
+            let want: Vec<_> = ends.iter().enumerate().map(|(b, &end)| (if b == 0 { 0 } else { ends[b - 1] }, end, b as u32)).collect();
+            assert_eq!(got, want);
+        }
     }
 }
