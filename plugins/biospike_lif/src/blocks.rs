@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use bevy_ecs::lifecycle::HookContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::world::DeferredWorld;
+use biospike_core::prelude::StimulusCurrent;
 use biospike_runtime::rows::Rows;
 
 /// A model whose distinct parameter sets are kept in [`ParameterBlocks`].
@@ -145,16 +146,27 @@ pub(crate) fn for_each_run<R: Rows, M>(mut rows: R, blocks: &[ParameterBlock], m
     }
 }
 
-/// A model that steps a run of its neurons (the run's columns `S`) with one parameter set.
-pub(crate) trait StepRun<S> {
-    /// One step of every neuron of the run.
-    fn step_run(&self, run: S);
+/// A model that steps a run of its neurons (the run's state and input columns `C`) with one
+/// parameter set.
+pub(crate) trait StepRun<C> {
+    /// One step of every neuron of the run, `held(k)` the generator current in effect over the
+    /// step for row `k`, pA.
+    fn step_run_with(&self, run: C, held: impl Fn(usize) -> f64);
+
+    /// [`Self::step_run_with`] with each row's generator current from `stim` (zero without).
+    #[inline(always)]
+    fn step_run(&self, (run, stim): (C, Option<&[StimulusCurrent]>)) {
+        match stim {
+            Some(stim) => self.step_run_with(run, |k| stim[k].held),
+            None => self.step_run_with(run, |_| 0.0),
+        }
+    }
 }
 
 /// [`StepRun::step_run`] over each run of rows with the same parameter set: the body of every
 /// blocked model's step kernel.
 #[inline(always)]
-pub(crate) fn step_runs<S: Rows, M: StepRun<S>>(state: S, blocks: &[ParameterBlock], models: &[M]) {
+pub(crate) fn step_runs<C: Rows, M: StepRun<C>>(state: (C, Option<&[StimulusCurrent]>), blocks: &[ParameterBlock], models: &[M]) {
     for_each_run(
         state,
         blocks,
