@@ -278,6 +278,37 @@ fn insert_poisson(world: &mut World, entities: &[Entity], skip: u32, p: &crate::
     world.insert_batch(chosen.iter().map(|&e| (e, input)));
 }
 
+/// Puts a population's rows back in id order in every table that holds them.
+///
+/// Inserting a component into some of a population's neurons (a Poisson train into the first
+/// 50, a current into a few) moves them to another table, and each move fills its row with the
+/// table's last one: the rest of the population is left out of order. Passes that read
+/// per-neuron arrays (the delay ring's read-out) run fastest over rows whose ids run
+/// consecutively, so the population's neurons are taken out of their tables and put back in id
+/// order (each to the end of its own table, which holds only earlier populations before them).
+/// Nothing is done when every table already holds them in order.
+fn keep_rows_in_id_order(world: &mut World, entities: &[Entity]) {
+    let mut last: Vec<(bevy_ecs::storage::TableId, usize)> = Vec::new();
+    let mut in_order = true;
+    for &e in entities {
+        let Ok(at) = world.entities().get_spawned(e) else { continue };
+        match last.iter_mut().find(|(t, _)| *t == at.table_id) {
+            Some((_, row)) if *row > at.table_row.index() => {
+                in_order = false;
+                break;
+            }
+            Some((_, row)) => *row = at.table_row.index(),
+            None => last.push((at.table_id, at.table_row.index())),
+        }
+    }
+    if in_order {
+        return;
+    }
+    let taken: Vec<(Entity, Position)> =
+        entities.iter().filter_map(|&e| world.get_entity_mut(e).ok().and_then(|mut n| n.take::<Position>()).map(|p| (e, p))).collect();
+    world.insert_batch(taken);
+}
+
 /// Spawns a population of `model` neurons with ids `ids` (population `pi`, whose first id is
 /// `first`), each at its initial `V` (`v_init`, else `E_L`).
 #[allow(clippy::too_many_arguments, reason = "one population's place and its neurons' start")]
@@ -381,6 +412,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         if let Some(entities) = membrane {
             insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
+            keep_rows_in_id_order(world, &entities);
             first += p.size;
             continue;
         }
@@ -416,6 +448,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             };
             insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
+            keep_rows_in_id_order(world, &entities);
             first += p.size;
             continue;
         }
@@ -455,6 +488,7 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         };
         insert_drives(world, &entities, p, false);
         insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
+        keep_rows_in_id_order(world, &entities);
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);

@@ -217,3 +217,36 @@ fn periodic_schedules_repeat_spike_times_rates_and_stimuli() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+/// A Poisson train into some of a population's neurons moves them to a table of their own; the
+/// build puts the rest back in id order (each table then holds its neurons in ascending ids,
+/// which the delay ring's read-out reads as one slice). Two LIF populations and one
+/// Izhikevich population, each with a train into a few of its neurons.
+#[test]
+fn poisson_into_some_neurons_leaves_every_table_in_id_order() {
+    let text = r#"(
+        dt_ms: 0.1, time_steps: 10, seed: 3,
+        populations: [
+            (name: "a", size: 300, neuron: IafPscExp(), poisson: Some((rate_hz: 100.0, weight: 5.0, neurons: Some([0, 1, 2, 7, 150])))),
+            (name: "b", size: 200, neuron: IafPscExp(), poisson: Some((rate_hz: 100.0, weight: 5.0, neurons: Some([3, 199])))),
+            (name: "c", size: 100, poisson: Some((rate_hz: 100.0, weight: 5.0, neurons: Some([0, 50])))),
+        ],
+    )"#;
+    let scene = biospike::Scene::parse(text, "<subset poisson>".as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+    let world = app.world_mut();
+    let mut tables: Vec<(bevy_ecs::storage::TableId, Vec<u32>)> = Vec::new();
+    for (e, id) in world.query::<(Entity, &NeuronId)>().iter(world) {
+        let table = world.entities().get_spawned(e).expect("a spawned neuron").table_id;
+        match tables.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, ids)) => ids.push(id.0),
+            None => tables.push((table, vec![id.0])),
+        }
+    }
+    let all: usize = tables.iter().map(|(_, ids)| ids.len()).sum();
+    assert_eq!(all, 600);
+    assert!(tables.len() >= 3, "the trains' neurons are in tables of their own: {} tables", tables.len());
+    for (_, ids) in &tables {
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "a table out of id order: {ids:?}");
+    }
+}
