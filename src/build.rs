@@ -278,39 +278,40 @@ fn insert_poisson(world: &mut World, entities: &[Entity], skip: u32, p: &crate::
     world.insert_batch(chosen.iter().map(|&e| (e, input)));
 }
 
-/// Puts a population's rows back in id order in every table that holds them.
+/// The order to spawn a population's neurons `ids` in: ascending, except that the neurons a
+/// Poisson train goes into (when it goes into only some) come last, in ascending order too.
 ///
-/// Inserting a component into some of a population's neurons (a Poisson train into the first
-/// 50, a current into a few) moves them to another table, and each move fills its row with the
-/// table's last one: the rest of the population is left out of order. Passes that read
+/// Inserting the train's components moves those neurons to a table of their own, and each move
+/// fills its row with the table's last one. With them spawned last, the rows that fill the
+/// gaps are theirs, so the rest of the population stays in id order; passes that read
 /// per-neuron arrays (the delay ring's read-out) run fastest over rows whose ids run
-/// consecutively, so the population's neurons are taken out of their tables and put back in id
-/// order (each to the end of its own table, which holds only earlier populations before them).
-/// Nothing is done when every table already holds them in order.
-fn keep_rows_in_id_order(world: &mut World, entities: &[Entity]) {
-    let mut last: Vec<(bevy_ecs::storage::TableId, usize)> = Vec::new();
-    let mut in_order = true;
-    for &e in entities {
-        let Ok(at) = world.entities().get_spawned(e) else { continue };
-        match last.iter_mut().find(|(t, _)| *t == at.table_id) {
-            Some((_, row)) if *row > at.table_row.index() => {
-                in_order = false;
-                break;
-            }
-            Some((_, row)) => *row = at.table_row.index(),
-            None => last.push((at.table_id, at.table_row.index())),
+/// consecutively. [`in_id_order`] gives the entities back in id order.
+fn spawn_order(p: &crate::scene::PopulationDesc, ids: &std::ops::Range<u32>, first: u32) -> Vec<u32> {
+    let chosen = p.poisson.as_ref().and_then(|ps| ps.neurons.as_ref());
+    let Some(chosen) = chosen else { return ids.clone().collect() };
+    let mut last = vec![false; ids.len()];
+    for &k in chosen {
+        if let Some(l) = (first + k).checked_sub(ids.start).and_then(|i| last.get_mut(i as usize)) {
+            *l = true;
         }
     }
-    if in_order {
-        return;
-    }
-    let taken: Vec<(Entity, Position)> =
-        entities.iter().filter_map(|&e| world.get_entity_mut(e).ok().and_then(|mut n| n.take::<Position>()).map(|p| (e, p))).collect();
-    world.insert_batch(taken);
+    let (mut order, tail): (Vec<u32>, Vec<u32>) = ids.clone().partition(|&id| !last[(id - ids.start) as usize]);
+    order.extend(tail);
+    order
 }
 
-/// Spawns a population of `model` neurons with ids `ids` (population `pi`, whose first id is
-/// `first`), each at its initial `V` (`v_init`, else `E_L`).
+/// The entities `spawned` in the order `order` (ids starting at `start`), put in id order.
+fn in_id_order(spawned: impl IntoIterator<Item = Entity>, order: &[u32], start: u32) -> Vec<Entity> {
+    let mut entities = vec![Entity::PLACEHOLDER; order.len()];
+    for (e, &id) in spawned.into_iter().zip(order) {
+        entities[(id - start) as usize] = e;
+    }
+    entities
+}
+
+/// Spawns a population of `model` neurons with ids `order` (population `pi`, whose first id is
+/// `first`; in [`spawn_order`]), each at its initial `V` (`v_init`, else `E_L`); returns the
+/// entities in id order.
 #[allow(clippy::too_many_arguments, reason = "one population's place and its neurons' start")]
 fn spawn_membrane<M: Component + Copy>(
     world: &mut World,
@@ -318,13 +319,13 @@ fn spawn_membrane<M: Component + Copy>(
     e_l: f64,
     v_init: Option<crate::scene::LifInitDesc>,
     seed: u64,
-    ids: std::ops::Range<u32>,
+    order: &[u32],
     pi: usize,
     first: u32,
     size: u32,
 ) -> Vec<Entity> {
-    world
-        .spawn_batch(ids.map(|id| {
+    let spawned: Vec<Entity> = world
+        .spawn_batch(order.iter().map(|&id| {
             (
                 model,
                 NeuronId(id),
@@ -334,7 +335,8 @@ fn spawn_membrane<M: Component + Copy>(
                 Position(position(pi, id - first, size)),
             )
         }))
-        .collect()
+        .collect();
+    in_id_order(spawned, order, order.iter().copied().min().unwrap_or(0))
 }
 
 /// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
@@ -397,22 +399,22 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
+        let order = spawn_order(p, &ids, first);
         // Models with their own state components and a LIF-style initial V.
         let membrane = if let Some((model, v_init)) = p.neuron.iaf_psc_exp_multisynapse(d.dt_ms) {
-            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
         } else if let Some((model, v_init)) = p.neuron.iaf_psc_alpha_multisynapse(d.dt_ms) {
-            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
         } else if let Some((model, v_init)) = p.neuron.aeif_cond_beta_multisynapse() {
-            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
         } else {
             p.neuron
                 .adex()
-                .map(|(model, v_init)| spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, p.size))
+                .map(|(model, v_init)| spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
         };
         if let Some(entities) = membrane {
             insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
-            keep_rows_in_id_order(world, &entities);
             first += p.size;
             continue;
         }
@@ -435,20 +437,21 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 )
             };
             let entities: Vec<Entity> = match (cond, alpha, taus) {
-                (Some((model, _)), _, _) => world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect(),
-                (None, Some((model, _)), _) => world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect(),
+                (Some((model, _)), _, _) => in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start),
+                (None, Some((model, _)), _) => {
+                    in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start)
+                }
                 (None, None, None) => {
                     let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
-                    world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
+                    in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start)
                 }
                 (None, None, Some((ex, inh))) => {
                     let model = biospike_lif::IafPscExp::new(params, ex, inh, d.dt_ms);
-                    world.spawn_batch(ids.clone().map(|id| (model, common(id)))).collect()
+                    in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start)
                 }
             };
             insert_drives(world, &entities, p, true);
             insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
-            keep_rows_in_id_order(world, &entities);
             first += p.size;
             continue;
         }
@@ -483,12 +486,11 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         // neuron to a new table and leave the first one's capacity allocated (≈ 200 bytes per
         // neuron at 100 000 neurons).
         let entities: Vec<Entity> = match p.noise {
-            Some(n) => world.spawn_batch(ids.clone().map(|id| (neuron(id), n.component()))).collect(),
-            None => world.spawn_batch(ids.clone().map(neuron)).collect(),
+            Some(n) => in_id_order(world.spawn_batch(order.iter().map(|&id| (neuron(id), n.component()))), &order, ids.start),
+            None => in_id_order(world.spawn_batch(order.iter().map(|&id| neuron(id))), &order, ids.start),
         };
         insert_drives(world, &entities, p, false);
         insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
-        keep_rows_in_id_order(world, &entities);
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);
