@@ -261,82 +261,91 @@ pub fn split_in_degree(k: u32, sizes: &[u32]) -> Vec<u32> {
     out
 }
 
-/// A population's Poisson trains (and their rate schedule) on its neurons, or on the local
-/// indices `poisson.neurons` names.
-/// `entities` are the population's neurons from its `skip`-th on (split over MPI ranks, a rank
-/// holds part of a population).
-fn insert_poisson(world: &mut World, entities: &[Entity], skip: u32, p: &crate::scene::PopulationDesc, dt_ms: f64) {
-    let Some(ps) = &p.poisson else { return };
-    let chosen: Vec<Entity> = match &ps.neurons {
-        Some(local) => local.iter().filter_map(|&k| k.checked_sub(skip).and_then(|k| entities.get(k as usize)).copied()).collect(),
-        None => entities.to_vec(),
-    };
+/// A population's Poisson trains (and their rate schedule) on all its neurons, when
+/// `poisson.neurons` names none (the trains of a few neurons are inserted by [`spawn_population`]).
+fn insert_poisson(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, dt_ms: f64) {
+    if let Some(ps) = p.poisson.as_ref().filter(|ps| ps.neurons.is_none()) {
+        insert_train(world, entities, ps, dt_ms);
+    }
+}
+
+/// A Poisson train's components (and its rate schedule) on `entities`.
+fn insert_train(world: &mut World, entities: &[Entity], ps: &crate::scene::PoissonDesc, dt_ms: f64) {
     if let Some(schedule) = ps.schedule(dt_ms) {
-        world.insert_batch(chosen.iter().map(|&e| (e, schedule.clone())));
+        world.insert_batch(entities.iter().map(|&e| (e, schedule.clone())));
     }
     let input = ps.component();
-    world.insert_batch(chosen.iter().map(|&e| (e, input)));
+    world.insert_batch(entities.iter().map(|&e| (e, input)));
 }
 
-/// The order to spawn a population's neurons `ids` in: ascending, except that the neurons a
-/// Poisson train goes into (when it goes into only some) come last, in ascending order too.
+/// Spawns a population's neurons `ids` (population from id `first`; `neuron` makes each one's
+/// components) and gives the Poisson train to the neurons `poisson.neurons` names; returns the
+/// entities in id order.
 ///
 /// Inserting the train's components moves those neurons to a table of their own, and each move
-/// fills its row with the table's last one. With them spawned last, the rows that fill the
-/// gaps are theirs, so the rest of the population stays in id order; passes that read
-/// per-neuron arrays (the delay ring's read-out) run fastest over rows whose ids run
-/// consecutively. [`in_id_order`] gives the entities back in id order.
-fn spawn_order(p: &crate::scene::PopulationDesc, ids: &std::ops::Range<u32>, first: u32) -> Vec<u32> {
-    let chosen = p.poisson.as_ref().and_then(|ps| ps.neurons.as_ref());
-    let Some(chosen) = chosen else { return ids.clone().collect() };
-    let mut last = vec![false; ids.len()];
+/// fills the row it leaves with the table's last one: inserted after the whole population, the
+/// train swapped the population's last neurons to the front of the table. So with such a train,
+/// the neurons are placed one run of consecutive ids at a time and each run of the train's
+/// neurons gets it right away, while the table's last rows are its own: every table keeps its
+/// neurons in id order, and passes that read per-neuron arrays (the delay ring's read-out) run
+/// fastest over rows whose ids run consecutively. The entities are still allocated first, all
+/// at once in id order, so they are the same entities as a plain spawn's (a checkpoint names
+/// neurons by entity).
+fn spawn_population<B: Bundle<Effect: bevy_ecs::bundle::NoBundleEffect>>(
+    world: &mut World,
+    p: &crate::scene::PopulationDesc,
+    ids: std::ops::Range<u32>,
+    first: u32,
+    dt_ms: f64,
+    neuron: impl Fn(u32) -> B,
+) -> Vec<Entity> {
+    let Some((ps, chosen)) = p.poisson.as_ref().and_then(|ps| ps.neurons.as_ref().map(|c| (ps, c))) else {
+        return world.spawn_batch(ids.map(neuron)).collect();
+    };
+    let mut train = vec![false; ids.len()];
     for &k in chosen {
-        if let Some(l) = (first + k).checked_sub(ids.start).and_then(|i| last.get_mut(i as usize)) {
-            *l = true;
+        if let Some(t) = (first + k).checked_sub(ids.start).and_then(|i| train.get_mut(i as usize)) {
+            *t = true;
         }
     }
-    let (mut order, tail): (Vec<u32>, Vec<u32>) = ids.clone().partition(|&id| !last[(id - ids.start) as usize]);
-    order.extend(tail);
-    order
-}
-
-/// The entities `spawned` in the order `order` (ids starting at `start`), put in id order.
-fn in_id_order(spawned: impl IntoIterator<Item = Entity>, order: &[u32], start: u32) -> Vec<Entity> {
-    let mut entities = vec![Entity::PLACEHOLDER; order.len()];
-    for (e, &id) in spawned.into_iter().zip(order) {
-        entities[(id - start) as usize] = e;
+    let entities: Vec<Entity> = ids.clone().map(|_| world.spawn_empty().id()).collect();
+    let mut start = 0;
+    while start < train.len() {
+        let end = train[start..].iter().position(|&t| t != train[start]).map_or(train.len(), |n| start + n);
+        let run = &entities[start..end];
+        world.insert_batch(run.iter().zip(ids.start + start as u32..).map(|(&e, id)| (e, neuron(id))));
+        if train[start] {
+            insert_train(world, run, ps, dt_ms);
+        }
+        start = end;
     }
+    // What the neurons' hooks queued (a resource their model needs) is applied now, as at the
+    // end of a plain spawn, so that it is allocated where a plain spawn would allocate it.
+    world.flush();
     entities
 }
 
-/// Spawns a population of `model` neurons with ids `order` (population `pi`, whose first id is
-/// `first`; in [`spawn_order`]), each at its initial `V` (`v_init`, else `E_L`); returns the
-/// entities in id order.
+/// The components of a neuron of a population of `model` neurons (population `pi`, whose
+/// first id is `first`), at its initial `V` (`v_init`, else `E_L`).
 #[allow(clippy::too_many_arguments, reason = "one population's place and its neurons' start")]
-fn spawn_membrane<M: Component + Copy>(
-    world: &mut World,
+fn membrane_neuron<M: Component + Copy>(
     model: M,
     e_l: f64,
     v_init: Option<crate::scene::LifInitDesc>,
     seed: u64,
-    order: &[u32],
+    id: u32,
     pi: usize,
     first: u32,
     size: u32,
-) -> Vec<Entity> {
-    let spawned: Vec<Entity> = world
-        .spawn_batch(order.iter().map(|&id| {
-            (
-                model,
-                NeuronId(id),
-                PopulationId(pi as u16),
-                MembranePotential(initial_v(v_init, e_l, seed, id)),
-                RecoveryVariable(0.0),
-                Position(position(pi, id - first, size)),
-            )
-        }))
-        .collect();
-    in_id_order(spawned, order, order.iter().copied().min().unwrap_or(0))
+) -> impl Bundle<Effect: bevy_ecs::bundle::NoBundleEffect> {
+    (
+        model,
+        NeuronId(id),
+        PopulationId(pi as u16),
+        MembranePotential(initial_v(v_init, e_l, seed, id)),
+        RecoveryVariable(0.0),
+        Position(position(pi, id - first, size)),
+    )
 }
 
 /// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
@@ -399,22 +408,29 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             first += p.size;
             continue;
         }
-        let order = spawn_order(p, &ids, first);
         // Models with their own state components and a LIF-style initial V.
         let membrane = if let Some((model, v_init)) = p.neuron.iaf_psc_exp_multisynapse(d.dt_ms) {
-            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
+            Some(spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
+                membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
+            }))
         } else if let Some((model, v_init)) = p.neuron.iaf_psc_alpha_multisynapse(d.dt_ms) {
-            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
+            Some(spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
+                membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
+            }))
         } else if let Some((model, v_init)) = p.neuron.aeif_cond_beta_multisynapse() {
-            Some(spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
+            Some(spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
+                membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
+            }))
         } else {
-            p.neuron
-                .adex()
-                .map(|(model, v_init)| spawn_membrane(world, model, model.params.e_l_mv, v_init, seed, &order, pi, first, p.size))
+            p.neuron.adex().map(|(model, v_init)| {
+                spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
+                    membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
+                })
+            })
         };
         if let Some(entities) = membrane {
             insert_drives(world, &entities, p, true);
-            insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
+            insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
         }
@@ -437,21 +453,19 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 )
             };
             let entities: Vec<Entity> = match (cond, alpha, taus) {
-                (Some((model, _)), _, _) => in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start),
-                (None, Some((model, _)), _) => {
-                    in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start)
-                }
+                (Some((model, _)), _, _) => spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| (model, common(id))),
+                (None, Some((model, _)), _) => spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| (model, common(id))),
                 (None, None, None) => {
                     let model = biospike_lif::IafPscDelta::new(params, d.dt_ms);
-                    in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start)
+                    spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| (model, common(id)))
                 }
                 (None, None, Some((ex, inh))) => {
                     let model = biospike_lif::IafPscExp::new(params, ex, inh, d.dt_ms);
-                    in_id_order(world.spawn_batch(order.iter().map(|&id| (model, common(id)))), &order, ids.start)
+                    spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| (model, common(id)))
                 }
             };
             insert_drives(world, &entities, p, true);
-            insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
+            insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
         }
@@ -486,11 +500,11 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         // neuron to a new table and leave the first one's capacity allocated (≈ 200 bytes per
         // neuron at 100 000 neurons).
         let entities: Vec<Entity> = match p.noise {
-            Some(n) => in_id_order(world.spawn_batch(order.iter().map(|&id| (neuron(id), n.component()))), &order, ids.start),
-            None => in_id_order(world.spawn_batch(order.iter().map(|&id| neuron(id))), &order, ids.start),
+            Some(n) => spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| (neuron(id), n.component())),
+            None => spawn_population(world, p, ids.clone(), first, d.dt_ms, neuron),
         };
         insert_drives(world, &entities, p, false);
-        insert_poisson(world, &entities, ids.start - first, p, d.dt_ms);
+        insert_poisson(world, &entities, p, d.dt_ms);
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);

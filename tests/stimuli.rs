@@ -250,3 +250,36 @@ fn poisson_into_some_neurons_leaves_every_table_in_id_order() {
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "a table out of id order: {ids:?}");
     }
 }
+
+/// Placing a population run by run for a train into some of its neurons keeps the entities a
+/// plain spawn gives (a checkpoint names neurons by entity, so a checkpoint written before
+/// still resumes): a train into every neuron listed by index and one into the whole population
+/// give every neuron, and the resource their model's hook adds, the same entity.
+#[test]
+fn poisson_into_listed_neurons_keeps_the_entities_of_a_plain_spawn() {
+    let scene = |neurons: &str| {
+        format!(
+            r#"(
+            dt_ms: 0.1, time_steps: 10, seed: 3,
+            populations: [
+                (name: "a", size: 5, kind: Excitatory, neuron: IafPscExp(), poisson: Some((rate_hz: 100.0, weight: 5.0{neurons}))),
+                (name: "b", size: 4, kind: Inhibitory, neuron: IafPscExp()),
+            ],
+            projections: [(source: "b", target: "a", rule: AllToAll, weight: Constant(10.0), delay_ms: Constant(1.0))],
+        )"#
+        )
+    };
+    let entities = |text: String| {
+        let scene = biospike::Scene::parse(&text, "<listed>".as_ref()).unwrap_or_else(|e| panic!("{e}"));
+        let mut app = biospike::build_app(&scene, None).unwrap_or_else(|e| panic!("{e}"));
+        let world = app.world_mut();
+        let mut ids: Vec<(u32, u64)> = world.query::<(Entity, &NeuronId)>().iter(world).map(|(e, id)| (id.0, e.to_bits())).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let plain = entities(scene(""));
+    assert_eq!(plain.len(), 9);
+    assert_eq!(entities(scene(", neurons: Some([0, 1, 2, 3, 4])")), plain);
+    // Two of the five: the others are placed around them, still on the same entities.
+    assert_eq!(entities(scene(", neurons: Some([1, 3])")), plain);
+}
