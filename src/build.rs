@@ -325,27 +325,31 @@ fn spawn_population<B: Bundle<Effect: bevy_ecs::bundle::NoBundleEffect>>(
     entities
 }
 
-/// The components of a neuron of a population of `model` neurons (population `pi`, whose
-/// first id is `first`), at its initial `V` (`v_init`, else `E_L`).
+/// Spawns a population `p` of `model` neurons with ids `ids` (population `pi`, whose first id
+/// is `first`), each at its initial `V` (`v_init`, else `E_L`), by [`spawn_population`].
 #[allow(clippy::too_many_arguments, reason = "one population's place and its neurons' start")]
-fn membrane_neuron<M: Component + Copy>(
+fn spawn_membrane<M: Component + Copy>(
+    world: &mut World,
+    p: &crate::scene::PopulationDesc,
     model: M,
     e_l: f64,
     v_init: Option<crate::scene::LifInitDesc>,
     seed: u64,
-    id: u32,
+    ids: std::ops::Range<u32>,
     pi: usize,
     first: u32,
-    size: u32,
-) -> impl Bundle<Effect: bevy_ecs::bundle::NoBundleEffect> {
-    (
-        model,
-        NeuronId(id),
-        PopulationId(pi as u16),
-        MembranePotential(initial_v(v_init, e_l, seed, id)),
-        RecoveryVariable(0.0),
-        Position(position(pi, id - first, size)),
-    )
+    dt_ms: f64,
+) -> Vec<Entity> {
+    spawn_population(world, p, ids, first, dt_ms, |id| {
+        (
+            model,
+            NeuronId(id),
+            PopulationId(pi as u16),
+            MembranePotential(initial_v(v_init, e_l, seed, id)),
+            RecoveryVariable(0.0),
+            Position(position(pi, id - first, p.size)),
+        )
+    })
 }
 
 /// Inserts a population's current generators: uniform noise, DC, stimulus, sine, and the
@@ -410,23 +414,15 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         }
         // Models with their own state components and a LIF-style initial V.
         let membrane = if let Some((model, v_init)) = p.neuron.iaf_psc_exp_multisynapse(d.dt_ms) {
-            Some(spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
-                membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
-            }))
+            Some(spawn_membrane(world, p, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, d.dt_ms))
         } else if let Some((model, v_init)) = p.neuron.iaf_psc_alpha_multisynapse(d.dt_ms) {
-            Some(spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
-                membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
-            }))
+            Some(spawn_membrane(world, p, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, d.dt_ms))
         } else if let Some((model, v_init)) = p.neuron.aeif_cond_beta_multisynapse() {
-            Some(spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
-                membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
-            }))
+            Some(spawn_membrane(world, p, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, d.dt_ms))
         } else {
-            p.neuron.adex().map(|(model, v_init)| {
-                spawn_population(world, p, ids.clone(), first, d.dt_ms, |id| {
-                    membrane_neuron(model, model.params.e_l_mv, v_init, seed, id, pi, first, p.size)
-                })
-            })
+            p.neuron
+                .adex()
+                .map(|(model, v_init)| spawn_membrane(world, p, model, model.params.e_l_mv, v_init, seed, ids.clone(), pi, first, d.dt_ms))
         };
         if let Some(entities) = membrane {
             insert_drives(world, &entities, p, true);
