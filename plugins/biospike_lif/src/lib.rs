@@ -803,6 +803,8 @@ impl<'a> blocks::StepRun<RunColumns<'a>> for IafCondExp {
             let still = r0 > 0;
             let rest = leak + held(k);
             let (ge_mid, gi_mid, ge_end, gi_end) = (c.ex * dxh, c.inh * dih, c.ex * dx, c.inh * di);
+            // While refractory `y` is dropped (V stays at V_reset), so these selects change no
+            // result; without them the pass measured 2–5 % slower (COBA, AMD EPYC).
             let a = |ge: f64, gi: f64| if still { 0.0 } else { (rest + ge * e_ex + gi * e_in) * inv_c };
             let b = |ge: f64, gi: f64| if still { 0.0 } else { (g_l + ge + gi) * inv_c };
             let (a0, b0, a1, b1, a2, b2) =
