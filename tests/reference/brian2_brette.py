@@ -10,7 +10,7 @@ BENCHMARKS.md:
 Poisson stimulus into the first 50 excitatory neurons from 1 to 51 ms, every spike recorded.
 CUBA is NEST's iaf_psc_exp written as Brian2 equations integrated exactly (method 'exact');
 COBA is iaf_cond_exp with classical Runge-Kutta (method 'rk4', one step per dt; biospike takes
-two RK4 sub-steps per step, NEST an adaptive RKF45). THREADS = 1 compiles without OpenMP, 2
+one RK4 step of V over exactly decaying conductances, NEST an adaptive RKF45). THREADS = 1 compiles without OpenMP, 2
 with 2 OpenMP threads. Prints the main loop's wall time as Brian2's standalone device measures
 it (the counterpart of NEST's Simulate and of biospike's stepping), the spike count and the
 binary's peak memory (GNU time).
