@@ -156,7 +156,8 @@ impl<'a> blocks::StepRun<DeltaColumns<'a>> for IafPscDelta {
         let p = &self.params;
         let (e_l, v_reset, above, floor) = (p.e_l_mv, p.v_reset_mv, p.v_th_mv - p.e_l_mv, p.v_min_mv - p.e_l_mv);
         // A local, not `self.refractory_steps` in the loop: read only where a neuron fires, the
-        // field became a masked gather per eight neurons (half the pass's time, `perf`).
+        // field became a masked gather per eight neurons (39–48 % of a pass's `perf` samples;
+        // BENCHMARKS round 21).
         let refractory_steps = self.refractory_steps;
         for k in 0..n {
             let (y, r0) = (v[k].0 - e_l, r[k].0);
@@ -300,7 +301,8 @@ impl<'a> blocks::StepRun<RunColumns<'a>> for IafPscExp {
         let p = &self.params;
         let (e_l, v_reset, above) = (p.e_l_mv, p.v_reset_mv, p.v_th_mv - p.e_l_mv);
         // A local, not `self.refractory_steps` in the loop: read only where a neuron fires, the
-        // field became a masked gather per eight neurons (half the pass's time, `perf`).
+        // field became a masked gather per eight neurons (39–48 % of a pass's `perf` samples;
+        // BENCHMARKS round 21).
         let refractory_steps = self.refractory_steps;
         for k in 0..n {
             let (y, r0, c) = (v[k].0 - e_l, r[k].0, i[k]);
@@ -645,7 +647,8 @@ impl<'a> blocks::StepRun<AlphaColumns<'a>> for IafPscAlpha {
         let (e_l, v_reset, above, floor) = (p.e_l_mv, p.v_reset_mv, p.v_th_mv - p.e_l_mv, p.v_min_mv - p.e_l_mv);
         let (kick_ex, kick_in) = (std::f64::consts::E / self.tau_syn_ex_ms, std::f64::consts::E / self.tau_syn_in_ms);
         // A local, not `self.refractory_steps` in the loop: read only where a neuron fires, the
-        // field became a masked gather per eight neurons (half the pass's time, `perf`).
+        // field became a masked gather per eight neurons (39–48 % of a pass's `perf` samples;
+        // BENCHMARKS round 21).
         let refractory_steps = self.refractory_steps;
         for k in 0..n {
             let (y, r0, c, d) = (v[k].0 - e_l, r[k].0, i[k], di[k]);
@@ -808,7 +811,8 @@ impl<'a> blocks::StepRun<RunColumns<'a>> for IafCondExp {
         let (leak, v_reset, v_th) = (g_l * p.e_l_mv + p.i_e_pa, p.v_reset_mv, p.v_th_mv);
         let (h, half_h, sixth_h) = (self.dt_ms, 0.5 * self.dt_ms, self.dt_ms / 6.0);
         // A local, not `self.refractory_steps` in the loop: read only where a neuron fires, the
-        // field became a masked gather per eight neurons (half the pass's time, `perf`).
+        // field became a masked gather per eight neurons (39–48 % of a pass's `perf` samples;
+        // BENCHMARKS round 21).
         let refractory_steps = self.refractory_steps;
         for k in 0..n {
             let (r0, c) = (r[k].0, g[k]);
