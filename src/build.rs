@@ -261,14 +261,6 @@ pub fn split_in_degree(k: u32, sizes: &[u32]) -> Vec<u32> {
     out
 }
 
-/// A population's Poisson trains (and their rate schedule) on all its neurons, when
-/// `poisson.neurons` names none (the trains of a few neurons are inserted by [`spawn_population`]).
-fn insert_poisson(world: &mut World, entities: &[Entity], p: &crate::scene::PopulationDesc, dt_ms: f64) {
-    if let Some(ps) = p.poisson.as_ref().filter(|ps| ps.neurons.is_none()) {
-        insert_train(world, entities, ps, dt_ms);
-    }
-}
-
 /// A Poisson train's components (and its rate schedule) on `entities`.
 fn insert_train(world: &mut World, entities: &[Entity], ps: &crate::scene::PoissonDesc, dt_ms: f64) {
     if let Some(schedule) = ps.schedule(dt_ms) {
@@ -279,8 +271,8 @@ fn insert_train(world: &mut World, entities: &[Entity], ps: &crate::scene::Poiss
 }
 
 /// Spawns a population's neurons `ids` (population from id `first`; `neuron` makes each one's
-/// components) and gives the Poisson train to the neurons `poisson.neurons` names; returns the
-/// entities in id order.
+/// components) and gives its Poisson train to the neurons `poisson.neurons` names, or to all;
+/// returns the entities in id order.
 ///
 /// Inserting the train's components moves those neurons to a table of their own, and each move
 /// fills the row it leaves with the table's last one: inserted after the whole population, the
@@ -299,8 +291,13 @@ fn spawn_population<B: Bundle<Effect: bevy_ecs::bundle::NoBundleEffect>>(
     dt_ms: f64,
     neuron: impl Fn(u32) -> B,
 ) -> Vec<Entity> {
-    let Some((ps, chosen)) = p.poisson.as_ref().and_then(|ps| ps.neurons.as_ref().map(|c| (ps, c))) else {
+    let Some(ps) = &p.poisson else {
         return world.spawn_batch(ids.map(neuron)).collect();
+    };
+    let Some(chosen) = &ps.neurons else {
+        let entities: Vec<Entity> = world.spawn_batch(ids.map(neuron)).collect();
+        insert_train(world, &entities, ps, dt_ms);
+        return entities;
     };
     let mut train = vec![false; ids.len()];
     for &k in chosen {
@@ -426,7 +423,6 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
         };
         if let Some(entities) = membrane {
             insert_drives(world, &entities, p, true);
-            insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
         }
@@ -461,7 +457,6 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
                 }
             };
             insert_drives(world, &entities, p, true);
-            insert_poisson(world, &entities, p, d.dt_ms);
             first += p.size;
             continue;
         }
@@ -500,7 +495,6 @@ pub fn spawn_network(world: &mut World, scene: &Scene) -> Result<(), BuildError>
             None => spawn_population(world, p, ids.clone(), first, d.dt_ms, neuron),
         };
         insert_drives(world, &entities, p, false);
-        insert_poisson(world, &entities, p, d.dt_ms);
         first += p.size;
     }
     let pop_of = table.population_per_neuron(scene.neuron_count() as usize);
