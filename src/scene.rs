@@ -1655,6 +1655,26 @@ impl Scene {
             }
             if let Some(lif) = p.neuron.loihi_lif() {
                 lif.check().map_err(|e| self.desc_error(&format!("populations[{i}].neuron"), 0, e))?;
+                // Its input comes from its bias and its synapses in fixed point (the float
+                // `InputCurrent` the generators add to is ignored): a generator would do nothing.
+                let drives = [
+                    ("poisson", p.poisson.is_some()),
+                    ("noise", p.noise.is_some()),
+                    ("uniform_noise", p.uniform_noise.is_some()),
+                    ("dc", p.dc != 0.0),
+                    ("stimulus", p.stimulus.is_some()),
+                    ("sine", p.sine.is_some()),
+                ];
+                if let Some((what, _)) = drives.iter().find(|d| d.1) {
+                    return Err(self.invalid(
+                        format!("populations[{i}].{what}"),
+                        what,
+                        0,
+                        format!(
+                            "a LoihiLif neuron takes input only from its bias and its synapses (docs/loihi.md); `{what}` does not apply"
+                        ),
+                    ));
+                }
             }
             let generator = p.neuron == NeuronDesc::SpikeGenerator;
             if p.spike_times_every_ms.is_some() && !generator {

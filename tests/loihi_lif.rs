@@ -100,3 +100,33 @@ fn quantization_stage_reports_or_applies() {
         assert_eq!(before.as_slice() == after, !apply, "apply = {apply}");
     }
 }
+
+/// A generator on a Loihi LIF population would add to a current those neurons never read: the
+/// scene is refused, naming the file, line, field and why, for each kind of generator.
+#[test]
+fn generators_on_a_loihi_population_are_refused() {
+    for (field, text) in
+        [("poisson", "poisson: Some((rate_hz: 100.0, weight: 5.0)),"), ("noise", "noise: Some((mean: 0.0, std: 1.0)),"), ("dc", "dc: 3.0,")]
+    {
+        let scene = format!(
+            r#"(
+    dt_ms: 1.0, time_steps: 10,
+    populations: [(name: "a", size: 10,
+        neuron: LoihiLif(du: 410, dv: 205, vth: 100, bias_mant: (4, 8), bias_exp: 6),
+        {text})],
+)"#
+        );
+        let err = match Scene::parse(&scene, "loihi.ron".as_ref()) {
+            Ok(_) => panic!("`{field}` on a LoihiLif population must be refused"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains("loihi.ron:5:") && err.contains(&format!("populations[0].{field}")) && err.contains("does not apply"),
+            "{err}"
+        );
+    }
+    // Without a generator the same population loads.
+    let plain = "(dt_ms: 1.0, time_steps: 10, populations: [(name: \"a\", size: 10, \
+                 neuron: LoihiLif(du: 410, dv: 205, vth: 100, bias_mant: (4, 8), bias_exp: 6))])";
+    assert!(Scene::parse(plain, "loihi.ron".as_ref()).is_ok());
+}
